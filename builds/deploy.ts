@@ -1,0 +1,109 @@
+/**
+ * `vial deploy`: module + environment -> a new immutable, current version.
+ * Build everything in a staging folder, check it, then publish by rename, so a
+ * failure at any step leaves the store as it was.
+ */
+import { mkdir, writeFile, rm } from "node:fs/promises";
+import { existsSync } from "node:fs";
+import { extname, join, resolve } from "node:path";
+import type { Store } from "./store.ts";
+import type { Manifest } from "./manifest.ts";
+import type { FunctionSchema } from "../guest-sdk/js/schema.ts";
+import { bundleModule } from "./js/bundle.ts";
+import { engineNamed } from "./js/engines.ts";
+import { layerDependencies } from "./js/layer.ts";
+import { typecheckModule } from "./js/typecheck.ts";
+import { transpileComponent, BINDINGS_NAME } from "./transpile.ts";
+import { sha256 } from "./digest.ts";
+import { packageVersion } from "./package-version.ts";
+import { VialError } from "./errors.ts";
+import { compileCoreModules, instantiateGuest } from "../host/guest-instance.ts";
+
+export interface DeployOptions {
+  store: Store;
+  env: string;
+  modulePath: string;
+  progress?: (msg: string) => void;
+}
+
+export interface DeployResult {
+  manifest: Manifest;
+  versionDir: string;
+}
+
+const JS_EXTENSIONS = new Set([".js", ".mjs", ".ts", ".mts"]);
+
+export async function deploy(opts: DeployOptions): Promise<DeployResult> {
+  const started = performance.now();
+  const progress = opts.progress ?? (() => {});
+  const modulePath = resolve(opts.modulePath);
+  if (!existsSync(modulePath)) throw new VialError(`module ${opts.modulePath} does not exist`);
+  const def = await opts.store.readEnvironment(opts.env);
+  const ext = extname(modulePath);
+  if (def.language === "js" && !JS_EXTENSIONS.has(ext)) {
+    throw new VialError(`environment '${opts.env}' is a JS environment: deploy a .ts or .js module, not ${ext || "a file without extension"}`);
+  }
+  const layerDir = opts.store.layerDir(def.language, def.layer);
+  const nodeModules = join(layerDir, "node_modules");
+  const engine = engineNamed(def.engine ?? "quickjs");
+
+  if (ext === ".ts" || ext === ".mts") {
+    progress("type-checking");
+    await typecheckModule(modulePath, nodeModules);
+  }
+  progress("bundling");
+  const bundle = await bundleModule({ modulePath, nodeModules, expandRegexes: engine.needsRegexExpansion });
+  progress(`componentizing with ${engine.name}`);
+  const component = await engine.componentize(bundle);
+  const transpiled = await transpileComponent(component);
+  if (transpiled.imports.length > 0) {
+    throw new VialError(`the component imports ${transpiled.imports.join(", ")}: JS environments are granted no host interfaces; remove what uses them`);
+  }
+
+  const digest = sha256(component);
+  const version = digest.slice(0, 16);
+  const staged = await opts.store.staging();
+  try {
+    await mkdir(join(staged, "core"));
+    await writeFile(join(staged, "component.wasm"), component);
+    await writeFile(join(staged, `${BINDINGS_NAME}.mjs`), transpiled.bindings);
+    for (const [file, bytes] of transpiled.core) await writeFile(join(staged, "core", file), bytes);
+
+    progress("loading the component to read its functions");
+    const partial = { core: [...transpiled.core.keys()].map((file) => ({ file, sha256: "" })) } as Manifest;
+    const instance = await instantiateGuest(join(staged, `${BINDINGS_NAME}.mjs`), await compileCoreModules(staged, partial));
+    const functions = (JSON.parse(instance.describe()) as { functions: FunctionSchema[] }).functions;
+    if (functions.length === 0) {
+      throw new VialError(`${opts.modulePath} exports no transformation: export const name = transformation({ inputs, outputs, handler })`);
+    }
+
+    const manifest: Manifest = {
+      environment: opts.env,
+      version,
+      language: def.language,
+      engine: engine.name,
+      dependencies: await layerDependencies(layerDir),
+      functions,
+      imports: transpiled.imports,
+      component: { file: "component.wasm", bytes: component.length, sha256: digest },
+      core: [...transpiled.core].map(([file, bytes]) => ({ file, sha256: sha256(bytes) })),
+      bindings: { file: `${BINDINGS_NAME}.mjs`, sha256: sha256(transpiled.bindings) },
+      toolchain: {
+        node: process.version,
+        "@bytecodealliance/jco-transpile": packageVersion("@bytecodealliance/jco-transpile"),
+        [engine.name]: engine.version,
+        esbuild: packageVersion("esbuild"),
+      },
+      buildMs: Math.round(performance.now() - started),
+      createdAt: new Date().toISOString(),
+    };
+    await writeFile(join(staged, "manifest.json"), JSON.stringify(manifest, null, 2));
+    const versionDir = opts.store.versionDir(opts.env, version);
+    await opts.store.publishFolder(staged, versionDir);
+    await opts.store.setCurrent(opts.env, version);
+    return { manifest, versionDir };
+  } catch (error) {
+    await rm(staged, { recursive: true, force: true });
+    throw error;
+  }
+}

@@ -1,0 +1,102 @@
+/**
+ * Bundles a user module, the guest SDK runtime and the environment's
+ * dependencies into one ES module for the component. Node built-ins resolve to
+ * unenv's pure-JS versions: the ones that compute (path, events, buffer, util)
+ * work, the ones that would need a capability (fs, net, child_process) throw an
+ * ordinary error inside the guest. Nothing reaches the host.
+ */
+import { build, type Plugin, type Message } from "esbuild";
+import { existsSync } from "node:fs";
+import { readFile } from "node:fs/promises";
+import { builtinModules, createRequire } from "node:module";
+import { dirname, join, relative } from "node:path";
+import { fileURLToPath } from "node:url";
+import { expandPropertyEscapes } from "./regex-rewrite.ts";
+import { VialError } from "../errors.ts";
+
+const SDK_DIR = fileURLToPath(new URL("../../guest-sdk/js/", import.meta.url));
+const UNENV_NODE = join(dirname(createRequire(import.meta.url).resolve("unenv/package.json")), "dist/runtime/node");
+const BUILTINS = new Set(builtinModules.filter((m) => !m.startsWith("_")));
+
+export interface BundleOptions {
+  modulePath: string;
+  nodeModules?: string;
+  /** Expand `\p{...}` regexes (engines without Unicode property tables). */
+  expandRegexes: boolean;
+}
+
+function nodeBuiltins(): Plugin {
+  return {
+    name: "node-builtins",
+    setup(b) {
+      b.onResolve({ filter: /^(node:)?[a-z_/]+$/ }, (args) => {
+        const name = args.path.replace(/^node:/, "");
+        if (!BUILTINS.has(name)) return undefined;
+        for (const candidate of [`${name}.mjs`, `${name}/index.mjs`]) {
+          const file = join(UNENV_NODE, candidate);
+          if (existsSync(file)) return { path: file };
+        }
+        return { errors: [{ text: `Node built-in '${name}' is not available inside a vial component` }] };
+      });
+    },
+  };
+}
+
+function regexRewrite(): Plugin {
+  return {
+    name: "regex-rewrite",
+    setup(b) {
+      b.onLoad({ filter: /\.(m|c)?js$/ }, async (args) => {
+        const source = await readFile(args.path, "utf8");
+        const contents = expandPropertyEscapes(source, args.path);
+        return contents === source ? undefined : { contents, loader: "js" };
+      });
+    },
+  };
+}
+
+/** Turns esbuild's first error into one line that says what to fix. */
+function explain(errors: Message[], modulePath: string): VialError {
+  const first = errors[0];
+  const where = first.location ? `${relative(process.cwd(), first.location.file)}:${first.location.line}:${first.location.column}: ` : "";
+  const missing = first.text.match(/^Could not resolve "([^"]+)"/);
+  if (missing) {
+    return new VialError(`${where}cannot resolve '${missing[1]}': it is not a dependency of this environment (add it to the requirements and run 'vial env create' again)`);
+  }
+  return new VialError(`${where || modulePath + ": "}${first.text}`);
+}
+
+export async function bundleModule(opts: BundleOptions): Promise<string> {
+  const entry = [
+    `import ${JSON.stringify(join(SDK_DIR, "globals.ts"))};`,
+    `import * as user from ${JSON.stringify(opts.modulePath)};`,
+    `import { createEnvironment } from ${JSON.stringify(join(SDK_DIR, "runtime.ts"))};`,
+    `const env = createEnvironment(user);`,
+    `export const describe = env.describe;`,
+    `export const reseed = env.reseed;`,
+    `export const call = env.call;`,
+  ].join("\n");
+  try {
+    const result = await build({
+      stdin: { contents: entry, resolveDir: dirname(opts.modulePath), sourcefile: "vial-entry.js", loader: "js" },
+      bundle: true,
+      write: false,
+      format: "esm",
+      platform: "neutral",
+      target: "es2022",
+      mainFields: ["module", "main"],
+      conditions: ["import", "require", "default"],
+      nodePaths: opts.nodeModules ? [opts.nodeModules] : [],
+      alias: { "@vial/guest": join(SDK_DIR, "index.ts") },
+      define: { "process.env.NODE_ENV": '"production"' },
+      plugins: [nodeBuiltins(), ...(opts.expandRegexes ? [regexRewrite()] : [])],
+      logLevel: "silent",
+      legalComments: "none",
+    });
+    return result.outputFiles[0].text;
+  } catch (error) {
+    const errors = (error as { errors?: Message[] }).errors;
+    if (errors?.length) throw explain(errors, opts.modulePath);
+    throw error;
+  }
+}

@@ -1,0 +1,83 @@
+/**
+ * The JS engines a component can embed. Both are interpreters compiled to
+ * WASM and pre-initialized with the bundle (Wizer), so an instance starts with
+ * the module already evaluated. docs/design.md compares them.
+ */
+import { writeFile, mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { packageVersion } from "../package-version.ts";
+import { VialError } from "../errors.ts";
+
+export const WIT_DIR = fileURLToPath(new URL("../../wit/", import.meta.url));
+export const WORLD = "environment";
+
+export interface Engine {
+  name: string;
+  /** Whether the bundle's `\p{...}` regexes must be expanded first. */
+  needsRegexExpansion: boolean;
+  version: string;
+  componentize(bundle: string): Promise<Uint8Array>;
+}
+
+
+/** Componentization errors arrive wrapped in toolchain noise; keep the JS error line. */
+function explain(engine: string, error: unknown): VialError {
+  const text = String((error as Error)?.message ?? error);
+  const line = text.split("\n").map((l) => l.trim()).find((l) => /Error:|error:/.test(l) && !/^Error: :?\s*$/.test(l)) ?? text.split("\n")[0];
+  return new VialError(`the ${engine} engine could not load the module: ${line.replace(/^.*?(\w*Error:)/, "$1").slice(0, 300)}`);
+}
+
+const quickjs: Engine = {
+  name: "quickjs",
+  needsRegexExpansion: false,
+  version: packageVersion("componentize-qjs"),
+  async componentize(bundle) {
+    const { componentize } = await import("componentize-qjs");
+    try {
+      const { component } = await componentize({ witPath: WIT_DIR, world: WORLD, jsSource: bundle, stubWasi: true, sync: true });
+      return component;
+    } catch (error) {
+      throw explain("quickjs", error);
+    }
+  },
+};
+
+const starlingmonkey: Engine = {
+  name: "starlingmonkey",
+  needsRegexExpansion: true,
+  version: packageVersion("@bytecodealliance/componentize-js"),
+  async componentize(bundle) {
+    // componentize-js reads files through preview2-shim, which has no preopens by default.
+    // This is the build process only: the host never uses preview2-shim.
+    const { _setPreopens } = await import("@bytecodealliance/preview2-shim/filesystem");
+    _setPreopens({ "/": "/" });
+    const { componentize } = await import("@bytecodealliance/componentize-js");
+    const dir = await mkdtemp(join(tmpdir(), "vial-sm-"));
+    try {
+      const sourcePath = join(dir, "bundle.js");
+      await writeFile(sourcePath, bundle);
+      const { component } = await componentize({
+        sourcePath,
+        witPath: WIT_DIR,
+        worldName: WORLD,
+        disableFeatures: ["http", "fetch-event", "random", "clocks", "stdio"],
+      });
+      return component;
+    } catch (error) {
+      throw explain("starlingmonkey", error);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  },
+};
+
+export const ENGINES: Record<string, Engine> = { quickjs, starlingmonkey };
+export const DEFAULT_ENGINE = "quickjs";
+
+export function engineNamed(name: string): Engine {
+  const engine = ENGINES[name];
+  if (!engine) throw new VialError(`unknown engine '${name}': choose one of ${Object.keys(ENGINES).join(", ")}`);
+  return engine;
+}

@@ -1,0 +1,145 @@
+/**
+ * The artifact store: environments, their immutable versions, and which one is
+ * current. Every write is staged in a temporary folder and renamed into place,
+ * so a crash never leaves a visible half-written version.
+ *
+ *   <store>/layers/<language>/<digest>/          installed dependencies
+ *   <store>/envs/<env>/env.json                 environment definition
+ *   <store>/envs/<env>/versions/<version>/      manifest.json, component.wasm, bindings.js, core/*.wasm
+ *   <store>/envs/<env>/current.json             { version, history }
+ */
+import { mkdir, readFile, readdir, rename, rm, writeFile, mkdtemp } from "node:fs/promises";
+import { existsSync } from "node:fs";
+import { join, resolve } from "node:path";
+import type { Manifest } from "./manifest.ts";
+import { VialError } from "./errors.ts";
+
+export type Language = "js" | "python";
+
+export interface EnvironmentDefinition {
+  name: string;
+  language: Language;
+  /** JS engine inside the component (JS environments only). */
+  engine?: string;
+  /** Digest of the dependency layer under layers/<language>/. */
+  layer: string;
+  requirements: string;
+  createdAt: string;
+}
+
+export interface CurrentPointer {
+  version: string;
+  /** Earlier current versions, newest last: what rollback returns to. */
+  history: string[];
+}
+
+const ENV_NAME = /^[a-z][a-z0-9-]{0,62}$/;
+
+export function checkEnvironmentName(name: string): void {
+  if (!ENV_NAME.test(name)) {
+    throw new VialError(`invalid environment name '${name}': use lowercase letters, digits and '-', starting with a letter (at most 63)`);
+  }
+}
+
+export function defaultStorePath(): string {
+  return resolve(process.env.VIAL_STORE ?? ".vial");
+}
+
+export class Store {
+  readonly root: string;
+  constructor(root: string = defaultStorePath()) {
+    this.root = resolve(root);
+  }
+
+  layerDir(language: Language, digest: string): string {
+    return join(this.root, "layers", language, digest);
+  }
+  envDir(env: string): string {
+    return join(this.root, "envs", env);
+  }
+  versionDir(env: string, version: string): string {
+    return join(this.envDir(env), "versions", version);
+  }
+
+  /** A fresh folder inside the store (same filesystem, so a rename publishes it). */
+  async staging(): Promise<string> {
+    const dir = join(this.root, "tmp");
+    await mkdir(dir, { recursive: true });
+    return mkdtemp(join(dir, "stage-"));
+  }
+
+  /** Moves a staged folder to `target` unless it already exists (content-addressed: same bytes). */
+  async publishFolder(staged: string, target: string): Promise<void> {
+    await mkdir(join(target, ".."), { recursive: true });
+    if (existsSync(target)) {
+      await rm(staged, { recursive: true, force: true });
+      return;
+    }
+    await rename(staged, target);
+  }
+
+  async environments(): Promise<string[]> {
+    const dir = join(this.root, "envs");
+    if (!existsSync(dir)) return [];
+    return (await readdir(dir)).filter((name) => ENV_NAME.test(name)).sort();
+  }
+
+  async readEnvironment(env: string): Promise<EnvironmentDefinition> {
+    checkEnvironmentName(env);
+    const file = join(this.envDir(env), "env.json");
+    if (!existsSync(file)) throw new VialError(`no environment '${env}' in ${this.root}: create it with 'vial env create --name ${env} --requirements <file>'`);
+    return JSON.parse(await readFile(file, "utf8"));
+  }
+
+  async writeEnvironment(def: EnvironmentDefinition): Promise<void> {
+    await writeAtomically(join(this.envDir(def.name), "env.json"), JSON.stringify(def, null, 2));
+  }
+
+  async current(env: string): Promise<CurrentPointer | undefined> {
+    const file = join(this.envDir(env), "current.json");
+    if (!existsSync(file)) return undefined;
+    return JSON.parse(await readFile(file, "utf8"));
+  }
+
+  async setCurrent(env: string, version: string): Promise<CurrentPointer> {
+    const previous = await this.current(env);
+    const history = previous && previous.version !== version ? [...previous.history, previous.version] : (previous?.history ?? []);
+    const pointer = { version, history };
+    await writeAtomically(join(this.envDir(env), "current.json"), JSON.stringify(pointer, null, 2));
+    return pointer;
+  }
+
+  /** Makes the previous (or the named) version current again. */
+  async rollback(env: string, to?: string): Promise<CurrentPointer> {
+    const pointer = await this.current(env);
+    if (!pointer) throw new VialError(`environment '${env}' has no deployed version to roll back from`);
+    const target = to ?? pointer.history.at(-1);
+    if (!target) throw new VialError(`environment '${env}' has no earlier version to roll back to`);
+    if (!existsSync(join(this.versionDir(env, target), "manifest.json"))) {
+      throw new VialError(`environment '${env}' has no version '${target}' (see 'vial env versions ${env}')`);
+    }
+    const history = pointer.history.filter((v) => v !== target);
+    const next = { version: target, history: to ? [...history, pointer.version] : history };
+    await writeAtomically(join(this.envDir(env), "current.json"), JSON.stringify(next, null, 2));
+    return next;
+  }
+
+  async versions(env: string): Promise<string[]> {
+    const dir = join(this.envDir(env), "versions");
+    return existsSync(dir) ? (await readdir(dir)).sort() : [];
+  }
+
+  async readManifest(env: string, version: string): Promise<Manifest> {
+    const file = join(this.versionDir(env, version), "manifest.json");
+    if (!existsSync(file)) throw new VialError(`environment '${env}' has no version '${version}'`);
+    return JSON.parse(await readFile(file, "utf8"));
+  }
+}
+
+/** Write-then-rename: readers see the old file or the new one, never a torn one. */
+export async function writeAtomically(file: string, content: string | Uint8Array): Promise<void> {
+  await mkdir(join(file, ".."), { recursive: true });
+  const tmp = `${file}.${process.pid}.${Date.now()}.tmp`;
+  await writeFile(tmp, content);
+  await rename(tmp, file);
+}

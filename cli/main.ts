@@ -1,0 +1,89 @@
+/** `vial`: the command line. Each command is a thin layer over builds/ and host/. */
+import { Command, Option } from "commander";
+import { Store } from "../builds/store.ts";
+import { createEnvironment } from "../builds/env-create.ts";
+import { deploy } from "../builds/deploy.ts";
+import { ENGINES } from "../builds/js/engines.ts";
+import { VialError } from "../builds/errors.ts";
+
+const progress = (msg: string) => process.stderr.write(`  ${msg}\n`);
+const storeOption = () => new Option("--store <dir>", "artifact store (default: $VIAL_STORE or ./.vial)");
+const openStore = (dir?: string) => new Store(dir);
+
+const program = new Command("vial").description("WebAssembly function runtime for realtime feature transformations");
+
+const env = program.command("env").description("environments: a language and its dependencies");
+env
+  .command("create")
+  .description("create or update an environment from a requirements file")
+  .requiredOption("--name <env>", "environment name")
+  .requiredOption("--requirements <file>", "package.json (JS) or requirements.txt (Python)")
+  .addOption(new Option("--language <language>", "inferred from the requirements file").choices(["js", "python"]))
+  .addOption(new Option("--engine <engine>", "JS engine inside the component").choices(Object.keys(ENGINES)))
+  .addOption(storeOption())
+  .action(async (opts) => {
+    const store = openStore(opts.store);
+    process.stderr.write(`creating environment '${opts.name}'\n`);
+    const def = await createEnvironment({ ...opts, store, progress });
+    console.log(`environment '${def.name}' (${def.language}${def.engine ? `, ${def.engine}` : ""}) ready: layer ${def.layer}${def.reused ? " (unchanged)" : ""}`);
+  });
+env
+  .command("list")
+  .description("list environments and their current versions")
+  .addOption(storeOption())
+  .action(async (opts) => {
+    const store = openStore(opts.store);
+    for (const name of await store.environments()) {
+      const current = await store.current(name);
+      console.log(`${name}\t${current?.version ?? "(not deployed)"}`);
+    }
+  });
+env
+  .command("versions <env>")
+  .description("list the versions of an environment")
+  .addOption(storeOption())
+  .action(async (name, opts) => {
+    const store = openStore(opts.store);
+    const current = await store.current(name);
+    for (const version of await store.versions(name)) {
+      const m = await store.readManifest(name, version);
+      console.log(`${version === current?.version ? "*" : " "} ${version}\t${m.createdAt}\t${m.functions.map((f) => f.name).join(", ")}`);
+    }
+  });
+
+program
+  .command("deploy <module>")
+  .description("build a module into a new version of an environment and make it current")
+  .requiredOption("--env <env>", "environment to deploy into")
+  .addOption(storeOption())
+  .action(async (modulePath, opts) => {
+    const store = openStore(opts.store);
+    process.stderr.write(`deploying ${modulePath} to '${opts.env}'\n`);
+    const { manifest } = await deploy({ store, env: opts.env, modulePath, progress });
+    console.log(`published ${opts.env}@${manifest.version} (${manifest.engine}, ${(manifest.component.bytes / 1e6).toFixed(1)} MB, ${manifest.buildMs} ms)`);
+    for (const f of manifest.functions) {
+      const fields = (list: typeof f.inputs) => list.map((x) => `${x.name}: ${JSON.stringify(x.type)}`).join(", ");
+      console.log(`  ${f.name}(${fields(f.inputs)}) -> (${fields(f.outputs)})${f.mode === "batch" ? " [batch]" : ""}`);
+    }
+  });
+
+program
+  .command("rollback")
+  .description("make the previous (or the given) version of an environment current again")
+  .requiredOption("--env <env>", "environment")
+  .option("--to <version>", "version to return to (default: the previous one)")
+  .addOption(storeOption())
+  .action(async (opts) => {
+    const pointer = await openStore(opts.store).rollback(opts.env, opts.to);
+    console.log(`${opts.env} is now at ${pointer.version}`);
+  });
+
+try {
+  await program.parseAsync();
+} catch (error) {
+  if (error instanceof VialError) {
+    console.error(`error: ${error.message}`);
+    process.exit(1);
+  }
+  throw error;
+}
