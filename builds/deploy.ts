@@ -33,6 +33,16 @@ export interface DeployResult {
 
 const JS_EXTENSIONS = new Set([".js", ".mjs", ".ts", ".mts"]);
 
+/** Function names become URL segments: identifiers, and never an anonymous default export. */
+function checkFunctionNames(modulePath: string, functions: FunctionSchema[]): void {
+  if (functions.length === 0) {
+    throw new VialError(`${modulePath} exports no transformation: export const name = transformation({ inputs, outputs, handler })`);
+  }
+  if (functions.some((f) => f.name === "default")) {
+    throw new VialError(`${modulePath}: a transformation is the default export; export it under a name (export const name = transformation(...)), which becomes the function's name`);
+  }
+}
+
 export async function deploy(opts: DeployOptions): Promise<DeployResult> {
   const started = performance.now();
   const progress = opts.progress ?? (() => {});
@@ -73,9 +83,7 @@ export async function deploy(opts: DeployOptions): Promise<DeployResult> {
     const partial = { core: [...transpiled.core.keys()].map((file) => ({ file, sha256: "" })) } as Manifest;
     const instance = await instantiateGuest(join(staged, `${BINDINGS_NAME}.mjs`), await compileCoreModules(staged, partial));
     const functions = (JSON.parse(instance.describe()) as { functions: FunctionSchema[] }).functions;
-    if (functions.length === 0) {
-      throw new VialError(`${opts.modulePath} exports no transformation: export const name = transformation({ inputs, outputs, handler })`);
-    }
+    checkFunctionNames(opts.modulePath, functions);
 
     const manifest: Manifest = {
       environment: opts.env,

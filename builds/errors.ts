@@ -5,3 +5,6 @@
 export class VialError extends Error {
   override name = "VialError";
 }
+
+export const notADependency = (specifier: string): string =>
+  `cannot resolve '${specifier}': it is not a dependency of this environment (add it to the requirements and run 'vial env create' again)`;

@@ -29,6 +29,10 @@ function explain(engine: string, error: unknown): VialError {
   return new VialError(`the ${engine} engine could not load the module: ${line.replace(/^.*?(\w*Error:)/, "$1").slice(0, 300)}`);
 }
 
+interface NodePreopens {
+  _setPreopens(preopens: Record<string, string>): void;
+}
+
 const quickjs: Engine = {
   name: "quickjs",
   needsRegexExpansion: false,
@@ -51,7 +55,8 @@ const starlingmonkey: Engine = {
   async componentize(bundle) {
     // componentize-js reads files through preview2-shim, which has no preopens by default.
     // This is the build process only: the host never uses preview2-shim.
-    const { _setPreopens } = await import("@bytecodealliance/preview2-shim/filesystem");
+    // (Its export map hands TypeScript the browser typings; the node build takes host paths.)
+    const { _setPreopens } = (await import("@bytecodealliance/preview2-shim/filesystem")) as unknown as NodePreopens;
     _setPreopens({ "/": "/" });
     const { componentize } = await import("@bytecodealliance/componentize-js");
     const dir = await mkdtemp(join(tmpdir(), "vial-sm-"));

@@ -56,7 +56,7 @@ async function localDigest(path: string): Promise<string> {
 
 function npmFailure(step: string, stderr: string): VialError {
   const lines = stderr.split("\n").filter((l) => /npm error/.test(l) && !/A complete log|npm error\s*$/.test(l));
-  const notFound = stderr.match(/404 Not Found - GET \S+\/([^/\s]+) /) ?? stderr.match(/'([^']+)' is not in this registry/);
+  const notFound = stderr.match(/404 Not Found - GET \S+\/([^/\s]+)/);
   if (notFound) return new VialError(`dependency '${decodeURIComponent(notFound[1])}' was not found in the npm registry: check its name and version in the requirements`);
   const noVersion = stderr.match(/No matching version found for (\S+)\./);
   if (noVersion) return new VialError(`no version of ${noVersion[1]} matches: check the version in the requirements`);

@@ -5,17 +5,19 @@
  */
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
-import { VialError } from "../errors.ts";
+import { VialError, notADependency } from "../errors.ts";
 
 const SDK_INDEX = fileURLToPath(new URL("../../guest-sdk/js/index.ts", import.meta.url));
+const GUEST_GLOBALS = fileURLToPath(new URL("../../guest-sdk/js/guest-env.d.ts", import.meta.url));
 /** "Could not find a declaration file": an untyped package is allowed (its imports are `any`). */
 const UNTYPED_PACKAGE = 7016;
+const MODULE_NOT_FOUND = 2307;
 
 export async function typecheckModule(modulePath: string, nodeModules?: string): Promise<void> {
   const ts = (await import("typescript")).default;
   const paths: Record<string, string[]> = { "@vial/guest": [SDK_INDEX] };
   if (nodeModules) paths["*"] = [join(nodeModules, "*"), join(nodeModules, "@types", "*")];
-  const program = ts.createProgram([modulePath], {
+  const program = ts.createProgram([modulePath, GUEST_GLOBALS], {
     strict: true,
     noEmit: true,
     skipLibCheck: true,
@@ -35,7 +37,9 @@ export async function typecheckModule(modulePath: string, nodeModules?: string):
   );
   if (diagnostics.length === 0) return;
   const d = diagnostics[0];
-  const text = ts.flattenDiagnosticMessageText(d.messageText, " ");
+  let text = ts.flattenDiagnosticMessageText(d.messageText, " ");
+  const missing = d.code === MODULE_NOT_FOUND ? text.match(/module '([^']+)'/) : null;
+  if (missing) text = notADependency(missing[1]);
   const where = d.file && d.start !== undefined ? d.file.getLineAndCharacterOfPosition(d.start) : undefined;
   const location = where ? `${relative(process.cwd(), modulePath)}:${where.line + 1}:${where.character + 1}` : modulePath;
   const more = diagnostics.length > 1 ? ` (and ${diagnostics.length - 1} more)` : "";
