@@ -33,13 +33,28 @@ export interface DeployResult {
 
 const JS_EXTENSIONS = new Set([".js", ".mjs", ".ts", ".mts"]);
 
-/** Function names become URL segments: identifiers, and never an anonymous default export. */
-function checkFunctionNames(modulePath: string, functions: FunctionSchema[]): void {
+const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/** Keys that would reach an object's prototype if a careless consumer copied a row. */
+const RESERVED_FIELDS = new Set(["__proto__", "constructor", "prototype"]);
+
+/**
+ * Function names become URL segments and field names become object keys in every
+ * consumer: identifiers only, no anonymous default export, nothing prototype-shaped.
+ */
+function checkNames(modulePath: string, functions: FunctionSchema[]): void {
   if (functions.length === 0) {
     throw new VialError(`${modulePath} exports no transformation: export const name = transformation({ inputs, outputs, handler })`);
   }
-  if (functions.some((f) => f.name === "default")) {
-    throw new VialError(`${modulePath}: a transformation is the default export; export it under a name (export const name = transformation(...)), which becomes the function's name`);
+  for (const f of functions) {
+    if (f.name === "default") {
+      throw new VialError(`${modulePath}: a transformation is the default export; export it under a name (export const name = transformation(...)), which becomes the function's name`);
+    }
+    if (!IDENTIFIER.test(f.name)) throw new VialError(`${modulePath}: function name '${f.name}' must be an identifier (letters, digits, _)`);
+    for (const field of [...f.inputs, ...f.outputs]) {
+      if (!IDENTIFIER.test(field.name) || RESERVED_FIELDS.has(field.name)) {
+        throw new VialError(`${modulePath}: ${f.name} has a field named '${field.name}': field names must be identifiers other than ${[...RESERVED_FIELDS].join(", ")}`);
+      }
+    }
   }
 }
 
@@ -83,7 +98,7 @@ export async function deploy(opts: DeployOptions): Promise<DeployResult> {
     const partial = { core: [...transpiled.core.keys()].map((file) => ({ file, sha256: "" })) } as Manifest;
     const instance = await instantiateGuest(join(staged, `${BINDINGS_NAME}.mjs`), await compileCoreModules(staged, partial));
     const functions = (JSON.parse(instance.describe()) as { functions: FunctionSchema[] }).functions;
-    checkFunctionNames(opts.modulePath, functions);
+    checkNames(opts.modulePath, functions);
 
     const manifest: Manifest = {
       environment: opts.env,
