@@ -4,6 +4,8 @@
  * at deploy, with the line to fix.
  */
 import { dirname, join, relative } from "node:path";
+import { isBuiltin } from "node:module";
+import type { Diagnostic } from "typescript";
 import { fileURLToPath } from "node:url";
 import { VialError, notADependency } from "../errors.ts";
 
@@ -11,7 +13,14 @@ const SDK_INDEX = fileURLToPath(new URL("../../guest-sdk/js/index.ts", import.me
 const GUEST_GLOBALS = fileURLToPath(new URL("../../guest-sdk/js/guest-env.d.ts", import.meta.url));
 /** "Could not find a declaration file": an untyped package is allowed (its imports are `any`). */
 const UNTYPED_PACKAGE = 7016;
+/** Node built-ins are left untyped: the bundle maps them to pure-JS versions. */
 const MODULE_NOT_FOUND = 2307;
+
+/** The specifier of a "cannot find module" diagnostic. */
+function missingModule(d: Diagnostic): string | undefined {
+  const text = typeof d.messageText === "string" ? d.messageText : d.messageText.messageText;
+  return text.match(/module '([^']+)'/)?.[1];
+}
 
 export async function typecheckModule(modulePath: string, nodeModules?: string): Promise<void> {
   const ts = (await import("typescript")).default;
@@ -33,13 +42,12 @@ export async function typecheckModule(modulePath: string, nodeModules?: string):
   });
   const source = program.getSourceFile(modulePath);
   const diagnostics = [...program.getSyntacticDiagnostics(source), ...program.getSemanticDiagnostics(source)].filter(
-    (d) => d.code !== UNTYPED_PACKAGE,
+    (d) => d.code !== UNTYPED_PACKAGE && !(d.code === MODULE_NOT_FOUND && isBuiltin(missingModule(d) ?? "")),
   );
   if (diagnostics.length === 0) return;
   const d = diagnostics[0];
-  let text = ts.flattenDiagnosticMessageText(d.messageText, " ");
-  const missing = d.code === MODULE_NOT_FOUND ? text.match(/module '([^']+)'/) : null;
-  if (missing) text = notADependency(missing[1]);
+  const missing = d.code === MODULE_NOT_FOUND ? missingModule(d) : undefined;
+  const text = missing ? notADependency(missing) : ts.flattenDiagnosticMessageText(d.messageText, " ");
   const where = d.file && d.start !== undefined ? d.file.getLineAndCharacterOfPosition(d.start) : undefined;
   const location = where ? `${relative(process.cwd(), modulePath)}:${where.line + 1}:${where.character + 1}` : modulePath;
   const more = diagnostics.length > 1 ? ` (and ${diagnostics.length - 1} more)` : "";
