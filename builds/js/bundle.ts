@@ -3,16 +3,17 @@
  * dependencies into one ES module for the component. Node built-ins resolve to
  * unenv's pure-JS versions: the ones that compute (path, events, buffer, util)
  * work, the ones that would need a capability (fs, net, child_process) throw an
- * ordinary error inside the guest. Nothing reaches the host.
+ * ordinary error inside the guest. Nothing reaches the host. A module that uses
+ * the `Buffer` global without importing it gets unenv's Buffer injected.
  */
-import { build, type Plugin, type Message } from "esbuild";
+import { build, type Loader, type Plugin, type Message } from "esbuild";
 import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { builtinModules, createRequire } from "node:module";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
-import { expandPropertyEscapes } from "./regex-rewrite.ts";
-import { VialError } from "../errors.ts";
+import { expandPropertyEscapes, propertyClasses } from "./regex-rewrite.ts";
+import { VialError, notADependency } from "../errors.ts";
 
 const SDK_DIR = fileURLToPath(new URL("../../guest-sdk/js/", import.meta.url));
 const UNENV_NODE = join(dirname(createRequire(import.meta.url).resolve("unenv/package.json")), "dist/runtime/node");
@@ -25,10 +26,15 @@ export interface BundleOptions {
   expandRegexes: boolean;
 }
 
+/** Node globals a module may use without importing them; injected only where referenced. */
+const NODE_GLOBALS = "vial:node-globals";
+
 function nodeBuiltins(): Plugin {
   return {
     name: "node-builtins",
     setup(b) {
+      b.onResolve({ filter: new RegExp(`^${NODE_GLOBALS}$`) }, () => ({ path: NODE_GLOBALS, namespace: "vial" }));
+      b.onLoad({ filter: /.*/, namespace: "vial" }, () => ({ contents: `export { Buffer } from "node:buffer";`, loader: "js", resolveDir: SDK_DIR }));
       b.onResolve({ filter: /^(node:)?[a-z_/]+$/ }, (args) => {
         const name = args.path.replace(/^node:/, "");
         if (!BUILTINS.has(name)) return undefined;
@@ -42,14 +48,17 @@ function nodeBuiltins(): Plugin {
   };
 }
 
-function regexRewrite(): Plugin {
+const LOADERS = { js: "js", jsx: "jsx", ts: "ts", tsx: "tsx" } as const satisfies Record<string, Loader>;
+
+/** Rewrites `\p{...}` regexes; adds to `names` the properties left for run time. */
+function regexRewrite(names: Set<string>): Plugin {
   return {
     name: "regex-rewrite",
     setup(b) {
-      b.onLoad({ filter: /\.(m|c)?js$/ }, async (args) => {
+      b.onLoad({ filter: /\.[mc]?[jt]sx?$/ }, async (args) => {
         const source = await readFile(args.path, "utf8");
-        const contents = expandPropertyEscapes(source, args.path);
-        return contents === source ? undefined : { contents, loader: "js" };
+        const contents = expandPropertyEscapes(source, args.path, names);
+        return contents === source ? undefined : { contents, loader: LOADERS[args.path.replace(/^.*\.[mc]?/, "")] };
       });
     },
   };
@@ -61,7 +70,7 @@ function explain(errors: Message[], modulePath: string): VialError {
   const where = first.location ? `${relative(process.cwd(), first.location.file)}:${first.location.line}:${first.location.column}: ` : "";
   const missing = first.text.match(/^Could not resolve "([^"]+)"/);
   if (missing) {
-    return new VialError(`${where}cannot resolve '${missing[1]}': it is not a dependency of this environment (add it to the requirements and run 'vial env create' again)`);
+    return new VialError(`${where}${notADependency(missing[1])}`);
   }
   return new VialError(`${where || modulePath + ": "}${first.text}`);
 }
@@ -76,6 +85,7 @@ export async function bundleModule(opts: BundleOptions): Promise<string> {
     `export const reseed = env.reseed;`,
     `export const call = env.call;`,
   ].join("\n");
+  const runtimeProperties = new Set<string>();
   try {
     const result = await build({
       stdin: { contents: entry, resolveDir: dirname(opts.modulePath), sourcefile: "vial-entry.js", loader: "js" },
@@ -88,12 +98,17 @@ export async function bundleModule(opts: BundleOptions): Promise<string> {
       conditions: ["import", "require", "default"],
       nodePaths: opts.nodeModules ? [opts.nodeModules] : [],
       alias: { "@vial/guest": join(SDK_DIR, "index.ts") },
-      define: { "process.env.NODE_ENV": '"production"' },
-      plugins: [nodeBuiltins(), ...(opts.expandRegexes ? [regexRewrite()] : [])],
+      inject: [NODE_GLOBALS],
+      // CommonJS packages locate their data files this way; the guest has no files, so fs reads fail plainly.
+      define: { "process.env.NODE_ENV": '"production"', __dirname: '"/"', __filename: '"/index.js"' },
+      plugins: [nodeBuiltins(), ...(opts.expandRegexes ? [regexRewrite(runtimeProperties)] : [])],
       logLevel: "silent",
       legalComments: "none",
     });
-    return result.outputFiles[0].text;
+    // Runs before the bundle: the guest's RegExp finds these classes at startup (guest-sdk/js/regexp-properties.ts).
+    const classes = propertyClasses(runtimeProperties);
+    const prelude = Object.keys(classes).length ? `globalThis[Symbol.for("vial.regexp-property-classes")] = ${JSON.stringify(classes)};\n` : "";
+    return prelude + result.outputFiles[0].text;
   } catch (error) {
     const errors = (error as { errors?: Message[] }).errors;
     if (errors?.length) throw explain(errors, opts.modulePath);

@@ -1,11 +1,15 @@
 /**
  * What ordinary npm code expects of its global scope, provided inside the
- * sandbox without granting anything: no host environment, no clock beyond the
- * engine's, no I/O. Imported first by every component bundle.
+ * sandbox without granting anything: no host environment, no clock, no I/O.
+ * Imported first by every component bundle; the same behavior on every engine.
  */
 import { TextDecoderPolyfill, TextEncoderPolyfill } from "./text-codec.ts";
+import { structuredClonePolyfill } from "./clone.ts";
+import { installPropertyClasses } from "./regexp-properties.ts";
 
 const g = globalThis as Record<string, unknown>;
+// Some engine globals are getter-only (StarlingMonkey's crypto, performance): redefine, don't assign.
+const define = (name: string, value: unknown) => Object.defineProperty(g, name, { value, writable: true, configurable: true, enumerable: false });
 
 g.global ??= globalThis;
 g.self ??= globalThis;
@@ -22,6 +26,31 @@ g.process ??= {
 };
 g.TextEncoder ??= TextEncoderPolyfill;
 g.TextDecoder ??= TextDecoderPolyfill;
+g.structuredClone ??= structuredClonePolyfill;
+installPropertyClasses();
+
+// No clock: reading it would trap (QuickJS) or return the build machine's time
+// frozen in the snapshot (StarlingMonkey). It reads the Unix epoch instead, so
+// results never depend on when or where a component was built or runs; "now"
+// belongs in the input rows.
+const NativeDate = Date;
+const now = () => 0;
+const FixedDate = new Proxy(NativeDate, {
+  construct: (target, args, newTarget) => Reflect.construct(target, args.length ? args : [0], newTarget),
+  apply: () => new NativeDate(0).toString(),
+  // QuickJS's Date.now is read-only: answer for it here.
+  get: (target, key, receiver) => (key === "now" ? now : Reflect.get(target, key, receiver)),
+});
+define("Date", FixedDate);
+// `new date.constructor()` must not reach the native clock either.
+Object.defineProperty(NativeDate.prototype, "constructor", { value: FixedDate, writable: true, configurable: true, enumerable: false });
+define("performance", { now, timeOrigin: 0, mark() {}, measure() {} });
+
+// Timers are accepted (feature checks and setup code keep working) but never
+// fire: there is no event loop between calls, and a handler returns synchronously.
+let timerId = 0;
+for (const name of ["setTimeout", "setInterval", "setImmediate"]) define(name, () => ++timerId);
+for (const name of ["clearTimeout", "clearInterval", "clearImmediate"]) define(name, () => {});
 
 // Console output is kept (bounded) and handed back with the batch, for the host's logs:
 // the guest has no stdout of its own.
@@ -82,4 +111,4 @@ const getRandomValues = <T extends ArrayBufferView>(view: T): T => {
   for (let i = 0; i < bytes.length; i++) bytes[i] = next32() & 255;
   return view;
 };
-g.crypto = { getRandomValues };
+define("crypto", { getRandomValues });
