@@ -5,6 +5,7 @@ import { createEnvironment } from "../builds/env-create.ts";
 import { deploy } from "../builds/deploy.ts";
 import { ENGINES } from "../builds/js/engines.ts";
 import { VialError } from "../builds/errors.ts";
+import { serveCommand, invokeCommand } from "./host-commands.ts";
 
 const progress = (msg: string) => process.stderr.write(`  ${msg}\n`);
 const storeOption = () => new Option("--store <dir>", "artifact store (default: $VIAL_STORE or ./.vial)");
@@ -77,6 +78,25 @@ program
     const pointer = await openStore(opts.store).rollback(opts.env, opts.to);
     console.log(`${opts.env} is now at ${pointer.version}`);
   });
+
+program
+  .command("serve")
+  .description("serve every environment's current version over HTTP (warm pools, hot deploys)")
+  .addOption(storeOption())
+  .option("--host <address>", "address to bind (default 127.0.0.1)")
+  .option("--port <port>", "TCP port (default 8787)")
+  .option("--socket <path>", "listen on a unix socket instead of TCP")
+  .option("--config <file>", "host configuration (vial.config.json)")
+  .action(serveCommand);
+
+program
+  .command("invoke <env/function>")
+  .description("run one batch through an environment's current version, without a server")
+  .addOption(storeOption())
+  .option("--rows <json>", "the batch: a JSON array of rows")
+  .option("--file <file>", "read the batch from a file (- for stdin)")
+  .option("--deadline <ms>", "stop the call after this many milliseconds")
+  .action(invokeCommand);
 
 try {
   await program.parseAsync();

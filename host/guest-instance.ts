@@ -8,6 +8,7 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import type { Manifest } from "../builds/manifest.ts";
+import { capMemory, WASM_PAGE } from "./wasm/memory-cap.ts";
 
 export interface GuestInstance {
   describe(): string;
@@ -23,23 +24,49 @@ export class GuestCallError extends Error {
 
 export type CoreModules = Map<string, WebAssembly.Module>;
 
-export async function compileCoreModules(versionDir: string, manifest: Manifest): Promise<CoreModules> {
+export interface CompileOptions {
+  /** Largest linear memory any core module may define, in bytes (rewritten into the module before compiling). */
+  memoryLimitBytes?: number;
+}
+
+export async function compileCoreModules(versionDir: string, manifest: Pick<Manifest, "core">, opts: CompileOptions = {}): Promise<CoreModules> {
   const modules: CoreModules = new Map();
+  const maxPages = opts.memoryLimitBytes === undefined ? undefined : Math.floor(opts.memoryLimitBytes / WASM_PAGE);
   for (const { file } of manifest.core) {
-    modules.set(file, await WebAssembly.compile(await readFile(join(versionDir, "core", file))));
+    const bytes = await readFile(join(versionDir, "core", file));
+    modules.set(file, await WebAssembly.compile((maxPages === undefined ? bytes : capMemory(bytes, maxPages)) as BufferSource));
   }
   return modules;
 }
 
-type Instantiate = (getCoreModule: (name: string) => WebAssembly.Module, imports: object) => Promise<Record<string, Function>>;
+type InstantiateCore = (module: WebAssembly.Module, imports?: WebAssembly.Imports) => Promise<WebAssembly.Instance>;
+type Instantiate = (
+  getCoreModule: (name: string) => WebAssembly.Module,
+  imports: object,
+  instantiateCore?: InstantiateCore,
+) => Promise<Record<string, Function>>;
 
-export async function instantiateGuest(bindingsFile: string, modules: CoreModules, imports: object = {}): Promise<GuestInstance> {
+export interface InstantiateOptions {
+  /** Sees every core instance as the bindings create it (e.g. to find its memories). */
+  onCoreInstance?: (instance: WebAssembly.Instance) => void;
+}
+
+export async function instantiateGuest(bindingsFile: string, modules: CoreModules, imports: object = {}, opts: InstantiateOptions = {}): Promise<GuestInstance> {
   const { instantiate } = (await import(pathToFileURL(bindingsFile).href)) as { instantiate: Instantiate };
-  const exports = await instantiate((name) => {
-    const module = modules.get(name);
-    if (!module) throw new Error(`bindings asked for unknown core module ${name}`);
-    return module;
-  }, imports);
+  const instantiateCore: InstantiateCore = async (module, coreImports) => {
+    const instance = await WebAssembly.instantiate(module, coreImports ?? {});
+    opts.onCoreInstance?.(instance);
+    return instance;
+  };
+  const exports = await instantiate(
+    (name) => {
+      const module = modules.get(name);
+      if (!module) throw new Error(`bindings asked for unknown core module ${name}`);
+      return module;
+    },
+    imports,
+    instantiateCore,
+  );
   return {
     describe: () => exports.describe() as string,
     reseed: (entropy) => exports.reseed(entropy),
@@ -47,7 +74,9 @@ export async function instantiateGuest(bindingsFile: string, modules: CoreModule
       try {
         return exports.call(fn, batch) as string;
       } catch (error) {
-        const payload = (error as { payload?: unknown }).payload;
+        // Depending on the jco version the `err` arrives as the bare string or wrapped with a `payload`.
+        if (typeof error === "string") throw new GuestCallError(error);
+        const payload = (error as { payload?: unknown } | null)?.payload;
         if (typeof payload === "string") throw new GuestCallError(payload);
         throw error;
       }

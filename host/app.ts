@@ -1,0 +1,43 @@
+/**
+ * The host's HTTP API as a Hono app, built only from web-standard pieces:
+ * testable with `app.request()`, served by host/serve.ts.
+ */
+import { Hono } from "hono";
+import { HTTPException } from "hono/http-exception";
+import type { HostEnv } from "./middleware/context.ts";
+import type { HostRuntime } from "./runtime.ts";
+import { requestId } from "./middleware/request-id.ts";
+import { bodyLimit } from "./middleware/body-limit.ts";
+import { authenticate } from "./middleware/auth.ts";
+import { HostError, badRequest, internalError } from "./errors.ts";
+import { respondError } from "./respond.ts";
+import { healthRoutes } from "./routes/health.ts";
+import { environmentRoutes } from "./routes/environments.ts";
+import { invokeRoutes } from "./routes/invoke.ts";
+import { adminRoutes } from "./routes/admin.ts";
+
+export function createApp(host: HostRuntime): Hono<HostEnv> {
+  const app = new Hono<HostEnv>();
+  app.use(requestId(host.log));
+  app.use("/v1/*", bodyLimit(host.config.bodyLimitBytes));
+  app.use("/v1/*", authenticate(host.config));
+
+  healthRoutes(app, host);
+  environmentRoutes(app, host);
+  invokeRoutes(app, host);
+  adminRoutes(app, host);
+
+  app.notFound((c) => respondError(c, new HostError(404, "bad_request", `no route ${c.req.method} ${c.req.path}: see GET /v1/environments`)));
+  app.onError(function answerError(error, c) {
+    const log = c.var.log ?? host.log;
+    if (error instanceof HostError) {
+      if (error.status >= 500) log.warn({ code: error.code, err: error.message }, "request failed");
+      return respondError(c, error);
+    }
+    if (error instanceof SyntaxError) return respondError(c, badRequest(`body is not valid JSON: ${error.message}`));
+    if (error instanceof HTTPException) return respondError(c, new HostError(error.status, "bad_request", error.message));
+    log.error({ err: error }, "unexpected error");
+    return respondError(c, internalError(c.var.requestId ?? "unknown"));
+  });
+  return app;
+}

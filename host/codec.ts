@@ -1,0 +1,44 @@
+/**
+ * Request and response bodies as JSON or CBOR; the response uses the format
+ * of the request. CBOR carries bytes natively (byte strings); JSON carries
+ * them as base64 strings, which is also their form at the guest boundary.
+ */
+import { Encoder } from "cbor-x";
+import { badRequest, unsupportedMediaType } from "./errors.ts";
+
+export type WireFormat = "json" | "cbor";
+
+// Plain maps and plain byte strings, readable by any CBOR library (no cbor-x record or typed-array tags).
+const cbor = new Encoder({ useRecords: false, mapsAsObjects: true, tagUint8Array: false });
+
+export const CONTENT_TYPES: Record<WireFormat, string> = { json: "application/json", cbor: "application/cbor" };
+
+export function formatOf(contentType: string | undefined | null): WireFormat {
+  const type = (contentType ?? "application/json").split(";")[0]!.trim().toLowerCase();
+  if (type === "application/json" || type === "") return "json";
+  if (type === "application/cbor") return "cbor";
+  throw unsupportedMediaType(type);
+}
+
+export function decodeBody(format: WireFormat, body: Uint8Array): unknown {
+  if (body.length === 0) throw badRequest('empty body: send {"rows": [...]}');
+  try {
+    return format === "json" ? JSON.parse(new TextDecoder().decode(body)) : cbor.decode(body);
+  } catch (error) {
+    throw badRequest(`body is not valid ${format.toUpperCase()}: ${(error as Error).message}`);
+  }
+}
+
+export function encodeBody(format: WireFormat, value: unknown): Uint8Array | string {
+  return format === "json" ? JSON.stringify(value) : cbor.encode(value);
+}
+
+/** The rows of an invoke request body: `{"rows": [...]}`. */
+export function rowsOf(body: unknown): unknown[] {
+  const rows = (body as { rows?: unknown } | null)?.rows;
+  if (typeof body !== "object" || body === null || !Array.isArray(rows)) throw badRequest('body must be an object {"rows": [...]}');
+  return rows;
+}
+
+export const toBase64 = (bytes: Uint8Array): string => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("base64");
+export const fromBase64 = (text: string): Uint8Array => new Uint8Array(Buffer.from(text, "base64"));

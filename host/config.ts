@@ -1,0 +1,115 @@
+/**
+ * Host configuration: a JSON file (`--config vial.config.json`), then
+ * environment variables, then command-line flags, later ones winning.
+ *
+ *   {
+ *     "store": ".vial", "host": "127.0.0.1", "port": 8787, "socket": "/run/vial.sock",
+ *     "bodyLimitBytes": 8388608, "watchPollMs": 1000,
+ *     "pool": { "size": 2, "maxQueue": 64, "deadlineMs": 1000, "memoryMiB": 256 },
+ *     "environments": { "fuzzy": { "size": 4, "deadlineMs": 200 } },
+ *     "tokens": { "s3cret": ["fuzzy"], "ops-token": ["*"] },
+ *     "adminToken": "...", "logLevel": "info"
+ *   }
+ */
+import { readFileSync } from "node:fs";
+import { VialError } from "../builds/errors.ts";
+import type { PoolSettings } from "./pool/policy.ts";
+
+/** Bearer token -> environments it may invoke ("*" for all). */
+export type TokenGrants = Record<string, string[]>;
+
+export interface HostConfig {
+  store?: string;
+  host: string;
+  port: number;
+  socket?: string;
+  bodyLimitBytes: number;
+  /** How often current.json is re-read, in case a file-system event was missed. */
+  watchPollMs: number;
+  /** How long a shutdown waits for in-flight calls. */
+  drainTimeoutMs: number;
+  pool: PoolSettings;
+  environments: Record<string, PoolSettings>;
+  /** Empty: no authentication (fine on loopback or a private unix socket). */
+  tokens: TokenGrants;
+  adminToken?: string;
+  logLevel: string;
+}
+
+export const DEFAULT_CONFIG: HostConfig = {
+  host: "127.0.0.1",
+  port: 8787,
+  bodyLimitBytes: 8 * 2 ** 20,
+  watchPollMs: 1000,
+  drainTimeoutMs: 30_000,
+  pool: {},
+  environments: {},
+  tokens: {},
+  logLevel: "info",
+};
+
+const POOL_KEYS = ["size", "maxQueue", "deadlineMs", "memoryMiB"] as const;
+
+function checkPoolSettings(where: string, value: unknown): PoolSettings {
+  if (typeof value !== "object" || value === null) throw new VialError(`${where} must be an object`);
+  const settings = value as Record<string, unknown>;
+  for (const [key, v] of Object.entries(settings)) {
+    if (!(POOL_KEYS as readonly string[]).includes(key)) throw new VialError(`${where}.${key} is not a pool setting (use ${POOL_KEYS.join(", ")})`);
+    if (!Number.isInteger(v) || (v as number) < (key === "maxQueue" ? 0 : 1)) throw new VialError(`${where}.${key} must be a positive integer`);
+  }
+  return settings as PoolSettings;
+}
+
+/** `VIAL_TOKENS`: JSON like the config's "tokens", or `token=env1,env2;token2=*`. */
+export function parseTokens(text: string): TokenGrants {
+  const trimmed = text.trim();
+  if (trimmed.startsWith("{")) return checkTokens(JSON.parse(trimmed));
+  const grants: TokenGrants = {};
+  for (const entry of trimmed.split(";").filter(Boolean)) {
+    const [token, envs] = entry.split("=");
+    if (!token || envs === undefined) throw new VialError(`VIAL_TOKENS entry '${entry}' is not token=env1,env2`);
+    grants[token.trim()] = envs.split(",").map((e) => e.trim()).filter(Boolean);
+  }
+  return grants;
+}
+
+function checkTokens(value: unknown): TokenGrants {
+  if (typeof value !== "object" || value === null) throw new VialError("tokens must map a token to a list of environments");
+  for (const [token, envs] of Object.entries(value)) {
+    if (!Array.isArray(envs) || !envs.every((e) => typeof e === "string")) {
+      throw new VialError(`tokens['${token.slice(0, 4)}…'] must be a list of environment names (or ["*"])`);
+    }
+  }
+  return value as TokenGrants;
+}
+
+export function parseConfigFile(text: string, file = "config"): Partial<HostConfig> {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (error) {
+    throw new VialError(`${file} is not valid JSON: ${(error as Error).message}`);
+  }
+  if (typeof raw !== "object" || raw === null) throw new VialError(`${file} must hold a JSON object`);
+  const c = raw as Record<string, unknown>;
+  const out: Partial<HostConfig> = { ...(c as Partial<HostConfig>) };
+  if (c.pool !== undefined) out.pool = checkPoolSettings("pool", c.pool);
+  if (c.environments !== undefined) {
+    out.environments = Object.fromEntries(
+      Object.entries(c.environments as Record<string, unknown>).map(([env, s]) => [env, checkPoolSettings(`environments.${env}`, s)]),
+    );
+  }
+  if (c.tokens !== undefined) out.tokens = checkTokens(c.tokens);
+  return out;
+}
+
+export function loadConfig(opts: { file?: string; env?: NodeJS.ProcessEnv; overrides?: Partial<HostConfig> } = {}): HostConfig {
+  const env = opts.env ?? process.env;
+  const fromFile = opts.file ? parseConfigFile(readFileSync(opts.file, "utf8"), opts.file) : {};
+  const fromEnv: Partial<HostConfig> = {};
+  if (env.VIAL_TOKENS) fromEnv.tokens = parseTokens(env.VIAL_TOKENS);
+  if (env.VIAL_ADMIN_TOKEN) fromEnv.adminToken = env.VIAL_ADMIN_TOKEN;
+  if (env.VIAL_STORE) fromEnv.store = env.VIAL_STORE;
+  const defined = Object.fromEntries(Object.entries(opts.overrides ?? {}).filter(([, v]) => v !== undefined));
+  return { ...DEFAULT_CONFIG, ...fromFile, ...fromEnv, ...defined };
+}

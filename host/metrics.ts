@@ -1,0 +1,91 @@
+/** The host's Prometheus metrics, in a registry of its own (several hosts may share a process in tests). */
+import { Counter, Gauge, Histogram, Registry } from "prom-client";
+import type { PoolState } from "./pool/pool.ts";
+import type { RestartCause } from "./pool/health.ts";
+
+export interface HostMetrics {
+  registry: Registry;
+  requests: Counter<"env" | "function" | "status">;
+  latency: Histogram<"env" | "function">;
+  restarts: Counter<"env" | "cause">;
+  deploys: Counter<"env" | "result">;
+  instantiations: Counter<"env">;
+  requestPathInstantiations: Counter<"env">;
+  restart(env: string, cause: RestartCause, count?: number): void;
+}
+
+export function createMetrics(poolStates: () => Array<{ env: string; state: PoolState }>): HostMetrics {
+  const registry = new Registry();
+  const registers = [registry];
+  const requests = new Counter({
+    name: "vial_requests_total",
+    help: "Invoke requests by environment, function and HTTP status",
+    labelNames: ["env", "function", "status"] as const,
+    registers,
+  });
+  const latency = new Histogram({
+    name: "vial_request_duration_seconds",
+    help: "Invoke latency (queue wait + guest call + encoding)",
+    labelNames: ["env", "function"] as const,
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers,
+  });
+  const restarts = new Counter({
+    name: "vial_instance_restarts_total",
+    help: "Instances replaced, by cause (timeout, trap, memory, crash)",
+    labelNames: ["env", "cause"] as const,
+    registers,
+  });
+  const deploys = new Counter({
+    name: "vial_deploys_total",
+    help: "Versions loaded or refused by the host",
+    labelNames: ["env", "result"] as const,
+    registers,
+  });
+  const instantiations = new Counter({
+    name: "vial_instantiations_total",
+    help: "Instances started (in the background, off the request path)",
+    labelNames: ["env"] as const,
+    registers,
+  });
+  const requestPathInstantiations = new Counter({
+    name: "vial_request_path_instantiations_total",
+    help: "Requests that had to wait for an instance to be created (should stay 0)",
+    labelNames: ["env"] as const,
+    registers,
+  });
+  new Gauge({
+    name: "vial_queue_depth",
+    help: "Calls waiting for a free instance",
+    labelNames: ["env"] as const,
+    registers,
+    collect() {
+      this.reset();
+      for (const { env, state } of poolStates()) this.inc({ env }, state.queued);
+    },
+  });
+  new Gauge({
+    name: "vial_instances",
+    help: "Instances by state (idle, busy, starting), across the versions being served",
+    labelNames: ["env", "state"] as const,
+    registers,
+    collect() {
+      this.reset();
+      for (const { env, state } of poolStates()) {
+        this.inc({ env, state: "idle" }, state.idle);
+        this.inc({ env, state: "busy" }, state.busy);
+        this.inc({ env, state: "starting" }, state.starting);
+      }
+    },
+  });
+  return {
+    registry,
+    requests,
+    latency,
+    restarts,
+    deploys,
+    instantiations,
+    requestPathInstantiations,
+    restart: (env, cause, count = 1) => restarts.inc({ env, cause }, count),
+  };
+}

@@ -1,0 +1,18 @@
+/** What middleware puts on a request's context for the handlers after it. */
+import type { Logger } from "../logger.ts";
+
+export interface Principal {
+  /** Environments this caller may invoke: "*" for all. */
+  environments: ReadonlySet<string> | "*";
+  admin: boolean;
+  /** Whether a token was presented (and accepted). */
+  authenticated: boolean;
+}
+
+export interface HostEnv {
+  Variables: {
+    requestId: string;
+    log: Logger;
+    principal: Principal;
+  };
+}

@@ -1,0 +1,45 @@
+/** How an environment's pool behaves: plain data, resolved from config, no behaviour of its own. */
+export interface PoolPolicy {
+  /** Warm instances kept ready. */
+  size: number;
+  /** Calls that may wait for a free instance; past it, 503. */
+  maxQueue: number;
+  /** Default per-call deadline (queue wait + run); a request may only lower it. */
+  deadlineMs: number;
+  /** Linear memory cap per instance. */
+  memoryLimitBytes: number;
+  /** Suggested Retry-After (seconds) when the queue is full. */
+  retryAfterSeconds: number;
+}
+
+export const DEFAULT_POLICY: PoolPolicy = {
+  size: 2,
+  maxQueue: 64,
+  deadlineMs: 1000,
+  memoryLimitBytes: 256 * 2 ** 20,
+  retryAfterSeconds: 1,
+};
+
+/** What a config file may set per environment (or as the default for all). */
+export interface PoolSettings {
+  size?: number;
+  maxQueue?: number;
+  deadlineMs?: number;
+  memoryMiB?: number;
+}
+
+export function resolvePolicy(defaults: PoolSettings = {}, forEnv: PoolSettings = {}): PoolPolicy {
+  const s = { ...defaults, ...forEnv };
+  return {
+    size: s.size ?? DEFAULT_POLICY.size,
+    maxQueue: s.maxQueue ?? DEFAULT_POLICY.maxQueue,
+    deadlineMs: s.deadlineMs ?? DEFAULT_POLICY.deadlineMs,
+    memoryLimitBytes: s.memoryMiB === undefined ? DEFAULT_POLICY.memoryLimitBytes : s.memoryMiB * 2 ** 20,
+    retryAfterSeconds: DEFAULT_POLICY.retryAfterSeconds,
+  };
+}
+
+/** The deadline a request gets: the policy's, lowered (never raised) by the caller. */
+export function effectiveDeadline(policy: PoolPolicy, requestedMs: number | undefined): number {
+  return requestedMs === undefined ? policy.deadlineMs : Math.min(policy.deadlineMs, requestedMs);
+}

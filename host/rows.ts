@@ -1,0 +1,61 @@
+/**
+ * Rows crossing the host: checked against the function's schema on the way
+ * in (the caller's mistake: 400) and on the way out (the guest is untrusted:
+ * a wrong row becomes that row's error), reduced to the declared fields.
+ */
+import { checkRow, hasBytes, mapBytes, type FieldSchema } from "../guest-sdk/js/schema.ts";
+import { fromBase64, toBase64 } from "./codec.ts";
+import { invalidRow } from "./errors.ts";
+
+export type Row = Record<string, unknown>;
+
+export interface RowError {
+  row: number;
+  error: string;
+}
+
+/** Keeps declared fields only (absent optional ones become null); bytes given as binary become base64. */
+function toWire(fields: FieldSchema[], row: Row): Row {
+  const out: Row = {};
+  for (const { name, type } of fields) {
+    const value = Object.hasOwn(row, name) ? row[name] : null;
+    out[name] = hasBytes(type) ? mapBytes(type, value, (b) => (b instanceof Uint8Array ? toBase64(b) : b)) : value;
+  }
+  return out;
+}
+
+/** Input rows as the guest receives them; throws 400 naming the first bad row and field. */
+export function prepareInputs(fields: FieldSchema[], rows: unknown[]): Row[] {
+  return rows.map((row, i) => {
+    const isObject = row !== null && typeof row === "object" && !Array.isArray(row);
+    const wire = isObject ? toWire(fields, row as Row) : row;
+    const problem = checkRow(fields, wire, "base64");
+    if (problem) throw invalidRow(i, problem);
+    return wire as Row;
+  });
+}
+
+/** Checks the guest's output rows; a row that breaks the schema is nulled with an error. */
+export function checkOutputs(fields: FieldSchema[], rows: unknown[], errors: RowError[]): Array<Row | null> {
+  return rows.map((row, i) => {
+    if (row === null) return null;
+    const problem = checkRow(fields, row, "base64");
+    if (problem) {
+      errors.push({ row: i, error: `output ${problem}` });
+      return null;
+    }
+    return toWire(fields, row as Row);
+  });
+}
+
+/** Output rows with bytes as Uint8Array, for binary formats (CBOR). */
+export function bytesToBinary(fields: FieldSchema[], rows: Array<Row | null>): Array<Row | null> {
+  const withBytes = fields.filter((f) => hasBytes(f.type));
+  if (withBytes.length === 0) return rows;
+  return rows.map((row) => {
+    if (row === null) return null;
+    const out = { ...row };
+    for (const f of withBytes) out[f.name] = mapBytes(f.type, out[f.name], (b) => fromBase64(b as string));
+    return out;
+  });
+}

@@ -1,0 +1,17 @@
+/** What the HTTP layer needs from a running host: kept narrow so the app can be built and tested on its own. */
+import type { Environments, RefreshResult } from "./environments.ts";
+import type { HostMetrics } from "./metrics.ts";
+import type { Logger } from "./logger.ts";
+import type { HostConfig } from "./config.ts";
+
+export type HostStatus = "starting" | "ready" | "stopping";
+
+export interface HostRuntime {
+  environments: Environments;
+  metrics: HostMetrics;
+  log: Logger;
+  config: HostConfig;
+  status(): HostStatus;
+  /** Re-reads current versions (all environments, or one), retrying refused ones. */
+  reload(env?: string): Promise<RefreshResult[]>;
+}

@@ -1,0 +1,74 @@
+/**
+ * `vial serve`: the host on a TCP port (loopback by default) or a unix
+ * socket. The only module that knows about Node's HTTP server. SIGTERM and
+ * SIGINT stop accepting connections, let running calls finish, then exit.
+ */
+import { createAdaptorServer } from "@hono/node-server";
+import type { Server } from "node:http";
+import { existsSync, unlinkSync, chmodSync } from "node:fs";
+import { createHost, type CreateHostOptions, type Host } from "./host.ts";
+
+export interface ServeOptions extends CreateHostOptions {
+  /** Shut down on SIGTERM/SIGINT and exit the process (the CLI does; embedders call shutdown() themselves). */
+  exitOnSignal?: boolean;
+}
+
+export interface Serving {
+  host: Host;
+  server: Server;
+  /** Where it listens: "http://127.0.0.1:8787" or "unix:/path/to.sock". */
+  address: string;
+  shutdown(): Promise<void>;
+}
+
+export async function serve(opts: ServeOptions = {}): Promise<Serving> {
+  const host = createHost(opts);
+  const { config, log } = host;
+  const server = createAdaptorServer({ fetch: host.app.fetch }) as Server;
+  // Keep-alive connections from feature servers stay open between batches.
+  server.keepAliveTimeout = 65_000;
+
+  const address = await new Promise<string>((resolve, reject) => {
+    server.once("error", reject);
+    if (config.socket) {
+      // A socket file left by a process that died would make listen fail.
+      if (existsSync(config.socket)) unlinkSync(config.socket);
+      server.listen(config.socket, () => {
+        chmodSync(config.socket!, 0o660);
+        resolve(`unix:${config.socket}`);
+      });
+    } else {
+      server.listen(config.port, config.host, () => {
+        const bound = server.address();
+        const port = typeof bound === "object" && bound ? bound.port : config.port;
+        resolve(`http://${config.host.includes(":") ? `[${config.host}]` : config.host}:${port}`);
+      });
+    }
+  });
+  log.info({ address }, "listening (warming pools; /readyz turns 200 when every pool is warm)");
+
+  let stopping: Promise<void> | undefined;
+  const shutdown = () =>
+    (stopping ??= (async () => {
+      log.info("shutting down: no new connections, finishing running calls");
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      await host.close();
+      // Responses to the last calls are written by now; keep-alive connections would otherwise linger.
+      server.closeIdleConnections();
+      const grace = new Promise<void>((resolve) => setTimeout(resolve, 1000).unref());
+      await Promise.race([closed, grace]);
+      server.closeAllConnections();
+      log.info("stopped");
+    })());
+
+  const onSignal = (signal: NodeJS.Signals) => {
+    log.info({ signal }, "signal received");
+    void shutdown().then(() => process.exit(0));
+  };
+  if (opts.exitOnSignal) {
+    process.once("SIGTERM", onSignal);
+    process.once("SIGINT", onSignal);
+  }
+  return { host, server, address, shutdown };
+}
