@@ -58,7 +58,7 @@ function regexRewrite(names: Set<string>): Plugin {
       b.onLoad({ filter: /\.[mc]?[jt]sx?$/ }, async (args) => {
         const source = await readFile(args.path, "utf8");
         const contents = expandPropertyEscapes(source, args.path, names);
-        return contents === source ? undefined : { contents, loader: LOADERS[args.path.replace(/^.*\.[mc]?/, "")] };
+        return contents === source ? undefined : { contents, loader: LOADERS[args.path.replace(/^.*\.[mc]?/, "") as keyof typeof LOADERS] };
       });
     },
   };
