@@ -1,29 +1,72 @@
 /**
  * The guest side of the WIT world: finds the module's transformations and
  * serves describe/reseed/call over JSON text. Bundled into every JS component.
+ *
+ * The interpreter pays for every operation, so per-function work (which fields
+ * hold bytes, how to check each output field) is prepared once, and a row pays
+ * only for plain type tests; the detailed message is built for failing rows.
  */
 import { TRANSFORMATION, type Transformation } from "./index.ts";
-import { checkRow, hasBytes, mapBytes, type FieldSchema, type FunctionSchema } from "./schema.ts";
+import { checkRow, checkValue, hasBytes, mapBytes, type FieldSchema, type FieldType, type FunctionSchema } from "./schema.ts";
 import { decodeBase64, encodeBase64 } from "./base64.ts";
 import { drainConsole, seedRandom } from "./globals.ts";
 
-interface RowError {
-  row: number;
-  error: string;
+type Row = Record<string, unknown>;
+type Check = (value: unknown) => boolean;
+
+interface Prepared {
+  fn: Transformation;
+  inputBytes: FieldSchema[];
+  outputBytes: FieldSchema[];
+  outputNames: string[];
+  outputChecks: Check[];
 }
 
 function isTransformation(value: unknown): value is Transformation {
   return typeof value === "object" && value !== null && (value as Record<symbol, unknown>)[TRANSFORMATION] === true;
 }
 
-/** Converts bytes fields of each row (in place) between wire and guest form. */
-function convertBytes(fields: FieldSchema[], rows: Array<Record<string, unknown> | null>, convert: (b: unknown) => unknown) {
-  const withBytes = fields.filter((f) => hasBytes(f.type));
-  if (withBytes.length === 0) return;
+/** A yes/no test per field type: scalars inline, the rest through the schema checker. */
+function compileCheck(type: FieldType): Check {
+  switch (type) {
+    case "string":
+      return (v) => typeof v === "string";
+    case "int64":
+      return (v) => Number.isSafeInteger(v);
+    case "float64":
+      return (v) => typeof v === "number";
+    case "bool":
+      return (v) => typeof v === "boolean";
+    default:
+      return (v) => checkValue(type, v, "binary") === null;
+  }
+}
+
+function prepare(fn: Transformation): Prepared {
+  return {
+    fn,
+    inputBytes: fn.inputs.filter((f) => hasBytes(f.type)),
+    outputBytes: fn.outputs.filter((f) => hasBytes(f.type)),
+    outputNames: fn.outputs.map((f) => f.name),
+    outputChecks: fn.outputs.map((f) => compileCheck(f.type)),
+  };
+}
+
+/** Converts the bytes fields of each row (in place) between wire and guest form. */
+function convertBytes(fields: FieldSchema[], rows: Array<Row | null>, convert: (b: unknown) => unknown) {
   for (const row of rows) {
     if (row === null) continue;
-    for (const f of withBytes) row[f.name] = mapBytes(f.type, row[f.name], convert);
+    for (const f of fields) row[f.name] = mapBytes(f.type, row[f.name], convert);
   }
+}
+
+function fitsOutput(p: Prepared, row: unknown): boolean {
+  if (typeof row !== "object" || row === null || Array.isArray(row)) return false;
+  for (let f = 0; f < p.outputChecks.length; f++) {
+    const name = p.outputNames[f];
+    if (!p.outputChecks[f](Object.hasOwn(row, name) ? (row as Row)[name] : undefined)) return false;
+  }
+  return true;
 }
 
 /** Reduces a thrown value to one line for the caller. */
@@ -31,18 +74,13 @@ const message = (error: unknown): string =>
   error instanceof Error ? `${error.name}: ${error.message}` : `thrown: ${String(error)}`;
 
 export function createEnvironment(userModule: Record<string, unknown>) {
-  const functions = new Map<string, Transformation>();
+  const functions = new Map<string, Prepared>();
   for (const [name, value] of Object.entries(userModule)) {
-    if (isTransformation(value)) functions.set(name, value);
+    if (isTransformation(value)) functions.set(name, prepare(value));
   }
 
   function describe(): string {
-    const list: FunctionSchema[] = [...functions].map(([name, f]) => ({
-      name,
-      mode: f.mode,
-      inputs: f.inputs,
-      outputs: f.outputs,
-    }));
+    const list: FunctionSchema[] = [...functions].map(([name, { fn }]) => ({ name, mode: fn.mode, inputs: fn.inputs, outputs: fn.outputs }));
     return JSON.stringify({ functions: list });
   }
 
@@ -56,27 +94,34 @@ export function createEnvironment(userModule: Record<string, unknown>) {
   }
 
   function run(name: string, batch: string): string {
-    const fn = functions.get(name);
-    if (!fn) throw `no function '${name}' in this environment (has: ${[...functions.keys()].join(", ")})`;
-    const rows = JSON.parse(batch) as Array<Record<string, unknown>>;
-    convertBytes(fn.inputs, rows, decodeBase64);
-    let results: ReturnType<Transformation["run"]>;
+    const p = functions.get(name);
+    if (!p) throw `no function '${name}' in this environment (has: ${[...functions.keys()].join(", ")})`;
+    const rows = JSON.parse(batch) as Row[];
+    if (p.inputBytes.length) convertBytes(p.inputBytes, rows, decodeBase64);
+    let results: unknown[];
     try {
-      results = fn.run(rows as never);
+      results = p.fn.run(rows as never);
     } catch (error) {
       throw `${name}: ${message(error)}`;
     }
     if (!Array.isArray(results) || results.length !== rows.length) {
       throw `${name}: batchHandler returned ${Array.isArray(results) ? results.length : typeof results} rows for ${rows.length} input rows`;
     }
-    const errors: RowError[] = [];
-    const out = results.map((result, row) => {
-      const problem = result instanceof Error ? message(result) : checkRow(fn.outputs, result, "binary");
-      if (problem === null) return result as Record<string, unknown>;
-      errors.push({ row, error: result instanceof Error ? problem : `output ${problem}` });
-      return null;
-    });
-    convertBytes(fn.outputs, out, encodeBase64);
+    const errors: Array<{ row: number; error: string }> = [];
+    const out = new Array<Row | null>(results.length);
+    for (let i = 0; i < results.length; i++) {
+      const result = results[i];
+      if (result instanceof Error) {
+        errors.push({ row: i, error: message(result) });
+        out[i] = null;
+      } else if (fitsOutput(p, result)) {
+        out[i] = result as Row;
+      } else {
+        errors.push({ row: i, error: `output ${checkRow(p.fn.outputs, result, "binary")}` });
+        out[i] = null;
+      }
+    }
+    if (p.outputBytes.length) convertBytes(p.outputBytes, out, encodeBase64);
     const logs = drainConsole();
     return JSON.stringify(logs.length ? { rows: out, errors, logs } : { rows: out, errors });
   }
