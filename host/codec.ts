@@ -25,12 +25,43 @@ export function decodeBody(format: WireFormat, body: Uint8Array): unknown {
   try {
     return format === "json" ? JSON.parse(new TextDecoder().decode(body)) : cbor.decode(body);
   } catch (error) {
-    throw badRequest(`body is not valid ${format.toUpperCase()}: ${(error as Error).message}`);
+    // The decoders recurse: a body nested deeper than the stack allows is refused like any other bad body.
+    const reason = error instanceof RangeError ? "it is nested too deeply" : (error as Error).message;
+    throw badRequest(`body is not valid ${format.toUpperCase()}: ${reason}`);
   }
 }
 
 export function encodeBody(format: WireFormat, value: unknown): Uint8Array | string {
-  return format === "json" ? JSON.stringify(value) : cbor.encode(value);
+  const text = wellFormed(value);
+  return format === "json" ? JSON.stringify(text) : cbor.encode(text);
+}
+
+type WellFormedString = string & { isWellFormed(): boolean; toWellFormed(): string };
+
+/**
+ * Lone surrogates (a guest can return them; JS strings may hold them) become
+ * U+FFFD: CBOR would otherwise carry ill-formed UTF-8 and JSON unpaired \ud800
+ * escapes. Copies only what changes; response values are shallow (schema-shaped).
+ */
+function wellFormed(value: unknown): unknown {
+  if (typeof value === "string") return (value as WellFormedString).isWellFormed() ? value : (value as WellFormedString).toWellFormed();
+  if (typeof value !== "object" || value === null || value instanceof Uint8Array) return value;
+  if (Array.isArray(value)) {
+    let out: unknown[] | undefined;
+    value.forEach((item, i) => {
+      const fixed = wellFormed(item);
+      if (fixed !== item) (out ??= [...value])[i] = fixed;
+    });
+    return out ?? value;
+  }
+  // Keys are the host's own (field names from the schema, envelope names): only values need checking.
+  let out: Record<string, unknown> | undefined;
+  for (const key of Object.keys(value)) {
+    const item = (value as Record<string, unknown>)[key];
+    const fixed = wellFormed(item);
+    if (fixed !== item) (out ??= { ...value })[key] = fixed;
+  }
+  return out ?? value;
 }
 
 /** The rows of an invoke request body: `{"rows": [...]}`. */

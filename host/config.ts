@@ -5,7 +5,7 @@
  *   {
  *     "store": ".vial", "host": "127.0.0.1", "port": 8787, "socket": "/run/vial.sock",
  *     "bodyLimitBytes": 8388608, "watchPollMs": 1000,
- *     "pool": { "size": 2, "maxQueue": 64, "deadlineMs": 1000, "memoryMiB": 256 },
+ *     "pool": { "size": 2, "maxQueue": 64, "deadlineMs": 1000, "memoryMiB": 256, "outputLimitBytes": 33554432 },
  *     "environments": { "fuzzy": { "size": 4, "deadlineMs": 200 } },
  *     "tokens": { "s3cret": ["fuzzy"], "ops-token": ["*"] },
  *     "adminToken": "...", "logLevel": "info"
@@ -48,7 +48,7 @@ export const DEFAULT_CONFIG: HostConfig = {
   logLevel: "info",
 };
 
-const POOL_KEYS = ["size", "maxQueue", "deadlineMs", "memoryMiB"] as const;
+const POOL_KEYS = ["size", "maxQueue", "deadlineMs", "memoryMiB", "outputLimitBytes"] as const;
 
 function checkPoolSettings(where: string, value: unknown): PoolSettings {
   if (typeof value !== "object" || value === null) throw new VialError(`${where} must be an object`);

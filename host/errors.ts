@@ -16,6 +16,7 @@ export type ErrorCode =
   | "guest_error"
   | "guest_trap"
   | "memory_limit"
+  | "output_too_large"
   | "not_ready"
   | "shutting_down"
   | "internal";
@@ -88,6 +89,13 @@ export const memoryLimit = (env: string, fn: string, limitBytes: number) =>
     500,
     "memory_limit",
     `${env}/${fn} reached its ${Math.round(limitBytes / 2 ** 20)} MiB memory limit (the instance was replaced): send smaller batches or raise the environment's memoryMiB`,
+  );
+
+export const outputTooLarge = (env: string, fn: string, bytes: number, limitBytes: number) =>
+  new HostError(
+    500,
+    "output_too_large",
+    `${env}/${fn} returned an output of ${bytes} bytes, which exceeds the limit of ${limitBytes} bytes: send smaller batches or raise the environment's outputLimitBytes`,
   );
 
 export const notReady = () => new HostError(503, "not_ready", "the host is still warming its instance pools: retry shortly", 1);

@@ -8,6 +8,7 @@
  *   const { rows, errors } = await host.invoke("fuzzy", "fuzzy_similarity", [{ text: "brownie" }]);
  *   await host.close();
  */
+import { existsSync } from "node:fs";
 import type { Hono } from "hono";
 import type { DestinationStream } from "pino";
 import { Store } from "../builds/store.ts";
@@ -61,6 +62,8 @@ export function createHost(opts: CreateHostOptions = {}): Host {
   const runtime: HostRuntime = { environments: envs, metrics, log, config, status: () => status, reload };
 
   const ready = (async () => {
+    // A missing store is not an error: the host is ready with nothing to serve and picks up the first deploy.
+    if (!existsSync(store.root)) log.warn({ store: store.root }, "the store does not exist (yet): serving no environments until one is deployed to it");
     const results = await envs.refreshAll();
     if ((status as HostStatus) === "stopping") return; // close() may run while pools warm
     status = "ready";

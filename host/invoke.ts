@@ -6,7 +6,7 @@ import type { Logger } from "./logger.ts";
 import type { Environments } from "./environments.ts";
 import type { PoolResult } from "./pool/pool.ts";
 import { effectiveDeadline, type PoolPolicy } from "./pool/policy.ts";
-import { badGuestResult, badRequest, deadlineExceeded, guestError, guestTrap, memoryLimit, overloaded, shuttingDown, unknownEnvironment, unknownFunction, HostError } from "./errors.ts";
+import { badGuestResult, badRequest, deadlineExceeded, guestError, guestTrap, memoryLimit, outputTooLarge, overloaded, shuttingDown, unknownEnvironment, unknownFunction, HostError } from "./errors.ts";
 import { bytesToBinary, checkOutputs, prepareInputs, type Row, type RowError } from "./rows.ts";
 
 export interface InvokeOptions {
@@ -45,7 +45,10 @@ export async function invoke(environments: Environments, env: string, fn: string
 
   const envelope = parseEnvelope(result.envelope, inputs.length, env, fn);
   for (const line of envelope.logs ?? []) opts.log?.info({ env, function: fn, version: served.version.version, guest: String(line) }, "guest log");
-  const errors = envelope.errors.filter((e) => Number.isInteger(e?.row) && typeof e.error === "string");
+  // Only the documented shape leaves the host: no keys a guest added, no rows that do not exist.
+  const errors = envelope.errors
+    .filter((e) => Number.isInteger(e?.row) && e.row >= 0 && e.row < inputs.length && typeof e.error === "string")
+    .map(({ row, error }) => ({ row, error }));
   const outputs = checkOutputs(schema.outputs, envelope.rows, errors);
   errors.sort((a, b) => a.row - b.row);
   return { rows: opts.bytes === "binary" ? bytesToBinary(schema.outputs, outputs) : outputs, errors };
@@ -65,6 +68,8 @@ function failure(result: Exclude<PoolResult, { ok: true }>, env: string, fn: str
       return guestError(env, fn, result.message);
     case "trap":
       return guestTrap(env, fn, result.message);
+    case "output":
+      return outputTooLarge(env, fn, result.bytes, policy.outputLimitBytes);
   }
 }
 

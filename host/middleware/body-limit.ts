@@ -7,7 +7,9 @@ import type { HostEnv } from "./context.ts";
 export function bodyLimit(maxBytes: number): MiddlewareHandler<HostEnv> {
   return honoBodyLimit({
     maxSize: maxBytes,
-    onError: () => {
+    onError: (c) => {
+      // The rest of the body is never read: the connection cannot carry another request, so say so.
+      c.header("connection", "close");
       throw bodyTooLarge(maxBytes);
     },
   });

@@ -8,6 +8,8 @@ export interface PoolPolicy {
   deadlineMs: number;
   /** Linear memory cap per instance. */
   memoryLimitBytes: number;
+  /** Largest result (UTF-8 bytes of the envelope) a call may hand back; larger ones fail in the instance's thread. */
+  outputLimitBytes: number;
   /** Suggested Retry-After (seconds) when the queue is full. */
   retryAfterSeconds: number;
 }
@@ -17,6 +19,7 @@ export const DEFAULT_POLICY: PoolPolicy = {
   maxQueue: 64,
   deadlineMs: 1000,
   memoryLimitBytes: 256 * 2 ** 20,
+  outputLimitBytes: 32 * 2 ** 20,
   retryAfterSeconds: 1,
 };
 
@@ -26,6 +29,7 @@ export interface PoolSettings {
   maxQueue?: number;
   deadlineMs?: number;
   memoryMiB?: number;
+  outputLimitBytes?: number;
 }
 
 export function resolvePolicy(defaults: PoolSettings = {}, forEnv: PoolSettings = {}): PoolPolicy {
@@ -35,6 +39,7 @@ export function resolvePolicy(defaults: PoolSettings = {}, forEnv: PoolSettings 
     maxQueue: s.maxQueue ?? DEFAULT_POLICY.maxQueue,
     deadlineMs: s.deadlineMs ?? DEFAULT_POLICY.deadlineMs,
     memoryLimitBytes: s.memoryMiB === undefined ? DEFAULT_POLICY.memoryLimitBytes : s.memoryMiB * 2 ** 20,
+    outputLimitBytes: s.outputLimitBytes ?? DEFAULT_POLICY.outputLimitBytes,
     retryAfterSeconds: DEFAULT_POLICY.retryAfterSeconds,
   };
 }

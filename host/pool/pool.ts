@@ -210,6 +210,7 @@ export class Pool {
       language: this.version.manifest.language,
       allowlist: this.version.allowlist,
       entropy: crypto.getRandomValues(new Uint8Array(32)),
+      outputLimitBytes: this.policy.outputLimitBytes,
     };
   }
 

@@ -10,6 +10,8 @@ export interface WorkerSetup {
   allowlist: string[];
   /** Fresh per instance: snapshots would otherwise share their random state. */
   entropy: Uint8Array;
+  /** Results larger than this (UTF-8 bytes) are refused before they leave the thread. */
+  outputLimitBytes: number;
 }
 
 export type StartupMessage = { type: "ready" } | { type: "failed"; message: string };
@@ -22,6 +24,7 @@ export interface CallRequest {
 
 export type CallOutcome =
   | { ok: true; envelope: string; memoryBytes: number }
-  | { ok: false; kind: "guest" | "trap"; message: string; memoryBytes: number };
+  | { ok: false; kind: "guest" | "trap"; message: string; memoryBytes: number }
+  | { ok: false; kind: "output"; bytes: number; message: string; memoryBytes: number };
 
 export type CallReply = CallOutcome & { id: number };

@@ -19,7 +19,13 @@ function serve(guest: GuestInstance): void {
   port.on("message", (req: CallRequest) => {
     let reply: CallReply;
     try {
-      reply = { id: req.id, ok: true, envelope: guest.call(req.fn, req.batch), memoryBytes: memoryBytes() };
+      const envelope = guest.call(req.fn, req.batch);
+      // Checked here so an oversized result is never copied to the main thread, let alone parsed there.
+      const bytes = Buffer.byteLength(envelope);
+      reply =
+        bytes > setup.outputLimitBytes
+          ? { id: req.id, ok: false, kind: "output", bytes, message: `output of ${bytes} bytes`, memoryBytes: memoryBytes() }
+          : { id: req.id, ok: true, envelope, memoryBytes: memoryBytes() };
     } catch (error) {
       const kind = error instanceof GuestCallError ? "guest" : "trap";
       reply = { id: req.id, ok: false, kind, message: error instanceof Error ? error.message : String(error), memoryBytes: memoryBytes() };
