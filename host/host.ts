@@ -19,6 +19,7 @@ import { Environments, type RefreshResult } from "./environments.ts";
 import { watchStore, type StoreWatcher } from "./store-watcher.ts";
 import { invoke, type InvokeOptions, type InvokeResult } from "./invoke.ts";
 import { createApp } from "./app.ts";
+import { compileEagerly } from "./wasm-flags.ts";
 import type { HostEnv } from "./middleware/context.ts";
 import type { HostRuntime, HostStatus } from "./runtime.ts";
 
@@ -49,6 +50,7 @@ export interface Host {
 }
 
 export function createHost(opts: CreateHostOptions = {}): Host {
+  compileEagerly();
   const config = { ...loadConfig(), ...definedOnly(opts.config ?? {}) };
   const store = opts.store instanceof Store ? opts.store : new Store(opts.store ?? config.store);
   const log = opts.logger ?? createLogger(config.logLevel, opts.logDestination);

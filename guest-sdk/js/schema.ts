@@ -40,6 +40,9 @@ function describeValue(value: unknown): string {
   return typeof value;
 }
 
+/** Module-level (not a closure per check): rows are checked by the thousand. */
+const expected = (type: FieldType, value: unknown): string => `expected ${typeName(type)}, got ${describeValue(value)}`;
+
 /**
  * Checks `value` against `type`; returns null when it fits, or what is wrong.
  * `bytes` is checked in the form it has at that point (`bytesAs`): a Uint8Array
@@ -49,9 +52,8 @@ export function checkValue(type: FieldType, value: unknown, bytesAs: "binary" | 
   if (typeof type === "object" && "optional" in type) {
     return value === null || value === undefined ? null : checkValue(type.optional, value, bytesAs);
   }
-  const expected = (): string => `expected ${typeName(type)}, got ${describeValue(value)}`;
   if (typeof type === "object") {
-    if (!Array.isArray(value)) return expected();
+    if (!Array.isArray(value)) return expected(type, value);
     for (let i = 0; i < value.length; i++) {
       const problem = checkValue(type.array, value[i], bytesAs);
       if (problem) return `[${i}]: ${problem}`;
@@ -60,15 +62,15 @@ export function checkValue(type: FieldType, value: unknown, bytesAs: "binary" | 
   }
   switch (type) {
     case "string":
-      return typeof value === "string" ? null : expected();
+      return typeof value === "string" ? null : expected(type, value);
     case "int64":
-      return Number.isSafeInteger(value) ? null : expected() + (typeof value === "number" && Number.isInteger(value) ? " (outside ±2^53-1)" : "");
+      return Number.isSafeInteger(value) ? null : expected(type, value) + (typeof value === "number" && Number.isInteger(value) ? " (outside ±2^53-1)" : "");
     case "float64":
-      return typeof value === "number" ? null : expected();
+      return typeof value === "number" ? null : expected(type, value);
     case "bool":
-      return typeof value === "boolean" ? null : expected();
+      return typeof value === "boolean" ? null : expected(type, value);
     case "bytes":
-      if (bytesAs === "binary") return value instanceof Uint8Array ? null : expected();
+      if (bytesAs === "binary") return value instanceof Uint8Array ? null : expected(type, value);
       return typeof value === "string" && /^[A-Za-z0-9+/]*={0,2}$/.test(value) ? null : "expected bytes as a base64 string";
   }
 }

@@ -1,0 +1,30 @@
+/** The environments every contender serves, and where their sources live. */
+import { fileURLToPath } from "node:url";
+
+export const ROOT = fileURLToPath(new URL("../", import.meta.url));
+
+export interface BenchEnv {
+  name: string;
+  requirements: string;
+  module: string;
+  fn: string;
+}
+
+export const FUZZY: BenchEnv = {
+  name: "fuzzy",
+  requirements: `${ROOT}examples/fuzzy-similarity/package.json`,
+  module: `${ROOT}examples/fuzzy-similarity/features.ts`,
+  fn: "fuzzy_similarity",
+};
+
+/** Same module as FUZZY, served with a queue as short as the pool: where bursts past capacity get 503s. */
+export const FUZZY_TIGHT: BenchEnv = { ...FUZZY, name: "fuzzy-tight" };
+
+export const IDENTITY: BenchEnv = {
+  name: "ident",
+  requirements: `${ROOT}bench/fixtures/identity/package.json`,
+  module: `${ROOT}bench/fixtures/identity/features.ts`,
+  fn: "identity",
+};
+
+export const BENCH_ENVS = [FUZZY, IDENTITY, FUZZY_TIGHT];

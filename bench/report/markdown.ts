@@ -1,0 +1,100 @@
+/** latest.md: the results as tables, with ratios to vial and to the floor, and the targets. */
+import type { Target } from "./summary.ts";
+
+type Lat = { count: number; p50_ms: number; p99_ms: number; p999_ms: number; max_ms: number; rejected_503?: number; throughput_rps?: number };
+
+const f = (x: number | null | undefined, digits = 2) => (x === null || x === undefined || !Number.isFinite(x) ? "–" : x >= 100 ? x.toFixed(0) : x.toFixed(digits));
+const ratio = (a: number, b: number) => (Number.isFinite(a / b) ? `${(a / b).toFixed(a / b >= 10 ? 0 : 2)}×` : "–");
+const mark = (holds: boolean | null) => (holds === null ? "not run" : holds ? "holds" : "does not hold");
+
+function latencyTable(by: Record<string, Lat>, opts: { throughput?: boolean; rejects?: boolean } = {}): string {
+  const vial = by.vial;
+  const head = ["contender", "ok requests", ...(opts.throughput ? ["req/s"] : []), "P50 ms", "P99 ms", "P99.9 ms", "max ms", ...(opts.rejects ? ["503s"] : []), "P50 ÷ vial", "P99 ÷ vial"];
+  const lines = [`| ${head.join(" | ")} |`, `|${head.map(() => " --- ").join("|")}|`];
+  for (const [name, l] of Object.entries(by)) {
+    const cells = [name, String(l.count), ...(opts.throughput ? [f(l.throughput_rps, 0)] : []), f(l.p50_ms), f(l.p99_ms), f(l.p999_ms), f(l.max_ms), ...(opts.rejects ? [String(l.rejected_503 ?? 0)] : [])];
+    cells.push(vial ? ratio(l.p50_ms, vial.p50_ms) : "–", vial ? ratio(l.p99_ms, vial.p99_ms) : "–");
+    lines.push(`| ${cells.join(" | ")} |`);
+  }
+  if (vial && by.floor) lines.push("", `vial ÷ floor: P50 ${ratio(vial.p50_ms, by.floor.p50_ms)}, P99 ${ratio(vial.p99_ms, by.floor.p99_ms)}, P99.9 ${ratio(vial.p999_ms, by.floor.p999_ms)}.`);
+  return lines.join("\n");
+}
+
+// The results object is assembled by the scenarios; its shape is checked by test/bench.test.ts.
+export function markdown(report: any, summary: { targets: Target[] }): string {
+  const r = report.results;
+  const out: string[] = [];
+  const m = report.machine;
+  out.push(
+    "# vial benchmark: latest results",
+    "",
+    `Mode \`${report.mode}\`, ${report.started_at}, ${report.duration_s} s. ${m.cores} × ${m.cpu}, ${m.memory_gib} GiB, Linux ${m.kernel}, load average at start ${m.loadavg_at_start.join(" / ")} (shared machine). Node ${report.versions.node} (V8 ${report.versions.v8}).`,
+    `Host process flags: \`${report.host_flags.join(" ") || "(none)"}\` (all contender servers run with the same flags). Pool capacity ${report.capacity} per environment.`,
+    `Contenders run: ${report.contenders.run.join(", ")}.` + Object.entries(report.contenders.not_run as Record<string, string>).map(([n, why]) => ` **${n}**: ${why}.`).join(""),
+    "",
+    "Each contender is its own server process on loopback; the load generator interleaves contenders round by round within each scenario. Latency is client-side (request sent to response body read), in HDR histograms; 503s are counted, not timed.",
+    "",
+    "## Targets",
+    "",
+    "| target | value | result |",
+    "| --- | --- | --- |",
+    ...summary.targets.map((t) => `| ${t.target} | ${t.value === null ? "–" : t.value} | ${mark(t.holds)}${t.note ? ` (${t.note})` : ""} |`),
+    "",
+    `## B. Spiky load, bursts of ${r.spiky.capacity.burst} (10-row fuzzy batches, up to ${r.spiky.capacity.bursts} bursts or ${r.spiky.capacity.cap_seconds} s per contender, gaps ${r.spiky.gap_ms.join("–")} ms)`,
+    "",
+    latencyTable(r.spiky.capacity.by_contender),
+    "",
+    `## B. Spiky load past capacity: bursts of ${r.spiky.over_capacity.burst}, queue bound ${r.spiky.over_capacity.max_queue}`,
+    "",
+    "Floor and cold have no admission limit; vial and the isolate pool queue up to the bound and answer 503 past it.",
+    "",
+    latencyTable(r.spiky.over_capacity.by_contender, { rejects: true }),
+    "",
+    `## E. Overhead: identity, ${r.overhead.rows_per_batch} rows, bursts of ${r.overhead.burst} (up to ${r.overhead.bursts} bursts or ${r.overhead.cap_seconds} s per contender)`,
+    "",
+    latencyTable(r.overhead.by_contender),
+    "",
+    "## A. Steady load (10-row fuzzy batches, closed loop)",
+    "",
+  );
+  for (const [level, by] of Object.entries(r.steady.by_concurrency as Record<string, Record<string, Lat>>)) {
+    out.push(`### Concurrency ${level.slice(1)}`, "", latencyTable(by, { throughput: true, rejects: true }), "");
+  }
+  out.push("## C. Payload scaling (one request at a time)", "");
+  for (const [kind, curve] of Object.entries(r.payload as Record<string, any>)) {
+    const names = Object.keys(curve.points);
+    const sizes = (curve.points[names[0]!] as Array<{ rows: number }>).map((p) => p.rows);
+    out.push(`### ${kind} (\`${curve.env}\`): P50 ms per request (µs per row)`, "", `| rows | ${names.join(" | ")} |`, `| --- |${names.map(() => " --- ").join("|")}|`);
+    for (const [i, rows] of sizes.entries()) {
+      out.push(`| ${rows.toLocaleString("en")} | ${names.map((n) => `${f(curve.points[n][i].p50_ms)} (${f(curve.points[n][i].us_per_row)})`).join(" | ")} |`);
+    }
+    out.push("", `Fitted exponent of time vs rows over ${curve.fit_from_rows}+ rows (1.0 = linear): ${names.map((n) => `${n} ${f(curve.exponent_by_contender[n], 3)}`).join(", ")}.`, "");
+  }
+  const d = r.footprint;
+  const c = r.compute;
+  out.push(
+    "## D. Footprint",
+    "",
+    "| figure | value |",
+    "| --- | --- |",
+    `| core modules compile (fuzzy, once per version) | ${c.compile_ms} ms |`,
+    `| instantiate per instance (fuzzy, compiled modules), P50 / max of ${c.instantiate.count} | ${f(c.instantiate.p50_ms)} / ${f(c.instantiate.max_ms)} ms |`,
+    `| RSS per warm instance | ${d.rss.per_warm_instance_mib} MiB |`,
+    `| host createHost → ready, ${d.host_start.environments} environments | ${d.host_start.create_to_ready_ms} ms |`,
+    `| host process start → ready | ${d.host_start.process_start_to_ready_ms} ms |`,
+    ...d.build.environments.map((b: any) => `| build \`${b.env}\`: env create + deploy | ${b.create_ms} + ${b.deploy_ms} ms${d.build.cached ? ` (store built ${d.build.built_at})` : ""} |`),
+    "",
+    "## F. Compute per row (fuzzy example)",
+    "",
+    "| where | µs per row | P50 per call (ms) |",
+    "| --- | --- | --- |",
+    `| inside the component (QuickJS in WASM) | ${f(c.compute.guest.us_per_row)} | ${f(c.compute.guest.p50_ms_per_call)} |`,
+    `| same bundled JS in V8 | ${f(c.compute.v8.us_per_row)} | ${f(c.compute.v8.p50_ms_per_call)} |`,
+    "",
+    `Guest ÷ V8: ${c.compute.guest_over_v8}× (batches of ${c.compute.rows} rows).`,
+    "",
+    `Request-path instantiations reported by the host over the whole run: ${report.request_path_instantiations ?? "not available"}.`,
+    "",
+  );
+  return out.join("\n");
+}

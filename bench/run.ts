@@ -1,0 +1,168 @@
+/**
+ * vial against the latency floor and the architectures it replaces.
+ *
+ *   npx tsx bench/run.ts [--quick | --smoke] [--out DIR] [--rebuild] [--host-flags "..."] [--skip isolates,python]
+ *
+ * Every contender runs the same transformation over HTTP on loopback, each in
+ * its own server process, interleaved round by round within each scenario.
+ * Writes DIR/latest.json, DIR/latest.md, DIR/latency.svg, DIR/payload.svg.
+ */
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { MODES, type ModeName } from "./modes.ts";
+import { benchStore } from "./store.ts";
+import { FUZZY, FUZZY_TIGHT, IDENTITY, ROOT } from "./envs.ts";
+import { scriptBundle } from "./bundle.ts";
+import { startServer, type ServerProcess } from "./servers/spawn.ts";
+import type { VialServerConfig } from "./servers/vial.ts";
+import { closeClients } from "./load/target.ts";
+import type { Contender, ScenarioContext } from "./scenarios/context.ts";
+import { steady } from "./scenarios/steady.ts";
+import { overhead, spiky } from "./scenarios/spiky.ts";
+import { payload } from "./scenarios/payload.ts";
+import { footprint } from "./scenarios/footprint.ts";
+import { compute } from "./scenarios/compute.ts";
+import { requestPathInstantiations } from "./scenarios/metrics.ts";
+import { machineInfo, versions } from "./machine.ts";
+import { writeReports } from "./report/write.ts";
+import { VIAL_INVOKE_PATH } from "./servers/vial-path.ts";
+
+/** Why each flag: docs/performance.md ("host flags"). */
+export const DEFAULT_HOST_FLAGS = ["--no-wasm-lazy-compilation", "--single-threaded-gc"];
+
+const { values } = parseArgs({
+  options: {
+    quick: { type: "boolean", default: false },
+    smoke: { type: "boolean", default: false },
+    out: { type: "string", default: join(ROOT, "bench", "results") },
+    rebuild: { type: "boolean", default: false },
+    "host-flags": { type: "string" },
+    skip: { type: "string", default: "" },
+  },
+});
+
+const modeName: ModeName = values.smoke ? "smoke" : values.quick ? "quick" : "full";
+const mode = MODES[modeName];
+const hostFlags = values["host-flags"] === undefined ? DEFAULT_HOST_FLAGS : values["host-flags"].split(/\s+/).filter(Boolean);
+const skip = new Set(values.skip.split(",").filter(Boolean));
+const started = performance.now();
+const progress = (msg: string) => console.error(`[${((performance.now() - started) / 1000).toFixed(1).padStart(6)} s] ${msg}`);
+
+/** Contenders that could not run, with the reason, for the results. */
+const notRun: Record<string, string> = {};
+
+async function optional(name: string, start: () => Promise<ServerProcess>): Promise<ServerProcess | undefined> {
+  if (skip.has(name)) {
+    notRun[name] = "skipped with --skip";
+    return undefined;
+  }
+  try {
+    return await start();
+  } catch (error) {
+    notRun[name] = `could not start: ${(error as Error).message.split("\n")[0]}`;
+    progress(`${name}: ${notRun[name]}`);
+    return undefined;
+  }
+}
+
+async function main() {
+  const machine = machineInfo();
+  progress(`mode ${modeName}, host flags: ${hostFlags.join(" ") || "(none)"}`);
+  const bench = await benchStore({ rebuild: values.rebuild || modeName === "full", progress });
+  const work = await mkdtemp(join(tmpdir(), "vial-bench-"));
+  const servers: ServerProcess[] = [];
+  try {
+    const scripts: Record<string, string> = {};
+    for (const env of [FUZZY, IDENTITY]) {
+      scripts[env.name] = join(work, `${env.name}.js`);
+      await writeFile(scripts[env.name]!, await scriptBundle(bench.store, env.name, env.module));
+    }
+
+    progress("starting servers");
+    const floor = await startServer("./floor.ts", { envs: [FUZZY, FUZZY_TIGHT, IDENTITY].map((e) => ({ name: e.name, module: e.module })) }, hostFlags);
+    const vialCfg: VialServerConfig = {
+      store: bench.store.root,
+      size: mode.capacity,
+      deadlineMs: 60_000,
+      defaultMaxQueue: 64,
+      maxQueue: { [FUZZY_TIGHT.name]: mode.capacity },
+      cold: [FUZZY.name, FUZZY_TIGHT.name, IDENTITY.name],
+    };
+    // --expose-gc only lets the bench collect cold's garbage between slices (Contender.settle).
+    const vial = await startServer("./vial.ts", vialCfg, [...hostFlags, "--expose-gc"]);
+    servers.push(floor, vial);
+    const isolates = await optional("isolates", () =>
+      startServer(
+        "./isolates.ts",
+        {
+          size: mode.capacity,
+          memoryMiB: 256,
+          envs: [
+            { name: FUZZY.name, scriptFile: scripts[FUZZY.name], maxQueue: 64 },
+            { name: FUZZY_TIGHT.name, scriptFile: scripts[FUZZY.name], maxQueue: mode.capacity },
+            { name: IDENTITY.name, scriptFile: scripts[IDENTITY.name], maxQueue: 64 },
+          ],
+        },
+        hostFlags,
+      ),
+    );
+    if (isolates) servers.push(isolates);
+    notRun.python = "not run: builds/python cannot deploy a Python environment yet";
+
+    const same = (env: string) => env;
+    const ownPath = (env: string, fn: string) => `/call/${env}/${fn}`;
+    const contenders: Contender[] = [
+      { name: "floor", target: { name: "floor", origin: floor.origin, path: ownPath }, env: same },
+      { name: "vial", target: { name: "vial", origin: vial.origin, path: VIAL_INVOKE_PATH }, env: same },
+      {
+        name: "cold",
+        target: { name: "cold", origin: vial.origin, path: (env, fn) => `/cold/${env}/${fn}` },
+        env: same,
+        // Each cold request leaves a dropped instance (tens of MiB of linear memory) for V8 to collect; without
+        // this the collection lands on whichever contender runs next in that process: vial.
+        settle: () => vial.collect(),
+      },
+      ...(isolates ? [{ name: "isolates", target: { name: "isolates", origin: isolates.origin, path: ownPath }, env: same }] : []),
+    ];
+    const ctx: ScenarioContext = { mode, contenders, progress };
+
+    const results: Record<string, unknown> = {};
+    results.steady = await steady(ctx);
+    results.spiky = await spiky(ctx);
+    results.overhead = await overhead(ctx, contenders.filter((c) => ["floor", "vial", "cold"].includes(c.name)));
+    results.payload = await payload(ctx);
+    const instantiations = await requestPathInstantiations(vial.origin);
+    await closeClients();
+    for (const s of servers.splice(0)) await s.stop();
+
+    progress("F compute / D instantiate");
+    results.compute = await compute(bench.store.root, scripts[FUZZY.name]!, mode, hostFlags);
+    results.footprint = await footprint(bench, vial, mode.footprint.rssInstances, hostFlags, progress);
+
+    await mkdir(values.out, { recursive: true });
+    await writeReports(values.out, {
+      mode: modeName,
+      started_at: new Date(Date.now() - (performance.now() - started)).toISOString(),
+      duration_s: Math.round((performance.now() - started) / 100) / 10,
+      machine,
+      versions: versions(),
+      host_flags: hostFlags,
+      capacity: mode.capacity,
+      contenders: { run: contenders.map((c) => c.name), not_run: notRun },
+      request_path_instantiations: instantiations,
+      results,
+    });
+    progress(`wrote ${values.out}/latest.{json,md}, latency.svg, payload.svg`);
+  } finally {
+    await closeClients();
+    for (const s of servers) await s.stop();
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});

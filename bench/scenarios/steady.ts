@@ -1,0 +1,23 @@
+/** A. Steady load: closed loop at concurrency 1, the pool's capacity and 4x, 10-row fuzzy batches. */
+import { FUZZY } from "../envs.ts";
+import { fuzzyBatch } from "../rows.ts";
+import { Recorder } from "../load/target.ts";
+import { closedLoop, interleave, warmUp } from "../load/patterns.ts";
+import { callFor, serving, settled, type ScenarioContext } from "./context.ts";
+
+export async function steady(ctx: ScenarioContext) {
+  const { mode } = ctx;
+  const body = fuzzyBatch(10);
+  const levels = [1, mode.capacity, 4 * mode.capacity];
+  const contenders = serving(ctx.contenders, FUZZY.name);
+  const out: Record<string, Record<string, ReturnType<Recorder["report"]>>> = {};
+  for (const c of contenders) await warmUp(callFor(c, FUZZY.name, FUZZY.fn, body), 20);
+  for (const concurrency of levels) {
+    ctx.progress(`A steady: concurrency ${concurrency}`);
+    const recs = new Map(contenders.map((c) => [c.name, new Recorder()]));
+    const slice = (mode.steady.secondsPerContender * 1000) / mode.rounds;
+    await interleave(contenders, mode.rounds, settled((c) => closedLoop(callFor(c, FUZZY.name, FUZZY.fn, body), concurrency, slice, recs.get(c.name)!)));
+    out[`c${concurrency}`] = Object.fromEntries([...recs].map(([name, rec]) => [name, rec.report()]));
+  }
+  return { rows_per_batch: 10, concurrency_levels: levels, by_concurrency: out };
+}

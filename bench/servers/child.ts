@@ -1,0 +1,46 @@
+/**
+ * The child side of a contender server: listen on loopback, tell the parent
+ * the port over IPC, exit when told. Each contender runs in its own process
+ * so no two share a heap, a GC or an event loop.
+ */
+import { serve } from "@hono/node-server";
+import type { AddressInfo } from "node:net";
+
+export interface Listening {
+  type: "listening";
+  port: number;
+  /** Anything else the parent should record (e.g. start-to-ready times). */
+  info: Record<string, unknown>;
+}
+
+type Fetch = (request: Request) => Response | Promise<Response>;
+
+export function config<T>(): T {
+  return JSON.parse(process.argv[2] ?? "{}") as T;
+}
+
+export function listen(fetch: Fetch, info: Record<string, unknown>, onClose: () => Promise<void> = async () => {}): void {
+  const server = serve({ fetch, port: 0, hostname: "127.0.0.1" }, (address: AddressInfo) => {
+    process.send!({ type: "listening", port: address.port, info } satisfies Listening);
+  });
+  const stop = async () => {
+    server.close();
+    await onClose().catch(() => {});
+    process.exit(0);
+  };
+  process.on("message", (msg: { type?: string }) => {
+    if (msg?.type === "stop") void stop();
+    // Between contenders' slices only (see Contender.settle); needs --expose-gc.
+    if (msg?.type === "gc") {
+      (globalThis as { gc?: () => void }).gc?.();
+      process.send!({ type: "gc-done" });
+    }
+  });
+  process.on("disconnect", () => void stop());
+}
+
+/** Fails the start visibly: the parent shows this line. */
+export function fail(error: unknown): never {
+  process.send?.({ type: "failed", message: error instanceof Error ? (error.stack ?? error.message) : String(error) });
+  process.exit(1);
+}

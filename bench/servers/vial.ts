@@ -1,0 +1,46 @@
+/**
+ * Contender "vial": the real host (createHost, warm pools) on a real HTTP
+ * server on loopback. The "cold" contender is mounted in the same process
+ * under /cold/, as the brief for scale-from-zero: same code, no pool.
+ * Started with the V8 flags under test (see bench/run.ts).
+ */
+import { Hono } from "hono";
+import { Store } from "../../builds/store.ts";
+import { createHost } from "../../host/host.ts";
+import { coldRoutes } from "./cold.ts";
+import { config, fail, listen } from "./child.ts";
+
+export interface VialServerConfig {
+  store: string;
+  size: number;
+  deadlineMs: number;
+  /** Per-environment queue bound (the pool default applies to others). */
+  maxQueue: Record<string, number>;
+  defaultMaxQueue: number;
+  /** Environments the cold route serves (none: no cold route). */
+  cold: string[];
+}
+
+async function main() {
+  const cfg = config<VialServerConfig>();
+  const store = new Store(cfg.store);
+  const created = performance.now();
+  const host = createHost({
+    store,
+    watch: false,
+    config: {
+      pool: { size: cfg.size, maxQueue: cfg.defaultMaxQueue, deadlineMs: cfg.deadlineMs },
+      environments: Object.fromEntries(Object.entries(cfg.maxQueue).map(([env, maxQueue]) => [env, { maxQueue }])),
+    },
+  });
+  await host.ready;
+  const readyMs = performance.now() - created;
+  // performance.now() counts from this process's start.
+  const processReadyMs = performance.now();
+  const app = new Hono();
+  if (cfg.cold.length) app.route("/", await coldRoutes(store, cfg.cold));
+  app.all("*", (c) => host.app.fetch(c.req.raw));
+  listen(app.fetch, { readyMs, processReadyMs }, () => host.close());
+}
+
+main().catch(fail);

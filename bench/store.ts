@@ -1,0 +1,76 @@
+/**
+ * The bench store: every bench environment created and deployed with the real
+ * build path. Building takes tens of seconds, so a store is kept under
+ * bench/.cache keyed by a digest of everything that goes into it, with the
+ * build times measured when it was built.
+ */
+import { createHash } from "node:crypto";
+import { existsSync, statSync } from "node:fs";
+import { mkdir, readFile, readdir, rename, rm, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { Store } from "../builds/store.ts";
+import { createEnvironment } from "../builds/env-create.ts";
+import { deploy } from "../builds/deploy.ts";
+import { BENCH_ENVS, ROOT } from "./envs.ts";
+
+export interface BuildTimes {
+  env: string;
+  create_ms: number;
+  deploy_ms: number;
+  component_bytes: number;
+}
+
+export interface BenchStore {
+  store: Store;
+  builds: BuildTimes[];
+  cached: boolean;
+  built_at: string;
+}
+
+const INPUTS = ["examples/fuzzy-similarity", "bench/fixtures", "guest-sdk/js", "builds", "wit", "package-lock.json"];
+
+async function filesUnder(path: string): Promise<string[]> {
+  const full = join(ROOT, path);
+  if (!statSync(full).isDirectory()) return [path];
+  const entries = await readdir(full, { recursive: true, withFileTypes: true });
+  return entries.filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name).slice(ROOT.length)).sort();
+}
+
+async function inputDigest(): Promise<string> {
+  const hash = createHash("sha256");
+  for (const root of INPUTS) {
+    for (const file of await filesUnder(root)) {
+      hash.update(file).update("\0").update(await readFile(join(ROOT, file))).update("\0");
+    }
+  }
+  return hash.digest("hex").slice(0, 16);
+}
+
+export async function benchStore(opts: { rebuild: boolean; progress: (msg: string) => void }): Promise<BenchStore> {
+  const cacheDir = join(ROOT, "bench", ".cache");
+  const dir = join(cacheDir, `store-${await inputDigest()}`);
+  const record = join(dir, "bench-build.json");
+  if (!opts.rebuild && existsSync(record)) {
+    const saved = JSON.parse(await readFile(record, "utf8")) as Omit<BenchStore, "store" | "cached">;
+    return { ...saved, store: new Store(join(dir, "store")), cached: true };
+  }
+  await mkdir(cacheDir, { recursive: true });
+  const staging = `${dir}.${process.pid}.tmp`;
+  await rm(staging, { recursive: true, force: true });
+  const store = new Store(join(staging, "store"));
+  const builds: BuildTimes[] = [];
+  for (const env of BENCH_ENVS) {
+    opts.progress(`building environment ${env.name}`);
+    let t = performance.now();
+    await createEnvironment({ name: env.name, requirements: env.requirements, store });
+    const create_ms = performance.now() - t;
+    t = performance.now();
+    const { manifest } = await deploy({ store, env: env.name, modulePath: env.module });
+    builds.push({ env: env.name, create_ms: Math.round(create_ms), deploy_ms: Math.round(performance.now() - t), component_bytes: manifest.component.bytes });
+  }
+  const saved = { builds, built_at: new Date().toISOString() };
+  await writeFile(join(staging, "bench-build.json"), JSON.stringify(saved, null, 2));
+  await rm(dir, { recursive: true, force: true });
+  await rename(staging, dir);
+  return { ...saved, store: new Store(join(dir, "store")), cached: false };
+}

@@ -1,0 +1,60 @@
+/**
+ * Regression guard for the benchmark harness (not a performance test): runs
+ * `bench/run.ts --smoke` into a temporary folder and checks the outputs are
+ * complete and well-formed. No figure is compared with a target here.
+ */
+import { describe, expect, it } from "vitest";
+import { execFile } from "node:child_process";
+import { mkdtemp, readFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import { XMLParser, XMLValidator } from "fast-xml-parser";
+
+const ROOT = fileURLToPath(new URL("../", import.meta.url));
+
+const finite = (x: unknown) => typeof x === "number" && Number.isFinite(x);
+
+describe("bench --smoke", () => {
+  it("writes latest.json with every summary figure, latest.md, and two SVG charts", async () => {
+    const out = await mkdtemp(join(tmpdir(), "vial-bench-smoke-"));
+    await promisify(execFile)(process.execPath, ["--import", "tsx", join(ROOT, "bench/run.ts"), "--smoke", "--out", out], {
+      cwd: ROOT,
+      maxBuffer: 16 * 2 ** 20,
+    });
+
+    const report = JSON.parse(await readFile(join(out, "latest.json"), "utf8"));
+    const { summary } = report;
+    expect(report.contenders.run).toEqual(expect.arrayContaining(["floor", "vial", "cold"]));
+    for (const contender of report.contenders.run) {
+      for (const key of ["p50_ms", "p99_ms", "p999_ms", "max_ms"]) expect(finite(summary.spiky[contender]?.[key]), `spiky.${contender}.${key}`).toBe(true);
+    }
+    for (const contender of ["floor", "vial", "cold"]) {
+      for (const key of ["p50_ms", "p99_ms", "p999_ms"]) expect(finite(summary.overhead[contender]?.[key]), `overhead.${contender}.${key}`).toBe(true);
+    }
+    expect(finite(summary.payload_exponent)).toBe(true);
+    expect(finite(summary.request_path_instantiations)).toBe(true);
+    expect(finite(summary.compute.js_guest_over_v8)).toBe(true);
+    const py = summary.compute.py_guest_over_cpython;
+    expect(py === null ? typeof summary.compute.py_guest_over_cpython_reason : typeof py).toBe(py === null ? "string" : "number");
+    expect(summary.targets.length).toBeGreaterThanOrEqual(7);
+    for (const t of summary.targets) expect([true, false, null]).toContain(t.holds);
+    expect(finite(report.results.footprint.rss.per_warm_instance_mib)).toBe(true);
+    expect(finite(report.results.footprint.host_start.create_to_ready_ms)).toBe(true);
+
+    const md = await readFile(join(out, "latest.md"), "utf8");
+    expect(md).toContain("## Targets");
+    expect(md).toContain("vial ÷ floor");
+
+    for (const chart of ["latency.svg", "payload.svg"]) {
+      const svg = await readFile(join(out, chart), "utf8");
+      expect(XMLValidator.validate(svg), chart).toBe(true);
+      const root = new XMLParser({ ignoreAttributes: false }).parse(svg);
+      expect(root.svg?.["@_xmlns"], chart).toBe("http://www.w3.org/2000/svg");
+    }
+    // Marks that were drawn, not only axes: a bar of non-zero height, and the payload lines.
+    expect(await readFile(join(out, "latency.svg"), "utf8")).toMatch(/aria-roledescription="bar" d="M[\d.,]+h[\d.]+v[1-9]/);
+    expect(await readFile(join(out, "payload.svg"), "utf8")).toContain('aria-roledescription="line mark"');
+  }, 420_000);
+});
