@@ -5,19 +5,21 @@
  */
 import { mkdir, writeFile, rm } from "node:fs/promises";
 import { existsSync } from "node:fs";
-import { extname, join, resolve } from "node:path";
-import type { Store } from "./store.ts";
-import type { Manifest } from "./manifest.ts";
+import { join, resolve } from "node:path";
+import type { Language, Store } from "./store.ts";
+import type { Manifest, ResolvedDependency } from "./manifest.ts";
 import type { FunctionSchema } from "../guest-sdk/js/schema.ts";
-import { bundleModule } from "./js/bundle.ts";
-import { engineNamed } from "./js/engines.ts";
+import type { BuildRequest, BuiltComponent } from "./built-component.ts";
+import { buildJsComponent } from "./js/build.ts";
+import { buildPythonComponent } from "./python/build.ts";
 import { layerDependencies } from "./js/layer.ts";
-import { typecheckModule } from "./js/typecheck.ts";
+import { pythonLayerDependencies } from "./python/layer.ts";
 import { transpileComponent, BINDINGS_NAME } from "./transpile.ts";
 import { sha256 } from "./digest.ts";
 import { packageVersion } from "./package-version.ts";
 import { VialError } from "./errors.ts";
 import { compileCoreModules, instantiateGuest } from "../host/guest-instance.ts";
+import { grantsFor, unversioned } from "../host/grants.ts";
 
 export interface DeployOptions {
   store: Store;
@@ -31,7 +33,15 @@ export interface DeployResult {
   versionDir: string;
 }
 
-const JS_EXTENSIONS = new Set([".js", ".mjs", ".ts", ".mts"]);
+interface LanguageBuilder {
+  build(request: BuildRequest): Promise<BuiltComponent>;
+  dependencies(layerDir: string): Promise<ResolvedDependency[]>;
+}
+
+const BUILDERS: Record<Language, LanguageBuilder> = {
+  js: { build: buildJsComponent, dependencies: layerDependencies },
+  python: { build: buildPythonComponent, dependencies: pythonLayerDependencies },
+};
 
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
 /** Keys that would reach an object's prototype if a careless consumer copied a row. */
@@ -64,25 +74,15 @@ export async function deploy(opts: DeployOptions): Promise<DeployResult> {
   const modulePath = resolve(opts.modulePath);
   if (!existsSync(modulePath)) throw new VialError(`module ${opts.modulePath} does not exist`);
   const def = await opts.store.readEnvironment(opts.env);
-  const ext = extname(modulePath);
-  if (def.language === "js" && !JS_EXTENSIONS.has(ext)) {
-    throw new VialError(`environment '${opts.env}' is a JS environment: deploy a .ts or .js module, not ${ext || "a file without extension"}`);
-  }
   const layerDir = opts.store.layerDir(def.language, def.layer);
-  const nodeModules = join(layerDir, "node_modules");
-  const engine = engineNamed(def.engine ?? "quickjs");
+  const builder = BUILDERS[def.language];
+  const { component, engine } = await builder.build({ modulePath, layerDir, engine: def.engine, progress });
 
-  if (ext === ".ts" || ext === ".mts") {
-    progress("type-checking");
-    await typecheckModule(modulePath, nodeModules);
-  }
-  progress("bundling");
-  const bundle = await bundleModule({ modulePath, nodeModules, expandRegexes: engine.needsRegexExpansion });
-  progress(`componentizing with ${engine.name}`);
-  const component = await engine.componentize(bundle);
+  const grants = await grantsFor(def.language);
   const transpiled = await transpileComponent(component);
-  if (transpiled.imports.length > 0) {
-    throw new VialError(`the component imports ${transpiled.imports.join(", ")}: JS environments are granted no host interfaces; remove what uses them`);
+  const refused = transpiled.imports.filter((name) => !grants.allowlist.includes(unversioned(name)));
+  if (refused.length > 0) {
+    throw new VialError(`the component imports ${refused.join(", ")}, which ${def.language} environments are not granted: remove what uses them`);
   }
 
   const digest = sha256(component);
@@ -95,8 +95,8 @@ export async function deploy(opts: DeployOptions): Promise<DeployResult> {
     for (const [file, bytes] of transpiled.core) await writeFile(join(staged, "core", file), bytes);
 
     progress("loading the component to read its functions");
-    const partial = { core: [...transpiled.core.keys()].map((file) => ({ file, sha256: "" })) } as Manifest;
-    const instance = await instantiateGuest(join(staged, `${BINDINGS_NAME}.mjs`), await compileCoreModules(staged, partial));
+    const core = [...transpiled.core].map(([file, bytes]) => ({ file, sha256: sha256(bytes) }));
+    const instance = await instantiateGuest(join(staged, `${BINDINGS_NAME}.mjs`), await compileCoreModules(staged, { core }), await grants.createImports());
     const functions = (JSON.parse(instance.describe()) as { functions: FunctionSchema[] }).functions;
     checkNames(opts.modulePath, functions);
 
@@ -105,17 +105,17 @@ export async function deploy(opts: DeployOptions): Promise<DeployResult> {
       version,
       language: def.language,
       engine: engine.name,
-      dependencies: await layerDependencies(layerDir),
+      dependencies: await builder.dependencies(layerDir),
       functions,
       imports: transpiled.imports,
       component: { file: "component.wasm", bytes: component.length, sha256: digest },
-      core: [...transpiled.core].map(([file, bytes]) => ({ file, sha256: sha256(bytes) })),
+      core,
       bindings: { file: `${BINDINGS_NAME}.mjs`, sha256: sha256(transpiled.bindings) },
       toolchain: {
         node: process.version,
         "@bytecodealliance/jco-transpile": packageVersion("@bytecodealliance/jco-transpile"),
         [engine.name]: engine.version,
-        esbuild: packageVersion("esbuild"),
+        ...(def.language === "js" ? { esbuild: packageVersion("esbuild") } : {}),
       },
       buildMs: Math.round(performance.now() - started),
       createdAt: new Date().toISOString(),

@@ -7,6 +7,7 @@ import { basename } from "node:path";
 import { existsSync } from "node:fs";
 import { Store, checkEnvironmentName, type EnvironmentDefinition, type Language } from "./store.ts";
 import { createJsLayer } from "./js/layer.ts";
+import { createPythonLayer } from "./python/layer.ts";
 import { DEFAULT_ENGINE, engineNamed } from "./js/engines.ts";
 import { VialError } from "./errors.ts";
 
@@ -35,9 +36,9 @@ export async function createEnvironment(opts: CreateEnvironmentOptions): Promise
   if (existing && existing.language !== language) {
     throw new VialError(`environment '${opts.name}' already exists as a ${existing.language} environment: choose another name`);
   }
-  if (language !== "js") throw new VialError(`${language} environments are not available in this build`);
-  const engine = engineNamed(opts.engine ?? existing?.engine ?? DEFAULT_ENGINE).name;
-  const layer = await createJsLayer(opts.store, opts.requirements, progress);
+  if (language === "python" && opts.engine) throw new VialError("--engine chooses a JS engine: Python environments run CPython");
+  const engine = language === "js" ? engineNamed(opts.engine ?? existing?.engine ?? DEFAULT_ENGINE).name : undefined;
+  const layer = language === "js" ? await createJsLayer(opts.store, opts.requirements, progress) : await createPythonLayer(opts.store, opts.requirements, progress);
   const def: EnvironmentDefinition = {
     name: opts.name,
     language,

@@ -1,11 +1,11 @@
 /**
  * The one place a language's grants are resolved: which host interfaces a
- * component may import, and the implementations handed to it. JS components
- * get nothing. Anything not granted here is refused at load and, should a
- * binding still reach for it, at instantiation.
+ * component may import, and the implementations handed to each instance. JS
+ * components get nothing. Anything not granted here is refused at load and,
+ * should a binding still reach for it, at instantiation.
  */
-import { createRequire } from "node:module";
 import type { Language } from "../builds/store.ts";
+import { createWasiImports, PYTHON_IMPORT_ALLOWLIST } from "./capabilities/index.ts";
 
 export interface LanguageGrants {
   /** Interface names without version, e.g. "wasi:cli/environment". */
@@ -14,43 +14,17 @@ export interface LanguageGrants {
   createImports(): Promise<Record<string, unknown>>;
 }
 
-const NOTHING: LanguageGrants = { allowlist: [], createImports: async () => ({}) };
+const GRANTS: Record<Language, LanguageGrants> = {
+  js: { allowlist: [], createImports: async () => ({}) },
+  // CPython needs a minimal WASI, implemented by the host without ambient access (host/capabilities/).
+  python: { allowlist: PYTHON_IMPORT_ALLOWLIST, createImports: async () => createWasiImports() },
+};
 
 export async function grantsFor(language: Language): Promise<LanguageGrants> {
-  if (language === "js") return NOTHING;
-  if (language === "python") return pythonGrants();
-  throw new Error(`no grants are defined for ${String(language)} components`);
-}
-
-interface PythonCapabilities {
-  PYTHON_IMPORT_ALLOWLIST: readonly string[];
-  createWasiImports(opts?: Record<string, unknown>): Record<string, unknown> | Promise<Record<string, unknown>>;
-}
-
-/** Python components need a minimal WASI (host/capabilities/), built without any ambient access. */
-async function pythonGrants(): Promise<LanguageGrants> {
-  let capabilities: PythonCapabilities;
-  try {
-    capabilities = await importTypeScript<PythonCapabilities>("./capabilities/index.ts");
-  } catch (error) {
-    throw new Error(`python components need host/capabilities/index.ts (createWasiImports, PYTHON_IMPORT_ALLOWLIST): ${(error as Error).message}`);
-  }
-  return {
-    allowlist: [...capabilities.PYTHON_IMPORT_ALLOWLIST].map(unversioned),
-    createImports: async () => capabilities.createWasiImports({}),
-  };
+  const grants = GRANTS[language];
+  if (!grants) throw new Error(`no grants are defined for ${String(language)} components`);
+  return grants;
 }
 
 /** "wasi:io/streams@0.2.3" -> "wasi:io/streams": the allowlist names interfaces, not releases. */
 export const unversioned = (name: string): string => name.replace(/@[^/]*$/, "");
-
-/** ESM import where a loader handles TS (main thread); require inside instance threads, which only have tsx's require hook. */
-async function importTypeScript<T>(relative: string): Promise<T> {
-  const url = new URL(relative, import.meta.url);
-  try {
-    return (await import(url.href)) as T;
-  } catch (error) {
-    if ((error as { code?: string }).code !== "ERR_UNKNOWN_FILE_EXTENSION") throw error;
-    return createRequire(import.meta.url)(url.pathname) as T;
-  }
-}

@@ -100,7 +100,7 @@ describe("vial deploy", () => {
       ["a module without transformations", "kit", "no-transformation.ts", /exports no transformation/],
       ["an unnamed (default) transformation", "kit", "default-export.ts", /is the default export; export it under a name/],
       ["a field name that reaches the prototype", "kit", "reserved-field.ts", /sneaky has a field named '__proto__': field names must be identifiers other than __proto__/],
-      ["a module in another language than the environment", "kit", "../local-pkg/package.json", /is a JS environment: deploy a .ts or .js module, not .json/],
+      ["a module in another language than the environment", "kit", "../local-pkg/package.json", /this is a JS environment: deploy a .ts or .js module, not .json/],
       ["an environment that does not exist", "nowhere", "kitchen-sink.ts", /no environment 'nowhere'/],
     ];
     it.each(cases)("%s", async (_name, env, module, message) => {

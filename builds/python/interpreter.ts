@@ -1,0 +1,120 @@
+// Builds (once) and caches CPython 3.11 for wasm32-wasi. The cache entry is
+// keyed by a digest of the build script and the pinned source versions, so
+// editing the script or bumping a version produces a fresh build.
+import { createHash } from "node:crypto";
+import { existsSync } from "node:fs";
+import { mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { run } from "./exec.js";
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+const SCRIPT = join(HERE, "interpreter", "build.sh");
+// Inputs that are not in the script text (the script pins these too).
+const SOURCE_VERSIONS = "python3.11=3.11.2 zlib=1.2.13 clang-16 wasi-libc";
+
+export interface InterpreterBuild {
+  /** Root of the cached build. */
+  dir: string;
+  digest: string;
+  includeDir: string;
+  libDir: string;
+  /** Pure-Python stdlib (lib/python3.11). */
+  stdlibDir: string;
+  /** Static libraries to link after the glue, in order (absolute paths). */
+  libraries: string[];
+  /** Extra -l flags (WASI emulation libraries). */
+  linkFlags: string[];
+}
+
+export async function interpreterDigest(): Promise<string> {
+  const h = createHash("sha256");
+  h.update(await readFile(SCRIPT));
+  h.update(SOURCE_VERSIONS);
+  return h.digest("hex").slice(0, 16);
+}
+
+export async function ensureInterpreter(opts: {
+  cacheDir: string;
+  onProgress?: (msg: string) => void;
+}): Promise<InterpreterBuild> {
+  const digest = await interpreterDigest();
+  const dir = join(opts.cacheDir, `python-wasi-${digest}`);
+  if (!existsSync(join(dir, "manifest.json"))) {
+    await mkdir(opts.cacheDir, { recursive: true });
+    // One build at a time per cache: the work folder is shared.
+    const release = await lock(join(opts.cacheDir, "python-wasi.lock"), opts.onProgress);
+    try {
+      if (!existsSync(join(dir, "manifest.json"))) await build(dir, opts);
+    } finally {
+      await release();
+    }
+  }
+  return describeBuild(dir, digest);
+}
+
+async function build(dir: string, opts: { cacheDir: string; onProgress?: (msg: string) => void }): Promise<void> {
+  const tmp = `${dir}.tmp-${process.pid}`;
+  const work = join(opts.cacheDir, "python-wasi-work");
+  await rm(tmp, { recursive: true, force: true });
+  opts.onProgress?.(`building CPython for wasm32-wasi into ${dir} (first time takes a few minutes)`);
+  const t0 = Date.now();
+  await run("bash", [SCRIPT, tmp, work], {
+    onLine: (l) => { if (l.startsWith("==> ")) opts.onProgress?.(l.slice(4)); },
+  });
+  await rename(tmp, dir);
+  // Builds from older inputs are dead weight (~40 MB each).
+  for (const name of await readdir(opts.cacheDir)) {
+    if (/^python-wasi-[0-9a-f]{16}$/.test(name) && join(opts.cacheDir, name) !== dir) {
+      await rm(join(opts.cacheDir, name), { recursive: true, force: true });
+    }
+  }
+  // Keep downloaded sources, drop the large build tree.
+  await rm(join(work, "build-wasi"), { recursive: true, force: true });
+  await rm(join(work, "src"), { recursive: true, force: true });
+  opts.onProgress?.(`interpreter built in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+}
+
+/** A lock folder holding the owner's pid; a dead owner's lock is taken over. */
+async function lock(path: string, onProgress?: (msg: string) => void): Promise<() => Promise<void>> {
+  for (let waited = false; ; waited = true) {
+    try {
+      await mkdir(path);
+      await writeFile(join(path, "pid"), String(process.pid));
+      return () => rm(path, { recursive: true, force: true });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
+    }
+    const owner = Number(await readFile(join(path, "pid"), "utf8").catch(() => "0"));
+    if (owner && !alive(owner)) {
+      await rm(path, { recursive: true, force: true });
+      continue;
+    }
+    if (!waited) onProgress?.("waiting for another interpreter build to finish");
+    await new Promise((r) => setTimeout(r, 2000));
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function describeBuild(dir: string, digest: string): Promise<InterpreterBuild> {
+  const libDir = join(dir, "lib");
+  const order = (await readFile(join(dir, "libraries.txt"), "utf8")).split("\n").filter(Boolean);
+  const flags = (await readFile(join(dir, "link-flags.txt"), "utf8")).split("\n").filter(Boolean);
+  return {
+    dir,
+    digest,
+    includeDir: join(dir, "include"),
+    libDir,
+    stdlibDir: join(libDir, "python3.11"),
+    libraries: order.map((f) => join(libDir, f)),
+    linkFlags: flags,
+  };
+}

@@ -1,0 +1,197 @@
+// Installs a pip requirements file into a site-packages folder for the WASI
+// interpreter. Only pure-Python distributions can run there, so anything
+// native is refused by name, before and after pip runs.
+import { createHash } from "node:crypto";
+import { VialError } from "../errors.ts";
+import { existsSync, statSync } from "node:fs";
+import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { basename, dirname, isAbsolute, join, relative, resolve } from "node:path";
+import { run } from "./exec.js";
+
+export interface ParsedRequirements {
+  /** Requirement lines as pip gets them (local paths made absolute). */
+  lines: string[];
+  /** Local wheel/sdist files referenced. */
+  localFiles: string[];
+  findLinks: string[];
+  indexUrl?: string;
+  extraIndexUrls: string[];
+  noIndex: boolean;
+}
+
+const LOCAL_ARCHIVE = /\.(whl|tar\.gz|tgz|zip|tar\.bz2)$/i;
+const OPTION_WITH_VALUE = /^(--find-links|-f|--index-url|-i|--extra-index-url)(?:\s+|=)(.+)$/;
+
+/** Parses pip's requirements format (the subset vial supports). */
+export async function parseRequirements(file: string): Promise<ParsedRequirements> {
+  const base = dirname(resolve(file));
+  if (!existsSync(file)) throw new VialError(`requirements file not found: ${file}`);
+  const text = (await readFile(file, "utf8")).replace(/\\\r?\n/g, " ");
+  const out: ParsedRequirements = { lines: [], localFiles: [], findLinks: [], extraIndexUrls: [], noIndex: false };
+  const abs = (p: string) => (isAbsolute(p) ? p : resolve(base, p));
+  text.split(/\r?\n/).forEach((raw, i) => {
+    const line = raw.replace(/(^|\s)#.*$/, "").trim();
+    if (!line) return;
+    const where = `${basename(file)} line ${i + 1}`;
+    const opt = OPTION_WITH_VALUE.exec(line);
+    if (opt) {
+      const value = opt[2].trim();
+      if (opt[1] === "--find-links" || opt[1] === "-f") {
+        const dir = /^[a-z]+:\/\//i.test(value) ? value : abs(value);
+        if (!dir.includes("://") && !existsSync(dir)) throw new VialError(`${where}: --find-links folder not found: ${value}`);
+        out.findLinks.push(dir);
+      } else if (opt[1] === "--index-url" || opt[1] === "-i") out.indexUrl = value;
+      else out.extraIndexUrls.push(value);
+      return;
+    }
+    if (line === "--no-index") {
+      out.noIndex = true;
+      return;
+    }
+    if (line.startsWith("-")) throw new VialError(`${where}: unsupported option: ${line}`);
+    if (line.startsWith(".") || line.startsWith("/") || LOCAL_ARCHIVE.test(line)) {
+      const path = abs(line);
+      if (!existsSync(path)) throw new VialError(`${where}: file not found: ${line}`);
+      if (path.endsWith(".whl")) refuseNativeWheel(basename(path));
+      out.localFiles.push(path);
+      out.lines.push(path);
+      return;
+    }
+    out.lines.push(line);
+  });
+  return out;
+}
+
+/** A wheel is usable only if it is tagged for any Python platform: *-none-any. */
+export function refuseNativeWheel(name: string): void {
+  const parts = name.replace(/\.whl$/, "").split("-");
+  const [abi, platform] = parts.slice(-2);
+  if (parts.length < 5 || abi !== "none" || platform !== "any") {
+    throw new VialError(`native dependency refused: ${name} (tags ${abi}-${platform}; only pure-Python *-none-any wheels run in the sandbox)`);
+  }
+}
+
+/** Digest of the requirements file and every local file it references. */
+export async function requirementsDigest(file: string): Promise<string> {
+  const req = await parseRequirements(file);
+  const h = createHash("sha256").update(await readFile(file));
+  const files = [...req.localFiles];
+  for (const dir of req.findLinks) {
+    if (dir.includes("://")) continue;
+    for (const f of (await readdir(dir)).sort()) files.push(join(dir, f));
+  }
+  for (const f of files) {
+    if (!statSync(f).isFile()) continue;
+    h.update(f).update(await readFile(f));
+  }
+  return h.digest("hex");
+}
+
+export async function installPythonRequirements(
+  requirementsFile: string,
+  targetDir: string,
+  onProgress?: (msg: string) => void,
+): Promise<void> {
+  const req = await parseRequirements(requirementsFile);
+  if (req.lines.length === 0) return;
+  const work = await mkdtemp(join(tmpdir(), "vial-req-"));
+  try {
+    const normalized = join(work, "requirements.txt");
+    await writeFile(normalized, req.lines.join("\n") + "\n");
+    const args = [
+      "-m", "pip", "install", "--target", targetDir, "--upgrade", "--no-compile",
+      "--no-warn-script-location", "--disable-pip-version-check", "--no-build-isolation",
+      "-r", normalized,
+    ];
+    for (const d of req.findLinks) args.push("--find-links", d);
+    const indexes = req.noIndex ? [] : await reachableIndexes(req);
+    if (indexes.length === 0) args.push("--no-index");
+    else {
+      args.push("--index-url", indexes[0]);
+      for (const u of indexes.slice(1)) args.push("--extra-index-url", u);
+    }
+    onProgress?.(`pip install (${indexes.length ? `index ${indexes[0]}` : "offline"})`);
+    try {
+      await run(pythonForPip(), args, { onLine: (l) => onProgress?.(`pip: ${l}`) });
+    } catch (e) {
+      throw new VialError(`installing ${basename(requirementsFile)} failed: ${pipFailure(String((e as Error).message))}`);
+    }
+    await refuseNativeResult(targetDir);
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+// Debian's python3.11 (same version as the guest) ships pip with setuptools
+// and wheel, which building a pure-Python sdist offline needs.
+function pythonForPip(): string {
+  return process.env.VIAL_PIP_PYTHON ?? (existsSync("/usr/bin/python3.11") ? "/usr/bin/python3.11" : "python3");
+}
+
+/** The most telling line of pip's output: its ERROR, else the build's own error. */
+function pipFailure(output: string): string {
+  const lines = output.split("\n").map((l) => l.trim());
+  const generic = /^(error: (metadata-generation-failed|subprocess-exited-with-error)|hint:|note:)/i;
+  return (
+    lines.find((l) => l.startsWith("ERROR:")) ??
+    [...lines].reverse().find((l) => /error/i.test(l) && !generic.test(l) && !/^[×╰]/.test(l)) ??
+    lines.filter(Boolean).pop() ??
+    "pip failed"
+  );
+}
+
+/** Index URLs (file/config/env, pip's default last resort) that answer now. */
+async function reachableIndexes(req: ParsedRequirements): Promise<string[]> {
+  let configured: string[] = [];
+  try {
+    const cfg = await run(pythonForPip(), ["-m", "pip", "config", "list"]);
+    for (const m of cfg.matchAll(/^[^=]*\.(index-url|extra-index-url)='([^']*)'$/gm)) {
+      configured.push(...m[2].split(/\s+/).filter(Boolean));
+    }
+  } catch {
+    configured = [];
+  }
+  const primary = req.indexUrl ?? process.env.PIP_INDEX_URL ?? "https://pypi.org/simple";
+  const all = [primary, ...req.extraIndexUrls, ...configured];
+  const ok: string[] = [];
+  for (const url of [...new Set(all)]) if (await reachable(url)) ok.push(url);
+  return ok;
+}
+
+async function reachable(url: string): Promise<boolean> {
+  if (url.startsWith("file://")) return existsSync(new URL(url));
+  try {
+    const res = await fetch(url, { method: "HEAD", signal: AbortSignal.timeout(3000) });
+    return res.status < 500;
+  } catch {
+    return false;
+  }
+}
+
+/** After pip: any compiled file or non-pure wheel tag means native code. */
+async function refuseNativeResult(site: string): Promise<void> {
+  const entries = await readdir(site, { recursive: true });
+  const native = entries.find((f) => /\.(so|pyd|dylib)(\.|$)/.test(String(f)));
+  const distInfos = (await readdir(site)).filter((d) => d.endsWith(".dist-info"));
+  for (const d of distInfos) {
+    const wheel = join(site, d, "WHEEL");
+    if (existsSync(wheel) && /^Root-Is-Purelib:\s*false/im.test(await readFile(wheel, "utf8"))) {
+      throw new VialError(`native dependency refused: ${d.replace(/\.dist-info$/, "")} (not a pure-Python distribution)`);
+    }
+  }
+  if (native) {
+    const owner = await ownerOf(site, distInfos, String(native));
+    throw new VialError(`native dependency refused: ${owner ?? String(native)} (contains compiled ${basename(String(native))})`);
+  }
+}
+
+async function ownerOf(site: string, distInfos: string[], file: string): Promise<string | undefined> {
+  for (const d of distInfos) {
+    const record = join(site, d, "RECORD");
+    if (existsSync(record) && (await readFile(record, "utf8")).includes(relative(site, join(site, file)))) {
+      return d.replace(/\.dist-info$/, "");
+    }
+  }
+  return undefined;
+}

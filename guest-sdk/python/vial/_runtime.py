@@ -1,0 +1,195 @@
+"""The dispatcher the C glue calls: describe / reseed / call over JSON text.
+
+Kept free of C-API details: the glue only passes strings/bytes in and gets
+(ok, text) tuples back.
+"""
+import contextlib
+import io
+import json
+import os
+import random
+import sys
+import traceback
+
+from . import REGISTRY
+from .codec import FieldError, decode, encode
+from .types import Optional
+
+
+_SDK_DIR = os.path.dirname(os.path.abspath(__file__))
+
+
+def describe():
+    return json.dumps({"functions": [t.describe() for t in REGISTRY.values()]})
+
+
+def reseed(entropy):
+    # The snapshot froze the `random` module's state; every instance gets its own.
+    random.seed(bytes(entropy))
+
+
+def _message(exc):
+    if isinstance(exc, FieldError):
+        return str(exc)
+    head = f"{type(exc).__name__}: {exc}"
+    # Short traceback: the innermost few frames of user code.
+    # (Source lines are not looked up: there are no source files at run time.)
+    stack = traceback.StackSummary.extract(traceback.walk_tb(exc.__traceback__), lookup_lines=False)
+    frames = [f for f in stack if not f.filename.startswith(_SDK_DIR)][-3:]
+    where = "; ".join(f"{f.name} line {f.lineno}" for f in frames)
+    return f"{head} (at {where})" if where else head
+
+
+def _decode_row(t, row, i):
+    if not isinstance(row, dict):
+        raise FieldError(f"row {i}: expected an object")
+    return {f.name: decode(f.type, row.get(f.name), f"input field '{f.name}'") for f in t.inputs}
+
+
+def _encode_row(t, out):
+    if not isinstance(out, dict):
+        raise FieldError(f"output: expected dict, got {type(out).__name__}")
+    res = {}
+    for f in t.outputs:
+        if f.name not in out and not _is_optional(f):
+            raise FieldError(f"output field '{f.name}': missing")
+        res[f.name] = encode(f.type, out.get(f.name), f"output field '{f.name}'")
+    return res
+
+
+def _is_optional(f):
+    return isinstance(f.type, Optional)
+
+
+MAX_LOG_LINES = 100
+MAX_LOG_LINE = 1000
+
+
+class _LogCapture(io.TextIOBase):
+    """What a handler prints: kept (bounded) and handed back with the batch
+    for the host's logs, as the JS guest does with console output."""
+
+    def __init__(self, stream, lines):
+        self._stream, self._lines, self._partial = stream, lines, ""
+
+    def writable(self):
+        return True
+
+    def write(self, text):
+        *complete, self._partial = (self._partial + text).split("\n")
+        for line in complete:
+            self._keep(line)
+        if len(self._partial) > MAX_LOG_LINE:
+            self.end()
+        return len(text)
+
+    def end(self):
+        if self._partial:
+            self._keep(self._partial)
+            self._partial = ""
+
+    def _keep(self, line):
+        if len(self._lines) < MAX_LOG_LINES:
+            self._lines.append(f"{self._stream}: {line[:MAX_LOG_LINE]}")
+
+
+def call(name, batch_text):
+    """Returns (True, result_json) or (False, message) for a whole-batch failure."""
+    logs = []
+    out, err = _LogCapture("stdout", logs), _LogCapture("stderr", logs)
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        ok, result = _call(name, batch_text)
+    out.end()
+    err.end()
+    if not ok:
+        return False, result
+    if logs:
+        result["logs"] = logs
+    return True, json.dumps(result)
+
+
+def _call(name, batch_text):
+    t = REGISTRY.get(name)
+    if t is None:
+        return False, f"unknown function {name!r}"
+    try:
+        batch = json.loads(batch_text)
+    except ValueError as e:
+        return False, f"malformed batch JSON: {e}"
+    if not isinstance(batch, list):
+        return False, "batch must be a JSON array of rows"
+    rows, errors = [None] * len(batch), []
+    if t.mode == "batch":
+        try:
+            inputs = [_decode_row(t, r, i) for i, r in enumerate(batch)]
+            outs = t.fn(inputs)
+            if not isinstance(outs, list) or len(outs) != len(batch):
+                return False, f"batch function {name} must return a list of {len(batch)} rows"
+        except BaseException as e:  # noqa: BLE001 - any failure fails the batch
+            return False, _message(e)
+        for i, out in enumerate(outs):
+            try:
+                rows[i] = _encode_row(t, out)
+            except FieldError as e:
+                errors.append({"row": i, "error": str(e)})
+    else:
+        for i, r in enumerate(batch):
+            try:
+                rows[i] = _encode_row(t, t.fn(_decode_row(t, r, i)))
+            except BaseException as e:  # noqa: BLE001 - per-row isolation, incl. MemoryError/SystemExit
+                errors.append({"row": i, "error": _message(e)})
+    return True, {"rows": rows, "errors": errors}
+
+
+# Stdlib modules handlers commonly import lazily; importing them at snapshot
+# time means they need no files at run time.
+WARM_STDLIB = [
+    "base64", "bisect", "calendar", "collections", "copy", "csv", "dataclasses",
+    "datetime", "decimal", "difflib", "enum", "fractions", "functools", "hashlib",
+    "heapq", "html", "itertools", "math", "operator", "re", "statistics", "string",
+    "struct", "textwrap", "typing", "unicodedata", "urllib.parse", "uuid", "zlib",
+    "contextlib", "logging", "threading", "time", "warnings", "weakref",
+    "encodings.ascii", "encodings.latin_1", "encodings.utf_16", "encodings.cp1252",
+]
+
+
+def boot(module_name, site_dirs=()):
+    """Runs at snapshot time: import the user module, every module of its
+    dependencies and a warm stdlib set, so nothing needs files at run time."""
+    import importlib
+    import pkgutil
+
+    importlib.import_module(module_name)
+    if not REGISTRY:
+        raise RuntimeError(f"module {module_name} defines no @transformation")
+    for name in WARM_STDLIB:
+        _try_import(name)
+    for info in pkgutil.walk_packages(list(site_dirs), onerror=lambda _n: None):
+        if {"test", "tests"} & set(info.name.split(".")):
+            continue
+        _try_import(info.name)
+    _seal_imports()
+    # Output printed at import time belongs to the build log, not to the
+    # first caller of the snapshot.
+    sys.stdout.flush()
+    sys.stderr.flush()
+
+
+def _seal_imports():
+    # There are no files at run time: searching sys.path would only fail with
+    # confusing OSErrors (bad file descriptor), so drop the path-based finder.
+    # A module absent from the snapshot is then a plain ModuleNotFoundError
+    # (and importlib.util.find_spec returns None, as libraries probing for
+    # optional dependencies expect).
+    from importlib.machinery import PathFinder
+
+    sys.meta_path[:] = [f for f in sys.meta_path if f is not PathFinder]
+    sys.path_importer_cache.clear()
+
+
+def _try_import(name):
+    import importlib
+    try:
+        importlib.import_module(name)
+    except BaseException:  # noqa: BLE001 - warm-up only; a real import error surfaces at call time
+        pass
