@@ -1,4 +1,11 @@
+/** Runs the tools a build needs (npm, pip, clang, wizer), streaming their output line by line. */
 import { spawn } from "node:child_process";
+
+export interface RunOptions {
+  cwd?: string;
+  env?: NodeJS.ProcessEnv;
+  onLine?: (line: string) => void;
+}
 
 export interface CommandResult {
   code: number;
@@ -6,24 +13,35 @@ export interface CommandResult {
   stderr: string;
 }
 
-/**
- * Runs a command and collects its output. When it runs under `npm test` or
- * `npm run`, npm's lifecycle variables would leak into a nested npm; only the
- * registry and cache settings are passed on.
- */
-export function runCommand(command: string, args: string[], cwd: string, onLine?: (line: string) => void): Promise<CommandResult> {
-  const keep = new Set(["npm_config_registry", "npm_config_cache", "npm_config_userconfig"]);
-  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.toLowerCase().startsWith("npm_") || keep.has(k.toLowerCase())));
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn(command, args, { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk) => (stdout += chunk));
-    child.stderr.on("data", (chunk: Buffer) => {
-      stderr += chunk;
-      if (onLine) for (const line of chunk.toString().split("\n")) if (line.trim()) onLine(line.trim());
-    });
+export function runCommand(command: string, args: string[], opts: RunOptions = {}): Promise<CommandResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { cwd: opts.cwd, env: opts.env ?? process.env, stdio: ["ignore", "pipe", "pipe"] });
+    const output = { stdout: "", stderr: "" };
+    // Chunks may end mid-line: each stream keeps its partial line until the newline comes.
+    const partial = { stdout: "", stderr: "" };
+    const emit = (line: string) => line.trim() && opts.onLine?.(line);
+    const feed = (stream: "stdout" | "stderr") => (chunk: Buffer) => {
+      const text = chunk.toString("utf8");
+      output[stream] += text;
+      const lines = (partial[stream] + text).split("\n");
+      partial[stream] = lines.pop()!;
+      lines.forEach(emit);
+    };
+    child.stdout.on("data", feed("stdout"));
+    child.stderr.on("data", feed("stderr"));
     child.on("error", reject);
-    child.on("close", (code) => resolvePromise({ code: code ?? 1, stdout, stderr }));
+    child.on("close", (code) => {
+      emit(partial.stdout);
+      emit(partial.stderr);
+      resolve({ code: code ?? 1, ...output });
+    });
   });
+}
+
+/** Like runCommand, but a non-zero exit is an error carrying the output's last lines. */
+export async function run(command: string, args: string[], opts: RunOptions = {}): Promise<string> {
+  const result = await runCommand(command, args, opts);
+  if (result.code === 0) return result.stdout;
+  const tail = (result.stdout + result.stderr).trim().split("\n").slice(-40).join("\n");
+  throw new Error(`${command} ${args.join(" ")} exited with ${result.code}:\n${tail}`);
 }

@@ -21,6 +21,15 @@ export interface Layer {
 
 const NPM_FLAGS = ["--ignore-scripts", "--no-audit", "--no-fund", "--install-links", "--loglevel=error"];
 
+/**
+ * Under `npm test` or `npm run`, npm's lifecycle variables would leak into the
+ * nested npm; only the registry and cache settings are passed on.
+ */
+function npmEnv(): NodeJS.ProcessEnv {
+  const keep = new Set(["npm_config_registry", "npm_config_cache", "npm_config_userconfig"]);
+  return Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.toLowerCase().startsWith("npm_") || keep.has(k.toLowerCase())));
+}
+
 /** Local specs (file:, ./x.tgz, ../dir) are relative to the requirements file; npm needs them absolute. */
 function localPath(spec: string, base: string): string | undefined {
   const path = spec.startsWith("file:") ? spec.slice(5) : /^(\.{1,2}\/|\/)/.test(spec) ? spec : undefined;
@@ -102,7 +111,7 @@ export async function createJsLayer(store: Store, requirementsFile: string, prog
 async function install(store: Store, staged: string, dependencies: Record<string, string>, localDigests: string[], progress: (msg: string) => void): Promise<Layer> {
   await writeFile(join(staged, "package.json"), JSON.stringify({ name: "vial-layer", private: true, dependencies }, null, 2));
   progress(`resolving ${Object.keys(dependencies).length} dependencies`);
-  const lockResult = await runCommand("npm", ["install", "--package-lock-only", ...NPM_FLAGS], staged);
+  const lockResult = await runCommand("npm", ["install", "--package-lock-only", ...NPM_FLAGS], { cwd: staged, env: npmEnv() });
   if (lockResult.code !== 0) throw npmFailure("resolving dependencies", lockResult.stderr);
   const lockText = await readFile(join(staged, "package-lock.json"), "utf8");
   const lock = JSON.parse(lockText);
@@ -116,7 +125,7 @@ async function install(store: Store, staged: string, dependencies: Record<string
     return { digest, dir, reused: true, dependencies: resolved };
   }
   progress(`installing ${resolved.length} packages into layer ${digest}`);
-  const install = await runCommand("npm", ["ci", ...NPM_FLAGS], staged);
+  const install = await runCommand("npm", ["ci", ...NPM_FLAGS], { cwd: staged, env: npmEnv() });
   if (install.code !== 0) throw npmFailure("installing dependencies", install.stderr);
   await store.publishFolder(staged, dir);
   progress(`layer ${digest} ready`);

@@ -12,7 +12,7 @@ import { basename, dirname, extname, join, resolve } from "node:path";
 import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
 import { componentEmbed, componentNew } from "@bytecodealliance/jco-transpile/wasm-tools";
-import { run } from "./exec.js";
+import { run } from "../run-command.ts";
 import { ensureInterpreter, type InterpreterBuild } from "./interpreter.js";
 
 const HERE = dirname(fileURLToPath(import.meta.url));

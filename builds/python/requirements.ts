@@ -7,7 +7,7 @@ import { existsSync, statSync } from "node:fs";
 import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { basename, dirname, isAbsolute, join, relative, resolve } from "node:path";
-import { run } from "./exec.js";
+import { run } from "../run-command.ts";
 
 export interface ParsedRequirements {
   /** Requirement lines as pip gets them (local paths made absolute). */
