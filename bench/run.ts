@@ -1,7 +1,7 @@
 /**
  * vial against the latency floor and the architectures it replaces.
  *
- *   npx tsx bench/run.ts [--quick | --smoke] [--out DIR] [--rebuild] [--host-flags "..."] [--skip isolates,python]
+ *   npx tsx bench/run.ts [--quick | --smoke] [--out DIR] [--rebuild] [--host-flags "..."] [--skip isolates,subprocess,vial_python]
  *
  * Every contender runs the same transformation over HTTP on loopback, each in
  * its own server process, interleaved round by round within each scenario.
@@ -12,8 +12,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { MODES, type ModeName } from "./modes.ts";
-import { benchStore } from "./store.ts";
-import { FUZZY, FUZZY_TIGHT, IDENTITY, ROOT } from "./envs.ts";
+import { benchPythonStore, benchStore, type BenchStore } from "./store.ts";
+import { FUZZY, FUZZY_PY, FUZZY_TIGHT, IDENTITY, ROOT } from "./envs.ts";
 import { scriptBundle } from "./bundle.ts";
 import { startServer, type ServerProcess } from "./servers/spawn.ts";
 import type { VialServerConfig } from "./servers/vial.ts";
@@ -23,7 +23,7 @@ import { steady } from "./scenarios/steady.ts";
 import { overhead, spiky } from "./scenarios/spiky.ts";
 import { payload } from "./scenarios/payload.ts";
 import { footprint } from "./scenarios/footprint.ts";
-import { compute } from "./scenarios/compute.ts";
+import { compute, computePython } from "./scenarios/compute.ts";
 import { requestPathInstantiations } from "./scenarios/metrics.ts";
 import { machineInfo, versions } from "./machine.ts";
 import { writeReports } from "./report/write.ts";
@@ -109,7 +109,21 @@ async function main() {
       ),
     );
     if (isolates) servers.push(isolates);
-    notRun.python = "not run: builds/python cannot deploy a Python environment yet";
+
+    // The Python pair: vial serving the Python environment (a host of its own, on the Python store) and
+    // long-lived CPython subprocesses behind a bare route. Both serve the fuzzy example only.
+    let pyStore: BenchStore | undefined;
+    const vialPython = await optional("vial_python", async () => {
+      pyStore = await benchPythonStore({ rebuild: values.rebuild || modeName === "full", progress });
+      const cfg: VialServerConfig = { store: pyStore.store.root, size: mode.capacity, deadlineMs: 60_000, defaultMaxQueue: 64, maxQueue: {}, cold: [] };
+      return startServer("./vial.ts", cfg, hostFlags);
+    });
+    if (vialPython) servers.push(vialPython);
+    const subprocess = await optional("subprocess", () =>
+      startServer("./subprocess.ts", { size: mode.capacity, envs: [{ name: FUZZY.name, module: FUZZY_PY.module, maxQueue: 64 }] }, hostFlags),
+    );
+    if (subprocess) servers.push(subprocess);
+    const fuzzyOnly = (name: string) => (env: string) => (env === FUZZY.name ? name : undefined);
 
     const same = (env: string) => env;
     const ownPath = (env: string, fn: string) => `/call/${env}/${fn}`;
@@ -125,6 +139,8 @@ async function main() {
         settle: () => vial.collect(),
       },
       ...(isolates ? [{ name: "isolates", target: { name: "isolates", origin: isolates.origin, path: ownPath }, env: same }] : []),
+      ...(subprocess ? [{ name: "subprocess", target: { name: "subprocess", origin: subprocess.origin, path: ownPath }, env: fuzzyOnly(FUZZY.name) }] : []),
+      ...(vialPython ? [{ name: "vial_python", target: { name: "vial_python", origin: vialPython.origin, path: VIAL_INVOKE_PATH }, env: fuzzyOnly(FUZZY_PY.name) }] : []),
     ];
     const ctx: ScenarioContext = { mode, contenders, progress };
 
@@ -132,13 +148,19 @@ async function main() {
     results.steady = await steady(ctx);
     results.spiky = await spiky(ctx);
     results.overhead = await overhead(ctx, contenders.filter((c) => ["floor", "vial", "cold"].includes(c.name)));
-    results.payload = await payload(ctx);
+    // Python's per-row cost would make the 1,000-row points the longest part of a run: C stays with the JS contenders.
+    results.payload = await payload({ ...ctx, contenders: contenders.filter((c) => !["subprocess", "vial_python"].includes(c.name)) });
     const instantiations = await requestPathInstantiations(vial.origin);
+    const pyInstantiations = vialPython ? await requestPathInstantiations(vialPython.origin) : null;
     await closeClients();
     for (const s of servers.splice(0)) await s.stop();
 
     progress("F compute / D instantiate");
     results.compute = await compute(bench.store.root, scripts[FUZZY.name]!, mode, hostFlags);
+    results.compute_python = pyStore
+      ? await computePython(pyStore.store.root, mode, hostFlags).catch((error: Error) => ({ reason: `failed: ${error.message.split("\n")[0]}` }))
+      : { reason: `the Python environment was not served (${notRun.vial_python ?? "unknown"})` };
+    if (pyStore) results.python_build = { cached: pyStore.cached, built_at: pyStore.built_at, environments: pyStore.builds };
     results.footprint = await footprint(bench, vial, mode.footprint.rssInstances, hostFlags, progress);
 
     await mkdir(values.out, { recursive: true });
@@ -151,7 +173,8 @@ async function main() {
       host_flags: hostFlags,
       capacity: mode.capacity,
       contenders: { run: contenders.map((c) => c.name), not_run: notRun },
-      request_path_instantiations: instantiations,
+      // Both hosts, JS and Python: null if either could not say.
+      request_path_instantiations: instantiations === null || (vialPython && pyInstantiations === null) ? null : instantiations + (pyInstantiations ?? 0),
       results,
     });
     progress(`wrote ${values.out}/latest.{json,md}, latency.svg, payload.svg`);

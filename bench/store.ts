@@ -11,7 +11,8 @@ import { join } from "node:path";
 import { Store } from "../builds/store.ts";
 import { createEnvironment } from "../builds/env-create.ts";
 import { deploy } from "../builds/deploy.ts";
-import { BENCH_ENVS, ROOT } from "./envs.ts";
+import { BENCH_ENVS, FUZZY_PY, ROOT, type BenchEnv } from "./envs.ts";
+import { fuzzyRequirements } from "../test/python/harness.ts";
 
 export interface BuildTimes {
   env: string;
@@ -28,6 +29,8 @@ export interface BenchStore {
 }
 
 const INPUTS = ["examples/fuzzy-similarity", "bench/fixtures", "guest-sdk/js", "builds", "wit", "package-lock.json"];
+/** The Python store: its own digest, so a change on one side does not rebuild the other. */
+const PY_INPUTS = ["examples/python", "guest-sdk/python", "builds", "wit", "test/python/harness.ts", "test/python/fixtures", "package-lock.json"];
 
 async function filesUnder(path: string): Promise<string[]> {
   const full = join(ROOT, path);
@@ -36,9 +39,9 @@ async function filesUnder(path: string): Promise<string[]> {
   return entries.filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name).slice(ROOT.length)).sort();
 }
 
-async function inputDigest(): Promise<string> {
+async function inputDigest(inputs: string[]): Promise<string> {
   const hash = createHash("sha256");
-  for (const root of INPUTS) {
+  for (const root of inputs) {
     for (const file of await filesUnder(root)) {
       hash.update(file).update("\0").update(await readFile(join(ROOT, file))).update("\0");
     }
@@ -47,8 +50,21 @@ async function inputDigest(): Promise<string> {
 }
 
 export async function benchStore(opts: { rebuild: boolean; progress: (msg: string) => void }): Promise<BenchStore> {
+  return cachedStore("store", INPUTS, BENCH_ENVS, opts);
+}
+
+/**
+ * The Python environment (the fuzzy example in Python, fuzzywuzzy from a local
+ * wheel) in a store of its own, served by a host of its own: the JS figures
+ * (host start, RSS per instance) stay those of the JS environments.
+ */
+export async function benchPythonStore(opts: { rebuild: boolean; progress: (msg: string) => void }): Promise<BenchStore> {
+  return cachedStore("py-store", PY_INPUTS, [FUZZY_PY], opts);
+}
+
+async function cachedStore(prefix: string, inputs: string[], envs: BenchEnv[], opts: { rebuild: boolean; progress: (msg: string) => void }): Promise<BenchStore> {
   const cacheDir = join(ROOT, "bench", ".cache");
-  const dir = join(cacheDir, `store-${await inputDigest()}`);
+  const dir = join(cacheDir, `${prefix}-${await inputDigest(inputs)}`);
   const record = join(dir, "bench-build.json");
   if (!opts.rebuild && existsSync(record)) {
     const saved = JSON.parse(await readFile(record, "utf8")) as Omit<BenchStore, "store" | "cached">;
@@ -59,10 +75,11 @@ export async function benchStore(opts: { rebuild: boolean; progress: (msg: strin
   await rm(staging, { recursive: true, force: true });
   const store = new Store(join(staging, "store"));
   const builds: BuildTimes[] = [];
-  for (const env of BENCH_ENVS) {
+  for (const env of envs) {
     opts.progress(`building environment ${env.name}`);
+    const requirements = env.requirements || (await fuzzyRequirements());
     let t = performance.now();
-    await createEnvironment({ name: env.name, requirements: env.requirements, store });
+    await createEnvironment({ name: env.name, requirements, store });
     const create_ms = performance.now() - t;
     t = performance.now();
     const { manifest } = await deploy({ store, env: env.name, modulePath: env.module });

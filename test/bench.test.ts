@@ -38,6 +38,19 @@ describe("bench --smoke", () => {
     expect(finite(summary.compute.js_guest_over_v8)).toBe(true);
     const py = summary.compute.py_guest_over_cpython;
     expect(py === null ? typeof summary.compute.py_guest_over_cpython_reason : typeof py).toBe(py === null ? "string" : "number");
+    // The Python pair runs, or says why not.
+    for (const contender of ["subprocess", "vial_python"]) {
+      const ran = report.contenders.run.includes(contender);
+      expect(ran || typeof report.contenders.not_run[contender] === "string", contender).toBe(true);
+    }
+    if (report.contenders.run.includes("vial_python")) {
+      expect(finite(py)).toBe(true);
+      expect(finite(report.results.compute_python.compute.cpython.us_per_row)).toBe(true);
+    }
+    if (report.contenders.run.includes("subprocess") && report.contenders.run.includes("vial_python")) {
+      for (const key of ["p50", "p99", "p999"]) expect(finite(summary.python?.subprocess_over_vial_python?.[key]), `python.${key}`).toBe(true);
+      expect(finite(report.results.steady.by_concurrency.c1.subprocess.throughput_rps)).toBe(true);
+    }
     expect(summary.targets.length).toBeGreaterThanOrEqual(7);
     for (const t of summary.targets) expect([true, false, null]).toContain(t.holds);
     expect(finite(report.results.footprint.rss.per_warm_instance_mib)).toBe(true);

@@ -2,8 +2,9 @@
 import { fork } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import type { MeasureConfig } from "./measure.ts";
+import type { PythonMeasureConfig } from "./measure-python.ts";
 
-export function measureInChild<T>(cfg: MeasureConfig, nodeFlags: string[], script = "./measure.ts"): Promise<T> {
+export function measureInChild<T>(cfg: MeasureConfig | PythonMeasureConfig, nodeFlags: string[], script = "./measure.ts"): Promise<T> {
   const child = fork(fileURLToPath(new URL(script, import.meta.url)), [JSON.stringify(cfg)], {
     execArgv: [...nodeFlags, "--import", "tsx"],
     stdio: ["ignore", "ignore", "inherit", "ipc"],

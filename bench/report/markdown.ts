@@ -17,6 +17,14 @@ function latencyTable(by: Record<string, Lat>, opts: { throughput?: boolean; rej
     lines.push(`| ${cells.join(" | ")} |`);
   }
   if (vial && by.floor) lines.push("", `vial ÷ floor: P50 ${ratio(vial.p50_ms, by.floor.p50_ms)}, P99 ${ratio(vial.p99_ms, by.floor.p99_ms)}, P99.9 ${ratio(vial.p999_ms, by.floor.p999_ms)}.`);
+  const [sub, vp] = [by.subprocess, by.vial_python];
+  if (sub && vp) {
+    lines.push(
+      "",
+      `Python pair, subprocess ÷ vial_python: P50 ${ratio(sub.p50_ms, vp.p50_ms)}, P99 ${ratio(sub.p99_ms, vp.p99_ms)}, P99.9 ${ratio(sub.p999_ms, vp.p999_ms)}` +
+        (opts.throughput ? `, req/s ${ratio(sub.throughput_rps ?? NaN, vp.throughput_rps ?? NaN)}.` : "."),
+    );
+  }
   return lines.join("\n");
 }
 
@@ -33,6 +41,8 @@ export function markdown(report: any, summary: { targets: Target[] }): string {
     `Contenders run: ${report.contenders.run.join(", ")}.` + Object.entries(report.contenders.not_run as Record<string, string>).map(([n, why]) => ` **${n}**: ${why}.`).join(""),
     "",
     "Each contender is its own server process on loopback; the load generator interleaves contenders round by round within each scenario. Latency is client-side (request sent to response body read), in HDR histograms; 503s are counted, not timed.",
+    "",
+    "The Python pair serves the fuzzy example written in Python (fuzzywuzzy 0.18.0, pure Python): `vial_python` is a vial host of its own serving it as a Python environment; `subprocess` is a bare Hono route over a pool of long-lived python3 processes (same size, same queue bound) running the module natively. They take part in A and B (bursts as wide as the pool); the other rows in those tables are the same batches through the JS example, for scale. The ratios to vial in those tables compare with vial serving JS; the Python pair's own ratios are under each table.",
     "",
     "## Targets",
     "",
@@ -93,8 +103,29 @@ export function markdown(report: any, summary: { targets: Target[] }): string {
     "",
     `Guest ÷ V8: ${c.compute.guest_over_v8}× (batches of ${c.compute.rows} rows).`,
     "",
+    ...pythonCompute(r.compute_python, r.python_build),
     `Request-path instantiations reported by the host over the whole run: ${report.request_path_instantiations ?? "not available"}.`,
     "",
   );
   return out.join("\n");
+}
+
+function pythonCompute(py: any, build: any): string[] {
+  if (!py?.compute) return ["### Python", "", `Not measured: ${py?.reason ?? "the Python path was not run"}.`, ""];
+  const c = py.compute;
+  const b = build?.environments?.[0];
+  return [
+    "### Python (the fuzzy example in Python)",
+    "",
+    "| where | µs per row | P50 per call (ms) |",
+    "| --- | --- | --- |",
+    `| inside the Python component (CPython in WASM) | ${f(c.guest.us_per_row)} | ${f(c.guest.p50_ms_per_call)} |`,
+    `| same module and dispatcher in native CPython | ${f(c.cpython.us_per_row)} | ${f(c.cpython.p50_ms_per_call)} |`,
+    "",
+    `Python guest ÷ CPython: ${c.guest_over_cpython}× (batches of ${c.rows} rows; the guest timed in Node, CPython inside Python, in alternating slices).`,
+    "",
+    `Python component: core modules compile ${py.compile_ms} ms; instantiate P50 / max of ${py.instantiate.count}: ${f(py.instantiate.p50_ms)} / ${f(py.instantiate.max_ms)} ms` +
+      (b ? `; build \`${b.env}\`: env create + deploy ${b.create_ms} + ${b.deploy_ms} ms${build.cached ? ` (store built ${build.built_at})` : ""}, component ${(b.component_bytes / 2 ** 20).toFixed(1)} MiB.` : "."),
+    "",
+  ];
 }

@@ -20,7 +20,8 @@ export function summarize(report: any) {
   const over = r.overhead.by_contender as Record<string, Latency>;
   const vialExp = r.payload.identity.exponent_by_contender.vial as number;
   const jsRatio = r.compute?.compute?.guest_over_v8 ?? null;
-  const py = r.compute_python as { guest_over_cpython?: number; reason?: string } | undefined;
+  const py = r.compute_python as { compute?: { guest_over_cpython?: number }; reason?: string } | undefined;
+  const pyRatio = py?.compute?.guest_over_cpython;
 
   const summary = {
     spiky: Object.fromEntries(Object.entries(spikyRun).map(([name, l]) => [name, pick(l)])),
@@ -30,9 +31,10 @@ export function summarize(report: any) {
     request_path_instantiations: report.request_path_instantiations as number | null,
     compute: {
       js_guest_over_v8: jsRatio,
-      py_guest_over_cpython: py?.guest_over_cpython ?? null,
-      ...(py?.guest_over_cpython === undefined ? { py_guest_over_cpython_reason: py?.reason ?? "the Python path was not run" } : {}),
+      py_guest_over_cpython: pyRatio ?? null,
+      ...(pyRatio === undefined ? { py_guest_over_cpython_reason: py?.reason ?? "the Python path was not run" } : {}),
     },
+    python: pythonPair(spikyRun),
   };
 
   const v = spikyRun.vial!;
@@ -60,4 +62,15 @@ export function summarize(report: any) {
     },
   ];
   return { ...summary, targets };
+}
+
+/** The Python pair under spikes: what the long-lived subprocesses cost relative to vial's Python environment. */
+function pythonPair(spikyRun: Record<string, Latency>) {
+  const sub = spikyRun.subprocess;
+  const vp = spikyRun.vial_python;
+  if (!sub || !vp) return null;
+  return {
+    subprocess_over_vial_python: { p50: round(sub.p50_ms / vp.p50_ms, 2), p99: round(sub.p99_ms / vp.p99_ms, 2), p999: round(sub.p999_ms / vp.p999_ms, 2) },
+    vial_python_over_vial_js: spikyRun.vial ? { p50: round(vp.p50_ms / spikyRun.vial.p50_ms, 2), p99: round(vp.p99_ms / spikyRun.vial.p99_ms, 2) } : null,
+  };
 }
