@@ -4,6 +4,7 @@
  * so no two share a heap, a GC or an event loop.
  */
 import { serve } from "@hono/node-server";
+import { Hono } from "hono";
 import type { AddressInfo } from "node:net";
 
 export interface Listening {
@@ -43,4 +44,25 @@ export function listen(fetch: Fetch, info: Record<string, unknown>, onClose: () 
 export function fail(error: unknown): never {
   process.send?.({ type: "failed", message: error instanceof Error ? (error.stack ?? error.message) : String(error) });
   process.exit(1);
+}
+
+export type BatchResult = { ok: true; envelope: string } | { ok: false; status: number; message: string };
+
+/** A warm pool of some kind that runs one batch (JSON rows text) of a function. */
+export interface BatchPool {
+  run(fn: string, batch: string): Promise<BatchResult>;
+}
+
+/** The bare route every pooled contender serves: rows in, the guest's envelope out. */
+export function servePools(pools: Map<string, BatchPool>, info: Record<string, unknown>, onClose: () => Promise<void>): void {
+  const app = new Hono();
+  app.post("/call/:env/:fn", async (c) => {
+    const pool = pools.get(c.req.param("env"));
+    if (!pool) return c.json({ error: "unknown environment" }, 404);
+    const batch = JSON.stringify((JSON.parse(await c.req.text()) as { rows: unknown[] }).rows);
+    const result = await pool.run(c.req.param("fn"), batch);
+    if (!result.ok) return c.json({ error: result.message }, result.status as 500 | 503);
+    return c.body(result.envelope, 200, { "content-type": "application/json" });
+  });
+  listen(app.fetch, info, onClose);
 }

@@ -4,10 +4,9 @@
  * as a vial pool (size, bounded queue, 503 past it). Calls run on
  * isolated-vm's threads, off the server's event loop.
  */
-import { Hono } from "hono";
 import ivm from "isolated-vm";
 import { readFileSync } from "node:fs";
-import { config, fail, listen } from "./child.ts";
+import { config, fail, servePools, type BatchResult } from "./child.ts";
 
 interface IsolatesConfig {
   envs: Array<{ name: string; scriptFile: string; maxQueue: number }>;
@@ -36,7 +35,7 @@ class IsolatePool {
     private readonly maxQueue: number,
   ) {}
 
-  async run(fn: string, batch: string): Promise<{ ok: true; envelope: string } | { ok: false; status: number; message: string }> {
+  async run(fn: string, batch: string): Promise<BatchResult> {
     let slot = this.idle.pop();
     if (!slot) {
       if (this.waiting.length >= this.maxQueue) return { ok: false, status: 503, message: "overloaded" };
@@ -68,16 +67,7 @@ async function main() {
     pools.set(env.name, new IsolatePool(slots, env.maxQueue));
   }
   const readyMs = performance.now() - started;
-  const app = new Hono();
-  app.post("/call/:env/:fn", async (c) => {
-    const pool = pools.get(c.req.param("env"));
-    if (!pool) return c.json({ error: "unknown environment" }, 404);
-    const batch = JSON.stringify((JSON.parse(await c.req.text()) as { rows: unknown[] }).rows);
-    const result = await pool.run(c.req.param("fn"), batch);
-    if (!result.ok) return c.json({ error: result.message }, result.status as 500 | 503);
-    return c.body(result.envelope, 200, { "content-type": "application/json" });
-  });
-  listen(app.fetch, { readyMs }, async () => {
+  servePools(pools, { readyMs }, async () => {
     for (const pool of pools.values()) pool.dispose();
   });
 }

@@ -6,9 +6,8 @@
  * past it, as vial's pool. No sandbox, no row checks on the Node side (the
  * dispatcher in Python decodes and encodes rows, as inside the guest).
  */
-import { Hono } from "hono";
 import { PythonWorker } from "../python/workers.ts";
-import { config, fail, listen } from "./child.ts";
+import { config, fail, servePools, type BatchResult } from "./child.ts";
 
 interface SubprocessConfig {
   envs: Array<{ name: string; module: string; maxQueue: number }>;
@@ -22,7 +21,7 @@ class WorkerPool {
     private readonly maxQueue: number,
   ) {}
 
-  async run(fn: string, batch: string): Promise<{ ok: true; envelope: string } | { ok: false; status: number; message: string }> {
+  async run(fn: string, batch: string): Promise<BatchResult> {
     let worker = this.idle.pop();
     if (!worker) {
       if (this.waiting.length >= this.maxQueue) return { ok: false, status: 503, message: "overloaded" };
@@ -53,16 +52,7 @@ async function main() {
     pools.set(env.name, new WorkerPool(workers, env.maxQueue));
   }
   const readyMs = performance.now() - started;
-  const app = new Hono();
-  app.post("/call/:env/:fn", async (c) => {
-    const pool = pools.get(c.req.param("env"));
-    if (!pool) return c.json({ error: "unknown environment" }, 404);
-    const batch = JSON.stringify((JSON.parse(await c.req.text()) as { rows: unknown[] }).rows);
-    const result = await pool.run(c.req.param("fn"), batch);
-    if (!result.ok) return c.json({ error: result.message }, result.status as 500 | 503);
-    return c.body(result.envelope, 200, { "content-type": "application/json" });
-  });
-  listen(app.fetch, { readyMs }, async () => {
+  servePools(pools, { readyMs }, async () => {
     for (const pool of pools.values()) pool.stop();
   });
 }
