@@ -106,11 +106,19 @@ function packageDir(name: string): string {
   return dir;
 }
 
-/** Links glue + libpython into a core module, cached by interpreter + glue digest. */
+/**
+ * Links glue + libpython into a core module, cached by what goes in
+ * (interpreter, glue source, flags; not where the checkout lives).
+ */
 export async function linkGlue(interp: InterpreterBuild, cacheDir: string, progress: (m: string) => void): Promise<string> {
   const glue = await readFile(GLUE);
   const flags = linkFlags(interp);
-  const key = createHash("sha256").update(interp.digest).update(glue).update(flags.join(" ")).digest("hex").slice(0, 16);
+  const key = createHash("sha256")
+    .update(interp.digest)
+    .update(glue)
+    .update(flags.filter((f) => f !== GLUE).join(" "))
+    .digest("hex")
+    .slice(0, 16);
   const out = join(cacheDir, `python-core-${key}.wasm`);
   if (existsSync(out)) return out;
   progress("linking glue with libpython");
