@@ -101,7 +101,7 @@ export async function installPythonRequirements(
     await writeFile(normalized, req.lines.join("\n") + "\n");
     const args = [
       "-m", "pip", "install", "--target", targetDir, "--upgrade", "--no-compile",
-      "--no-warn-script-location", "--disable-pip-version-check", "--no-build-isolation",
+      "--no-warn-script-location", "--disable-pip-version-check", "--root-user-action=ignore", "--no-build-isolation",
       "-r", normalized,
     ];
     for (const d of req.findLinks) args.push("--find-links", d);
