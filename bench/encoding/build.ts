@@ -1,9 +1,7 @@
 /** Bundles a variant's guest and componentizes it with either engine. */
 import { build } from "esbuild";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { ENGINES } from "../../builds/js/engines.ts";
 
 export const HERE = fileURLToPath(new URL(".", import.meta.url));
 export const WORLD = "bench";
@@ -35,24 +33,5 @@ export async function componentizeQjs(witPath: string, jsSource: string, opts: Q
 }
 
 export async function componentizeSm(witPath: string, jsSource: string, world = WORLD): Promise<Uint8Array> {
-  // componentize-js reads its input through preview2-shim, which needs a preopen.
-  const { _setPreopens } = (await import("@bytecodealliance/preview2-shim/filesystem")) as unknown as {
-    _setPreopens(preopens: Record<string, string>): void;
-  };
-  _setPreopens({ "/": "/" });
-  const { componentize } = await import("@bytecodealliance/componentize-js");
-  const dir = await mkdtemp(join(tmpdir(), "vial-bench-sm-"));
-  try {
-    const sourcePath = join(dir, "guest.js");
-    await writeFile(sourcePath, jsSource);
-    const { component } = await componentize({
-      sourcePath,
-      witPath,
-      worldName: world,
-      disableFeatures: ["http", "fetch-event", "random", "clocks", "stdio"],
-    });
-    return component;
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
+  return ENGINES.starlingmonkey.componentize(jsSource, { witPath, world });
 }

@@ -13,12 +13,20 @@ import { VialError } from "../errors.ts";
 export const WIT_DIR = fileURLToPath(new URL("../../wit/", import.meta.url));
 export const WORLD = "environment";
 
+/** Which WIT world the component implements: vial's, unless a benchmark brings its own. */
+export interface WorldTarget {
+  witPath: string;
+  world: string;
+}
+
+const VIAL_WORLD: WorldTarget = { witPath: WIT_DIR, world: WORLD };
+
 export interface Engine {
   name: string;
   /** Whether the bundle's `\p{...}` regexes must be expanded first. */
   needsRegexExpansion: boolean;
   version: string;
-  componentize(bundle: string): Promise<Uint8Array>;
+  componentize(bundle: string, target?: WorldTarget): Promise<Uint8Array>;
 }
 
 
@@ -37,10 +45,10 @@ const quickjs: Engine = {
   name: "quickjs",
   needsRegexExpansion: false,
   version: packageVersion("componentize-qjs"),
-  async componentize(bundle) {
+  async componentize(bundle, { witPath, world } = VIAL_WORLD) {
     const { componentize } = await import("componentize-qjs");
     try {
-      const { component } = await componentize({ witPath: WIT_DIR, world: WORLD, jsSource: bundle, stubWasi: true, sync: true });
+      const { component } = await componentize({ witPath, world, jsSource: bundle, stubWasi: true, sync: true });
       return component;
     } catch (error) {
       throw explain("quickjs", error);
@@ -52,7 +60,7 @@ const starlingmonkey: Engine = {
   name: "starlingmonkey",
   needsRegexExpansion: true,
   version: packageVersion("@bytecodealliance/componentize-js"),
-  async componentize(bundle) {
+  async componentize(bundle, { witPath, world } = VIAL_WORLD) {
     // componentize-js reads files through preview2-shim, which has no preopens by default.
     // This is the build process only: the host never uses preview2-shim.
     // (Its export map hands TypeScript the browser typings; the node build takes host paths.)
@@ -65,8 +73,8 @@ const starlingmonkey: Engine = {
       await writeFile(sourcePath, bundle);
       const { component } = await componentize({
         sourcePath,
-        witPath: WIT_DIR,
-        worldName: WORLD,
+        witPath,
+        worldName: world,
         disableFeatures: ["http", "fetch-event", "random", "clocks", "stdio"],
       });
       return component;
