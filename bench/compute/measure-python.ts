@@ -5,11 +5,8 @@
  * same module through the same dispatcher, timed inside Python), in
  * alternating slices. Also the instantiate times of the Python component.
  */
-import { join } from "node:path";
-import { Store } from "../../builds/store.ts";
-import { compileCoreModules, instantiateGuest } from "../../host/guest-instance.ts";
-import { grantsFor } from "../../host/grants.ts";
 import { newHistogram, recordMs, summarize } from "../histogram.ts";
+import { timedInstances } from "./warm-instance.ts";
 import { PythonWorker } from "../python/workers.ts";
 
 export interface PythonMeasureConfig {
@@ -25,33 +22,17 @@ export interface PythonMeasureConfig {
 
 async function main() {
   const cfg = JSON.parse(process.argv[2]!) as PythonMeasureConfig;
-  const store = new Store(cfg.store);
-  const version = (await store.current(cfg.env))!.version;
-  const manifest = await store.readManifest(cfg.env, version);
-  const dir = store.versionDir(cfg.env, version);
-  const grants = await grantsFor(manifest.language);
-
-  let t = performance.now();
-  const modules = await compileCoreModules(dir, manifest);
-  const compileMs = performance.now() - t;
-  const inst = newHistogram();
-  let guest;
-  for (let i = 0; i < cfg.instantiations; i++) {
-    t = performance.now();
-    guest = await instantiateGuest(join(dir, manifest.bindings.file), modules, await grants.createImports());
-    guest.reseed(new Uint8Array(32));
-    recordMs(inst, performance.now() - t);
-  }
+  const { guest, compileMs, instantiate: inst } = await timedInstances(cfg.store, cfg.env, cfg.instantiations);
   const native = await PythonWorker.start(cfg.module);
   try {
-    const fromGuest = JSON.parse(guest!.call(cfg.fn, cfg.batch)) as { rows: unknown[]; errors: unknown[] };
+    const fromGuest = JSON.parse(guest.call(cfg.fn, cfg.batch)) as { rows: unknown[]; errors: unknown[] };
     const fromNative = JSON.parse(await native.call(cfg.fn, cfg.batch)) as { rows: unknown[]; errors: unknown[] };
     if (fromGuest.errors.length) throw new Error(`guest reported row errors: ${JSON.stringify(fromGuest.errors).slice(0, 200)}`);
     if (JSON.stringify(fromGuest.rows) !== JSON.stringify(fromNative.rows)) throw new Error("the guest and CPython disagree on the batch");
 
     // Warm-up, then alternating slices (see measure.ts): both sides see the same share of the machine's load.
     const warmUntil = performance.now() + cfg.ms / 8;
-    for (let i = 0; i < 10 || performance.now() < warmUntil; i++) guest!.call(cfg.fn, cfg.batch);
+    for (let i = 0; i < 10 || performance.now() < warmUntil; i++) guest.call(cfg.fn, cfg.batch);
     await native.time(cfg.fn, cfg.batch, cfg.ms / 8);
     const hists = { guest: newHistogram(), cpython: newHistogram() };
     const SLICES = 10;
@@ -59,7 +40,7 @@ async function main() {
       const end = performance.now() + cfg.ms / SLICES;
       do {
         const start = performance.now();
-        guest!.call(cfg.fn, cfg.batch);
+        guest.call(cfg.fn, cfg.batch);
         recordMs(hists.guest, performance.now() - start);
       } while (performance.now() < end);
       for (const ms of await native.time(cfg.fn, cfg.batch, cfg.ms / SLICES)) recordMs(hists.cpython, ms);

@@ -6,10 +6,8 @@
  */
 import vm from "node:vm";
 import { readFileSync } from "node:fs";
-import { join } from "node:path";
-import { Store } from "../../builds/store.ts";
-import { compileCoreModules, instantiateGuest } from "../../host/guest-instance.ts";
 import { newHistogram, recordMs, summarize } from "../histogram.ts";
+import { timedInstances } from "./warm-instance.ts";
 
 export interface MeasureConfig {
   store: string;
@@ -58,28 +56,13 @@ function perRow(calls: Record<string, Call>, cfg: MeasureConfig) {
 
 async function main() {
   const cfg = JSON.parse(process.argv[2]!) as MeasureConfig;
-  const store = new Store(cfg.store);
-  const version = (await store.current(cfg.env))!.version;
-  const manifest = await store.readManifest(cfg.env, version);
-  const dir = store.versionDir(cfg.env, version);
-
-  let t = performance.now();
-  const modules = await compileCoreModules(dir, manifest);
-  const compileMs = performance.now() - t;
-  const inst = newHistogram();
-  let guest;
-  for (let i = 0; i < cfg.instantiations; i++) {
-    t = performance.now();
-    guest = await instantiateGuest(join(dir, manifest.bindings.file), modules);
-    guest.reseed(new Uint8Array(32));
-    recordMs(inst, performance.now() - t);
-  }
-  const sample = JSON.parse(guest!.call(cfg.fn, cfg.batch)) as { errors: unknown[] };
+  const { guest, compileMs, instantiate: inst } = await timedInstances(cfg.store, cfg.env, cfg.instantiations);
+  const sample = JSON.parse(guest.call(cfg.fn, cfg.batch)) as { errors: unknown[] };
   if (sample.errors.length) throw new Error(`guest reported row errors: ${JSON.stringify(sample.errors).slice(0, 200)}`);
   const context = vm.createContext({});
   vm.runInContext(readFileSync(cfg.scriptFile, "utf8"), context);
   const v8Call = vm.runInContext("(fn, batch) => vialEnv.call(fn, batch)", context) as Call;
-  const { guest: inGuest, v8 } = perRow({ guest: (fn, batch) => guest!.call(fn, batch), v8: v8Call }, cfg);
+  const { guest: inGuest, v8 } = perRow({ guest: (fn, batch) => guest.call(fn, batch), v8: v8Call }, cfg);
 
   process.send!({
     compile_ms: Math.round(compileMs),
