@@ -2,22 +2,13 @@
 import { build } from "esbuild";
 import { fileURLToPath } from "node:url";
 import { ENGINES } from "../../builds/js/engines.ts";
+import { GUEST_BUNDLE } from "../../builds/js/bundle.ts";
 
 export const HERE = fileURLToPath(new URL(".", import.meta.url));
 export const WORLD = "bench";
 
 export async function bundleGuest(entry: string): Promise<string> {
-  const result = await build({
-    entryPoints: [entry],
-    bundle: true,
-    write: false,
-    format: "esm",
-    platform: "neutral",
-    target: "es2022",
-    mainFields: ["module", "main"],
-    conditions: ["import", "default"],
-    logLevel: "silent",
-  });
+  const result = await build({ ...GUEST_BUNDLE, entryPoints: [entry], conditions: ["import", "default"] });
   return result.outputFiles[0].text;
 }
 

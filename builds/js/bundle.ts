@@ -6,7 +6,7 @@
  * ordinary error inside the guest. Nothing reaches the host. A module that uses
  * the `Buffer` global without importing it gets unenv's Buffer injected.
  */
-import { build, type Loader, type Plugin, type Message } from "esbuild";
+import { build, type BuildOptions, type Loader, type Plugin, type Message } from "esbuild";
 import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { builtinModules, createRequire } from "node:module";
@@ -18,6 +18,17 @@ import { VialError, notADependency } from "../errors.ts";
 const SDK_DIR = fileURLToPath(new URL("../../guest-sdk/js/", import.meta.url));
 const UNENV_NODE = join(dirname(createRequire(import.meta.url).resolve("unenv/package.json")), "dist/runtime/node");
 const BUILTINS = new Set(builtinModules.filter((m) => !m.startsWith("_")));
+
+/** How any code meant for a guest engine is bundled: one ES module, no platform assumptions. */
+export const GUEST_BUNDLE = {
+  bundle: true,
+  write: false,
+  format: "esm",
+  platform: "neutral",
+  target: "es2022",
+  mainFields: ["module", "main"],
+  logLevel: "silent",
+} satisfies BuildOptions & { write: false };
 
 export interface BundleOptions {
   modulePath: string;
@@ -89,12 +100,7 @@ export async function bundleModule(opts: BundleOptions): Promise<string> {
   try {
     const result = await build({
       stdin: { contents: entry, resolveDir: dirname(opts.modulePath), sourcefile: "vial-entry.js", loader: "js" },
-      bundle: true,
-      write: false,
-      format: "esm",
-      platform: "neutral",
-      target: "es2022",
-      mainFields: ["module", "main"],
+      ...GUEST_BUNDLE,
       conditions: ["import", "require", "default"],
       nodePaths: opts.nodeModules ? [opts.nodeModules] : [],
       alias: { "@vial/guest": join(SDK_DIR, "index.ts") },
@@ -102,7 +108,6 @@ export async function bundleModule(opts: BundleOptions): Promise<string> {
       // CommonJS packages locate their data files this way; the guest has no files, so fs reads fail plainly.
       define: { "process.env.NODE_ENV": '"production"', __dirname: '"/"', __filename: '"/index.js"' },
       plugins: [nodeBuiltins(), ...(opts.expandRegexes ? [regexRewrite(runtimeProperties)] : [])],
-      logLevel: "silent",
       legalComments: "none",
     });
     // Runs before the bundle: the guest's RegExp finds these classes at startup (guest-sdk/js/regexp-properties.ts).
