@@ -6,20 +6,17 @@
 import { mkdir, writeFile, rm } from "node:fs/promises";
 import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
-import type { Language, Store } from "./store.ts";
-import type { Manifest, ResolvedDependency } from "./manifest.ts";
+import type { Store } from "./store.ts";
+import type { Manifest } from "../runtime/manifest.ts";
 import type { FunctionSchema } from "../guest-sdk/js/schema.ts";
-import type { BuildRequest, BuiltComponent } from "./built-component.ts";
-import { buildJsComponent } from "./js/build.ts";
-import { buildPythonComponent } from "./python/build.ts";
-import { layerDependencies } from "./js/layer.ts";
-import { pythonLayerDependencies } from "./python/layer.ts";
+import { language } from "./languages.ts";
 import { transpileComponent, BINDINGS_NAME } from "./transpile.ts";
-import { sha256 } from "./digest.ts";
+import { sha256 } from "../runtime/digest.ts";
+import { unversioned } from "../runtime/languages.ts";
+import { instantiateVersion, type RunnableVersion } from "../runtime/instantiate.ts";
+import { loadIsolatedVm } from "../runtime/v8/isolated-vm.ts";
 import { packageVersion } from "./package-version.ts";
 import { VialError } from "./errors.ts";
-import { compileCoreModules, instantiateGuest } from "../host/guest-instance.ts";
-import { grantsFor, unversioned } from "../host/grants.ts";
 
 export interface DeployOptions {
   store: Store;
@@ -33,15 +30,7 @@ export interface DeployResult {
   versionDir: string;
 }
 
-interface LanguageBuilder {
-  build(request: BuildRequest): Promise<BuiltComponent>;
-  dependencies(layerDir: string): Promise<ResolvedDependency[]>;
-}
-
-const BUILDERS: Record<Language, LanguageBuilder> = {
-  js: { build: buildJsComponent, dependencies: layerDependencies },
-  python: { build: buildPythonComponent, dependencies: pythonLayerDependencies },
-};
+const BUNDLE_FILE = "bundle.mjs";
 
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
 /** Keys that would reach an object's prototype if a careless consumer copied a row. */
@@ -68,6 +57,29 @@ function checkNames(modulePath: string, functions: FunctionSchema[]): void {
   }
 }
 
+/** The functions a version describes, read back from a running guest. */
+async function describeFunctions(version: RunnableVersion, engine: "v8" | "component"): Promise<FunctionSchema[]> {
+  const guest = await instantiateVersion(version, { engine });
+  try {
+    return (JSON.parse(await guest.describe()) as { functions: FunctionSchema[] }).functions;
+  } finally {
+    guest.stop();
+  }
+}
+
+/** V8 must load the bundle the way the component did, where it can be tried: a bundle only V8 rejects is refused here, not at serve. */
+async function checkBundleInV8(version: RunnableVersion, fromComponent: FunctionSchema[], progress: (msg: string) => void): Promise<void> {
+  if ((await loadIsolatedVm()) instanceof Error) return progress("isolated-vm is not available here: the bundle was not tried in V8");
+  progress("loading the bundle in V8");
+  let fromV8: FunctionSchema[];
+  try {
+    fromV8 = await describeFunctions(version, "v8");
+  } catch (error) {
+    throw new VialError(`the module does not load in V8: ${(error as Error).message}`);
+  }
+  if (JSON.stringify(fromV8) !== JSON.stringify(fromComponent)) throw new VialError("the module describes different functions in V8 and in its component");
+}
+
 export async function deploy(opts: DeployOptions): Promise<DeployResult> {
   const started = performance.now();
   const progress = opts.progress ?? (() => {});
@@ -75,46 +87,48 @@ export async function deploy(opts: DeployOptions): Promise<DeployResult> {
   if (!existsSync(modulePath)) throw new VialError(`module ${opts.modulePath} does not exist`);
   const def = await opts.store.readEnvironment(opts.env);
   const layerDir = opts.store.layerDir(def.language, def.layer);
-  const builder = BUILDERS[def.language];
-  const { component, engine } = await builder.build({ modulePath, layerDir, engine: def.engine, progress });
+  const lang = language(def.language);
+  const built = await lang.build({ modulePath, layerDir, engine: def.engine, progress });
 
-  const grants = await grantsFor(def.language);
-  const transpiled = await transpileComponent(component);
-  const refused = transpiled.imports.filter((name) => !grants.allowlist.includes(unversioned(name)));
+  const transpiled = await transpileComponent(built.component);
+  const refused = transpiled.imports.filter((name) => !lang.allowlist.includes(unversioned(name)));
   if (refused.length > 0) {
     throw new VialError(`the component imports ${refused.join(", ")}, which ${def.language} environments are not granted: remove what uses them`);
   }
 
-  const digest = sha256(component);
+  const digest = sha256(built.component);
   const version = digest.slice(0, 16);
   const staged = await opts.store.staging();
   try {
     await mkdir(join(staged, "core"));
-    await writeFile(join(staged, "component.wasm"), component);
+    await writeFile(join(staged, "component.wasm"), built.component);
     await writeFile(join(staged, `${BINDINGS_NAME}.mjs`), transpiled.bindings);
     for (const [file, bytes] of transpiled.core) await writeFile(join(staged, "core", file), bytes);
+    if (built.bundle !== undefined) await writeFile(join(staged, BUNDLE_FILE), built.bundle);
 
     progress("loading the component to read its functions");
-    const core = [...transpiled.core].map(([file, bytes]) => ({ file, sha256: sha256(bytes) }));
-    const instance = await instantiateGuest(join(staged, `${BINDINGS_NAME}.mjs`), await compileCoreModules(staged, { core }), await grants.createImports());
-    const functions = (JSON.parse(instance.describe()) as { functions: FunctionSchema[] }).functions;
+    const runnable: RunnableVersion = { language: def.language, bindings: new TextDecoder().decode(transpiled.bindings), core: transpiled.core, bundle: built.bundle };
+    const functions = await describeFunctions(runnable, "component");
     checkNames(opts.modulePath, functions);
+    if (built.engine === "v8") await checkBundleInV8(runnable, functions, progress);
 
     const manifest: Manifest = {
       environment: opts.env,
       version,
       language: def.language,
-      engine: engine.name,
-      dependencies: await builder.dependencies(layerDir),
+      engine: built.engine,
+      componentEngine: built.componentEngine.name,
+      dependencies: await lang.dependencies(layerDir),
       functions,
       imports: transpiled.imports,
-      component: { file: "component.wasm", bytes: component.length, sha256: digest },
-      core,
+      component: { file: "component.wasm", bytes: built.component.length, sha256: digest },
+      core: [...transpiled.core].map(([file, bytes]) => ({ file, sha256: sha256(bytes) })),
       bindings: { file: `${BINDINGS_NAME}.mjs`, sha256: sha256(transpiled.bindings) },
+      ...(built.bundle !== undefined ? { bundle: { file: BUNDLE_FILE, sha256: sha256(built.bundle) } } : {}),
       toolchain: {
         node: process.version,
         "@bytecodealliance/jco-transpile": packageVersion("@bytecodealliance/jco-transpile"),
-        [engine.name]: engine.version,
+        [built.componentEngine.name]: built.componentEngine.version,
         ...(def.language === "js" ? { esbuild: packageVersion("esbuild") } : {}),
       },
       buildMs: Math.round(performance.now() - started),

@@ -11,10 +11,12 @@
 import { mkdir, readFile, readdir, rename, rm, writeFile, mkdtemp } from "node:fs/promises";
 import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
-import type { Manifest } from "./manifest.ts";
+import type { Manifest } from "../runtime/manifest.ts";
 import { VialError } from "./errors.ts";
 
-export type Language = "js" | "python";
+import type { Language } from "../runtime/manifest.ts";
+
+export type { Language };
 
 export interface EnvironmentDefinition {
   name: string;

@@ -3,7 +3,7 @@ import { Command, Option } from "commander";
 import { Store } from "../builds/store.ts";
 import { createEnvironment } from "../builds/env-create.ts";
 import { deploy } from "../builds/deploy.ts";
-import { ENGINES } from "../builds/js/engines.ts";
+import { JS_ENGINES } from "../builds/js/engines.ts";
 import { VialError } from "../builds/errors.ts";
 import { serveCommand, invokeCommand } from "./host-commands.ts";
 
@@ -20,7 +20,7 @@ env
   .requiredOption("--name <env>", "environment name")
   .requiredOption("--requirements <file>", "package.json (JS) or requirements.txt (Python)")
   .addOption(new Option("--language <language>", "inferred from the requirements file").choices(["js", "python"]))
-  .addOption(new Option("--engine <engine>", "JS engine inside the component").choices(Object.keys(ENGINES)))
+  .addOption(new Option("--engine <engine>", "JS engine: v8 (the default: the bundle in V8 isolates, its component QuickJS), quickjs or starlingmonkey (the component)").choices([...JS_ENGINES]))
   .addOption(storeOption())
   .action(async (opts) => {
     const store = openStore(opts.store);

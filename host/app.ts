@@ -9,7 +9,7 @@ import type { HostRuntime } from "./runtime.ts";
 import { requestId } from "./middleware/request-id.ts";
 import { bodyLimit } from "./middleware/body-limit.ts";
 import { authenticate } from "./middleware/auth.ts";
-import { HostError, badRequest, internalError } from "./errors.ts";
+import { ApiError, badRequest, internalError } from "../runtime/errors.ts";
 import { respondError } from "./respond.ts";
 import { healthRoutes } from "./routes/health.ts";
 import { environmentRoutes } from "./routes/environments.ts";
@@ -27,15 +27,15 @@ export function createApp(host: HostRuntime): Hono<HostEnv> {
   invokeRoutes(app, host);
   adminRoutes(app, host);
 
-  app.notFound((c) => respondError(c, new HostError(404, "bad_request", `no route ${c.req.method} ${c.req.path}: see GET /v1/environments`)));
+  app.notFound((c) => respondError(c, new ApiError(404, "bad_request", `no route ${c.req.method} ${c.req.path}: see GET /v1/environments`)));
   app.onError(function answerError(error, c) {
     const log = c.var.log ?? host.log;
-    if (error instanceof HostError) {
+    if (error instanceof ApiError) {
       if (error.status >= 500) log.warn({ code: error.code, err: error.message }, "request failed");
       return respondError(c, error);
     }
     if (error instanceof SyntaxError) return respondError(c, badRequest(`body is not valid JSON: ${error.message}`));
-    if (error instanceof HTTPException) return respondError(c, new HostError(error.status, "bad_request", error.message));
+    if (error instanceof HTTPException) return respondError(c, new ApiError(error.status, "bad_request", error.message));
     log.error({ err: error }, "unexpected error");
     return respondError(c, internalError(c.var.requestId ?? "unknown"));
   });

@@ -5,7 +5,7 @@
  *   {
  *     "store": ".vial", "host": "127.0.0.1", "port": 8787, "socket": "/run/vial.sock",
  *     "bodyLimitBytes": 8388608, "watchPollMs": 1000,
- *     "pool": { "size": 2, "maxQueue": 64, "deadlineMs": 1000, "memoryMiB": 256, "outputLimitBytes": 33554432 },
+ *     "pool": { "size": 2, "maxQueue": 64, "deadlineMs": 1000, "memoryMiB": 256, "outputLimitBytes": 33554432, "engine": "v8" },
  *     "environments": { "fuzzy": { "size": 4, "deadlineMs": 200 } },
  *     "tokens": { "s3cret": ["fuzzy"], "ops-token": ["*"] },
  *     "adminToken": "...", "logLevel": "info"
@@ -13,7 +13,7 @@
  */
 import { readFileSync } from "node:fs";
 import { VialError } from "../builds/errors.ts";
-import type { PoolSettings } from "./pool/policy.ts";
+import type { PoolSettings } from "./policy.ts";
 
 /** Bearer token -> environments it may invoke ("*" for all). */
 export type TokenGrants = Record<string, string[]>;
@@ -48,14 +48,17 @@ export const DEFAULT_CONFIG: HostConfig = {
   logLevel: "info",
 };
 
-const POOL_KEYS = ["size", "maxQueue", "deadlineMs", "memoryMiB", "outputLimitBytes"] as const;
+const POOL_KEYS = ["size", "maxQueue", "deadlineMs", "memoryMiB", "outputLimitBytes", "engine"] as const;
+const ENGINES = ["v8", "component"];
 
 function checkPoolSettings(where: string, value: unknown): PoolSettings {
   if (typeof value !== "object" || value === null) throw new VialError(`${where} must be an object`);
   const settings = value as Record<string, unknown>;
   for (const [key, v] of Object.entries(settings)) {
     if (!(POOL_KEYS as readonly string[]).includes(key)) throw new VialError(`${where}.${key} is not a pool setting (use ${POOL_KEYS.join(", ")})`);
-    if (!Number.isInteger(v) || (v as number) < (key === "maxQueue" ? 0 : 1)) throw new VialError(`${where}.${key} must be a positive integer`);
+    if (key === "engine") {
+      if (!ENGINES.includes(v as string)) throw new VialError(`${where}.engine must be one of ${ENGINES.join(", ")}`);
+    } else if (!Number.isInteger(v) || (v as number) < (key === "maxQueue" ? 0 : 1)) throw new VialError(`${where}.${key} must be a positive integer`);
   }
   return settings as PoolSettings;
 }

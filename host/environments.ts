@@ -1,21 +1,32 @@
 /**
- * The versions being served, one per environment. A new current version is
- * loaded and warmed beside the old one, then swapped in with one assignment;
- * calls already on the old pool finish there before it is stopped.
+ * The versions being served, one per environment, each by its own executor.
+ * A new current version is read, verified and warmed in a new executor
+ * beside the old one, then swapped in with one assignment; calls already on
+ * the old executor finish there before it is stopped.
  */
+import { readdir, stat } from "node:fs/promises";
+import { join } from "node:path";
 import type { Store } from "../builds/store.ts";
+import type { FunctionSchema } from "../guest-sdk/js/schema.ts";
+import type { Manifest } from "../runtime/manifest.ts";
+import { readVersion } from "../runtime/version/read-version.ts";
+import { LoadError } from "../runtime/errors.ts";
 import type { Logger } from "./logger.ts";
 import type { HostMetrics } from "./metrics.ts";
 import type { HostConfig } from "./config.ts";
-import { loadVersion, type LoadedVersion } from "./loader/load-version.ts";
-import { Pool, type PoolState } from "./pool/pool.ts";
-import { resolvePolicy, type PoolPolicy } from "./pool/policy.ts";
+import { resolvePolicy, type PoolPolicy } from "./policy.ts";
+import { Supervisor, type ExecutorView } from "./executors/supervisor.ts";
+import { executorCode } from "./executors/code.ts";
+import { executorSandbox, type Sandbox } from "./executors/sandbox.ts";
+import { chooseEngine } from "./executors/engine.ts";
 
 export interface Served {
   env: string;
-  version: LoadedVersion;
+  version: string;
+  manifest: Manifest;
+  functions: Map<string, FunctionSchema>;
   policy: PoolPolicy;
-  pool: Pool;
+  executor: Supervisor;
   since: string;
 }
 
@@ -25,17 +36,17 @@ export type RefreshResult =
 
 export class Environments {
   private readonly served = new Map<string, Served>();
-  /** Old pools finishing their calls after a swap. */
-  private readonly draining = new Set<Pool>();
+  /** Old executors finishing their calls after a swap. */
+  private readonly draining = new Set<Supervisor>();
   /** One refresh at a time per environment, in order. */
   private readonly refreshing = new Map<string, Promise<RefreshResult>>();
-  /** Versions refused at load, not retried on every poll (a forced refresh retries). */
-  private readonly refused = new Map<string, { version: string; error: string }>();
+  /** Versions refused at load: retried when their files change (a copy still under way) or on a forced refresh, not on every poll. */
+  private readonly refused = new Map<string, { version: string; error: string; files: string }>();
   private closed = false;
 
   constructor(
     private readonly store: Store,
-    private readonly config: Pick<HostConfig, "pool" | "environments">,
+    private readonly config: Pick<HostConfig, "pool" | "environments" | "drainTimeoutMs">,
     private readonly metrics: HostMetrics,
     private readonly log: Logger,
   ) {}
@@ -50,14 +61,19 @@ export class Environments {
 
   /** The version last refused for `env`, while it is still the current one in the store. */
   refusedVersion(env: string): { version: string; error: string } | undefined {
-    return this.refused.get(env);
+    const refused = this.refused.get(env);
+    return refused && { version: refused.version, error: refused.error };
   }
 
-  poolStates(): Array<{ env: string; state: PoolState }> {
-    return [
-      ...this.list().map((s) => ({ env: s.env, state: s.pool.state() })),
-      ...[...this.draining].map((pool) => ({ env: pool.version.env, state: pool.state() })),
-    ];
+  /** Every executor's view, draining ones included (for metrics). */
+  async executorViews(): Promise<Array<{ env: string; view: ExecutorView }>> {
+    const all = [...this.list().map((s) => s.executor), ...this.draining];
+    return Promise.all(all.map(async (executor) => ({ env: executor.env, view: await executor.view() })));
+  }
+
+  /** The sandbox executors get on this machine (detected at the first start). */
+  async sandbox(): Promise<Sandbox> {
+    return executorSandbox(await executorCode());
   }
 
   /** Brings every environment in the store to its current version. */
@@ -76,17 +92,13 @@ export class Environments {
     return next;
   }
 
-  /** Lets running and queued calls finish (up to `drainMs`), then stops every instance. */
+  /** Lets running and queued calls finish (up to `drainMs`), then stops every executor. */
   async close(drainMs: number): Promise<void> {
     this.closed = true;
     await Promise.allSettled([...this.refreshing.values()]);
-    const pools = [...this.list().map((s) => s.pool), ...this.draining];
+    const executors = [...this.list().map((s) => s.executor), ...this.draining];
     this.served.clear();
-    let timer: NodeJS.Timeout | undefined;
-    const giveUp = new Promise<void>((resolve) => (timer = setTimeout(resolve, drainMs)));
-    await Promise.race([Promise.all(pools.map((p) => p.drain())), giveUp]);
-    clearTimeout(timer);
-    await Promise.all(pools.map((p) => p.close()));
+    await Promise.all(executors.map((e) => e.drain(drainMs)));
   }
 
   private async refreshNow(env: string, force: boolean): Promise<RefreshResult> {
@@ -96,53 +108,68 @@ export class Environments {
     if (!current) {
       if (!serving) return { env, status: "unchanged" };
       this.served.delete(env);
-      this.retire(serving.pool);
-      this.log.warn({ env, version: serving.version.version }, "environment has no current version any more: stopped serving it");
+      this.retire(serving.executor);
+      this.log.warn({ env, version: serving.version }, "environment has no current version any more: stopped serving it");
       return { env, status: "removed" };
     }
-    if (serving?.version.version === current.version) return { env, status: "unchanged", version: current.version };
+    if (serving?.version === current.version) return { env, status: "unchanged", version: current.version };
+    const versionDir = this.store.versionDir(env, current.version);
+    const files = await fileList(versionDir);
     const refused = this.refused.get(env);
-    if (!force && refused?.version === current.version) return { env, status: "refused", ...refused };
+    if (!force && refused?.version === current.version && refused.files === files) return { env, status: "refused", version: refused.version, error: refused.error };
 
     const policy = resolvePolicy(this.config.pool, this.config.environments[env]);
-    let pool: Pool | undefined;
+    const read = () => readVersion(versionDir, env, current.version);
+    let executor: Supervisor | undefined;
     try {
-      const version = await loadVersion(this.store, env, current.version, policy.memoryLimitBytes);
-      pool = new Pool(version, policy, {
-        instanceStarted: () => this.metrics.instantiations.inc({ env }),
-        instanceRestarted: (cause) => {
-          this.metrics.restart(env, cause);
-          this.log.warn({ env, version: version.version, cause }, "instance replaced");
-        },
-        instanceStartFailed: (error) => this.log.error({ env, version: version.version, err: error.message }, "instance failed to start"),
-        requestPathInstantiation: () => this.metrics.requestPathInstantiations.inc({ env }),
-      });
-      await pool.start();
+      const artifacts = await read();
+      const code = await executorCode();
+      const sandbox = await executorSandbox(code);
+      const engine = chooseEngine(artifacts.manifest, policy.engine, sandbox.report.v8);
+      executor = new Supervisor(env, current.version, policy, engine, { code, sandbox, metrics: this.metrics, log: this.log, readVersion: read });
+      await executor.start(artifacts);
       if (this.closed) {
-        await pool.close();
+        await executor.drain(0);
         return { env, status: "unchanged" };
       }
-      this.served.set(env, { env, version, policy, pool, since: new Date().toISOString() });
+      const { manifest } = artifacts;
+      this.served.set(env, { env, version: current.version, manifest, functions: new Map(manifest.functions.map((f) => [f.name, f])), policy, executor, since: new Date().toISOString() });
       // Present from the start (at 0), so "none happened" is visible rather than absent.
       this.metrics.requestPathInstantiations.inc({ env }, 0);
       this.metrics.restart(env, "timeout", 0);
+      this.metrics.executorRestarts.inc({ env }, 0);
       this.refused.delete(env);
-      if (serving) this.retire(serving.pool);
+      if (serving) this.retire(serving.executor);
       this.metrics.deploys.inc({ env, result: "loaded" });
-      this.log.info({ env, version: version.version, previous: serving?.version.version, instances: policy.size }, "serving version");
-      return { env, status: "loaded", version: version.version };
+      this.log.info({ env, version: current.version, previous: serving?.version, instances: policy.size, engine }, "serving version");
+      return { env, status: "loaded", version: current.version };
     } catch (error) {
-      await pool?.close();
-      const message = (error as Error).message;
-      this.refused.set(env, { version: current.version, error: message });
+      await executor?.drain(0);
+      const message = error instanceof LoadError ? error.message : new LoadError(env, current.version, `its executor could not start: ${(error as Error).message}`).message;
+      this.refused.set(env, { version: current.version, error: message, files });
       this.metrics.deploys.inc({ env, result: "refused" });
-      this.log.error({ env, version: current.version, err: message, keeps: serving?.version.version }, "version refused");
+      this.log.error({ env, version: current.version, err: message, keeps: serving?.version }, "version refused");
       return { env, status: "refused", version: current.version, error: message };
     }
   }
 
-  private retire(pool: Pool): void {
-    this.draining.add(pool);
-    void pool.drain().finally(() => this.draining.delete(pool));
+  private retire(executor: Supervisor): void {
+    this.draining.add(executor);
+    void executor.drain(this.config.drainTimeoutMs).finally(() => this.draining.delete(executor));
   }
+}
+
+/** The files of a version folder with their sizes and times: changes while a version is still being copied in. */
+async function fileList(dir: string): Promise<string> {
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true }).catch(() => []);
+  const files = await Promise.all(
+    entries
+      .filter((e) => e.isFile())
+      .map(async (e) => {
+        const path = join(e.parentPath, e.name);
+        const info = await stat(path).catch(() => undefined);
+        return `${path}:${info?.size}:${info?.mtimeMs}`;
+      }),
+  );
+  return files.sort().join("\n");
 }

@@ -17,9 +17,8 @@ import { createLogger, type Logger } from "./logger.ts";
 import { createMetrics, type HostMetrics } from "./metrics.ts";
 import { Environments, type RefreshResult } from "./environments.ts";
 import { watchStore, type StoreWatcher } from "./store-watcher.ts";
-import { invoke, type InvokeOptions, type InvokeResult } from "./invoke.ts";
+import { invokeRows, type InvokeOptions, type InvokeResult } from "./invoke.ts";
 import { createApp } from "./app.ts";
-import { compileEagerly } from "./wasm-flags.ts";
 import type { HostEnv } from "./middleware/context.ts";
 import type { HostRuntime, HostStatus } from "./runtime.ts";
 
@@ -36,7 +35,7 @@ export interface CreateHostOptions {
 
 export interface Host {
   app: Hono<HostEnv>;
-  /** Resolves once every environment's pool is warm (or its version was refused). */
+  /** Resolves once every environment's executor is warm (or its version was refused). */
   ready: Promise<void>;
   invoke(env: string, fn: string, rows: unknown[], opts?: Omit<InvokeOptions, "log">): Promise<InvokeResult>;
   /** Picks up new current versions now; refused versions are retried. */
@@ -50,12 +49,11 @@ export interface Host {
 }
 
 export function createHost(opts: CreateHostOptions = {}): Host {
-  compileEagerly();
   const config = { ...loadConfig(), ...definedOnly(opts.config ?? {}) };
   const store = opts.store instanceof Store ? opts.store : new Store(opts.store ?? config.store);
   const log = opts.logger ?? createLogger(config.logLevel, opts.logDestination);
-  // The metrics read pool states lazily, at scrape time, when `envs` exists.
-  const metrics = createMetrics(() => envs.poolStates());
+  // The metrics read executor states lazily, at scrape time, when `envs` exists.
+  const metrics = createMetrics(() => envs.executorViews());
   const envs = new Environments(store, config, metrics, log);
 
   let status: HostStatus = "starting";
@@ -66,6 +64,14 @@ export function createHost(opts: CreateHostOptions = {}): Host {
   const ready = (async () => {
     // A missing store is not an error: the host is ready with nothing to serve and picks up the first deploy.
     if (!existsSync(store.root)) log.warn({ store: store.root }, "the store does not exist (yet): serving no environments until one is deployed to it");
+    await envs.sandbox().then(
+      ({ report }) => {
+        log.info({ sandbox: report }, "executors are sandboxed");
+        for (const warning of report.warnings) log.warn({ sandbox: warning }, "executor sandbox is weaker than it could be");
+        if (!report.v8.available) log.warn({ reason: report.v8.reason }, "the V8 engine is not available: versions built for it run their WebAssembly component");
+      },
+      (error: Error) => log.error({ err: error.message }, "no executor can start on this machine"),
+    );
     const results = await envs.refreshAll();
     if ((status as HostStatus) === "stopping") return; // close() may run while pools warm
     status = "ready";
@@ -78,7 +84,7 @@ export function createHost(opts: CreateHostOptions = {}): Host {
   return {
     app: createApp(runtime),
     ready,
-    invoke: (env, fn, rows, invokeOpts) => invoke(envs, env, fn, rows, { ...invokeOpts, log }),
+    invoke: (env, fn, rows, invokeOpts) => invokeRows(envs, env, fn, rows, { ...invokeOpts, log }),
     reload,
     status: () => status,
     metrics,

@@ -1,20 +1,22 @@
 /** The host's Prometheus metrics, in a registry of its own (several hosts may share a process in tests). */
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
-import type { PoolState } from "./pool/pool.ts";
-import type { RestartCause } from "./pool/health.ts";
+import type { RestartCause } from "../runtime/instance.ts";
+import type { ExecutorView } from "./executors/supervisor.ts";
 
 export interface HostMetrics {
   registry: Registry;
   requests: Counter<"env" | "function" | "status">;
   latency: Histogram<"env" | "function">;
   restarts: Counter<"env" | "cause">;
+  executorRestarts: Counter<"env">;
   deploys: Counter<"env" | "result">;
   instantiations: Counter<"env">;
   requestPathInstantiations: Counter<"env">;
   restart(env: string, cause: RestartCause, count?: number): void;
 }
 
-export function createMetrics(poolStates: () => Array<{ env: string; state: PoolState }>): HostMetrics {
+/** `executors` is read at scrape time: one state query per executor. */
+export function createMetrics(executors: () => Promise<Array<{ env: string; view: ExecutorView }>>): HostMetrics {
   const registry = new Registry();
   const registers = [registry];
   const requests = new Counter({
@@ -36,6 +38,12 @@ export function createMetrics(poolStates: () => Array<{ env: string; state: Pool
     labelNames: ["env", "cause"] as const,
     registers,
   });
+  const executorRestarts = new Counter({
+    name: "vial_executor_restarts_total",
+    help: "Executor processes that ended on their own (crash, abort, killed when stuck) and were restarted",
+    labelNames: ["env"] as const,
+    registers,
+  });
   const deploys = new Counter({
     name: "vial_deploys_total",
     help: "Versions loaded or refused by the host",
@@ -54,14 +62,17 @@ export function createMetrics(poolStates: () => Array<{ env: string; state: Pool
     labelNames: ["env"] as const,
     registers,
   });
+  // One query per scrape, shared by the gauges below.
+  let views: Promise<Array<{ env: string; view: ExecutorView }>> | undefined;
+  const current = () => (views ??= executors().finally(() => setTimeout(() => (views = undefined), 0)));
   new Gauge({
     name: "vial_queue_depth",
     help: "Calls waiting for a free instance",
     labelNames: ["env"] as const,
     registers,
-    collect() {
+    async collect() {
       this.reset();
-      for (const { env, state } of poolStates()) this.inc({ env }, state.queued);
+      for (const { env, view } of await current()) this.inc({ env }, view.state?.queued ?? 0);
     },
   });
   new Gauge({
@@ -69,13 +80,23 @@ export function createMetrics(poolStates: () => Array<{ env: string; state: Pool
     help: "Instances by state (idle, busy, starting), across the versions being served",
     labelNames: ["env", "state"] as const,
     registers,
-    collect() {
+    async collect() {
       this.reset();
-      for (const { env, state } of poolStates()) {
-        this.inc({ env, state: "idle" }, state.idle);
-        this.inc({ env, state: "busy" }, state.busy);
-        this.inc({ env, state: "starting" }, state.starting);
+      for (const { env, view } of await current()) {
+        this.inc({ env, state: "idle" }, view.state?.idle ?? 0);
+        this.inc({ env, state: "busy" }, view.state?.busy ?? 0);
+        this.inc({ env, state: "starting" }, view.state?.starting ?? 0);
       }
+    },
+  });
+  new Gauge({
+    name: "vial_executor_resident_bytes",
+    help: "Resident memory of each environment's executor process",
+    labelNames: ["env"] as const,
+    registers,
+    async collect() {
+      this.reset();
+      for (const { env, view } of await current()) this.inc({ env }, view.state?.rssBytes ?? 0);
     },
   });
   return {
@@ -83,6 +104,7 @@ export function createMetrics(poolStates: () => Array<{ env: string; state: Pool
     requests,
     latency,
     restarts,
+    executorRestarts,
     deploys,
     instantiations,
     requestPathInstantiations,

@@ -1,8 +1,8 @@
 /** Responses in the request's format (JSON or CBOR), errors included. */
 import type { Context } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
-import { CONTENT_TYPES, encodeBody, formatOf, type WireFormat } from "./codec.ts";
-import type { HostError } from "./errors.ts";
+import { CONTENT_TYPES, encodeBody, formatOf, type WireFormat } from "../runtime/codec.ts";
+import type { ApiError } from "../runtime/errors.ts";
 
 export function respond(c: Context, format: WireFormat, status: number, value: unknown): Response {
   const body = encodeBody(format, value);
@@ -11,7 +11,7 @@ export function respond(c: Context, format: WireFormat, status: number, value: u
 }
 
 /** Errors answer in the format the request was sent in, JSON when that cannot be told. */
-export function respondError(c: Context, error: HostError): Response {
+export function respondError(c: Context, error: ApiError): Response {
   let format: WireFormat = "json";
   try {
     format = formatOf(c.req.header("content-type"));

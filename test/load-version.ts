@@ -1,26 +1,25 @@
-/** Loads an environment's current version the way the host does: compiled core modules, bindings, the language's grants. */
-import { join } from "node:path";
+/** Loads an environment's current version in this process the way vial runs it: verified, guarded, capped, reseeded. */
 import type { Store } from "../builds/store.ts";
-import { compileCoreModules, instantiateGuest, type GuestInstance } from "../host/guest-instance.ts";
-import type { Manifest } from "../builds/manifest.ts";
-import { grantsFor } from "../host/grants.ts";
+import type { Manifest } from "../runtime/manifest.ts";
+import { readVersion } from "../runtime/version/read-version.ts";
+import { instantiateVersion, type EngineKind, type RunningGuest } from "../runtime/instantiate.ts";
 
-export async function loadCurrent(store: Store, env: string): Promise<{ manifest: Manifest; instance: GuestInstance; dir: string }> {
+export async function loadCurrent(store: Store, env: string, engine: EngineKind = "component"): Promise<{ manifest: Manifest; instance: RunningGuest; dir: string }> {
   const pointer = await store.current(env);
   if (!pointer) throw new Error(`${env} has no current version`);
-  const manifest = await store.readManifest(env, pointer.version);
   const dir = store.versionDir(env, pointer.version);
-  const grants = await grantsFor(manifest.language);
-  const instance = await instantiateGuest(join(dir, manifest.bindings.file), await compileCoreModules(dir, manifest), await grants.createImports());
-  instance.reseed(crypto.getRandomValues(new Uint8Array(32)));
-  return { manifest, instance, dir };
+  const version = await readVersion(dir, env, pointer.version);
+  const instance = await instantiateVersion({ ...version, language: version.manifest.language }, { engine });
+  return { manifest: version.manifest, instance, dir };
+}
+
+export interface Envelope {
+  rows: Array<Record<string, unknown> | null>;
+  errors: Array<{ row: number; error: string }>;
+  logs?: string[];
 }
 
 /** Calls a function with rows and parses the output envelope. */
-export function callRows(instance: GuestInstance, fn: string, rows: unknown[]) {
-  return JSON.parse(instance.call(fn, JSON.stringify(rows))) as {
-    rows: Array<Record<string, unknown> | null>;
-    errors: Array<{ row: number; error: string }>;
-    logs?: string[];
-  };
+export async function callRows(instance: RunningGuest, fn: string, rows: unknown[]): Promise<Envelope> {
+  return JSON.parse(await instance.call(fn, JSON.stringify(rows))) as Envelope;
 }

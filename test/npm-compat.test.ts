@@ -1,7 +1,8 @@
 /**
- * Ordinary pure-JS npm packages inside sealed components, on both engines: each
- * fixture is built end to end (environment, deploy), loaded the way the host
- * loads a version, and its output compared with the same module run in V8.
+ * Ordinary pure-JS npm packages on every engine: each fixture is built end to
+ * end (environment, deploy), loaded the way executors load a version, and its
+ * output compared with the same module run natively in Node. A "v8" build is
+ * run twice, as its bundle in an isolate and as its QuickJS component.
  */
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
@@ -13,22 +14,19 @@ import { Store } from "../builds/store.ts";
 import { createEnvironment } from "../builds/env-create.ts";
 import { deploy } from "../builds/deploy.ts";
 import { transpileComponent } from "../builds/transpile.ts";
-import { compileCoreModules, instantiateGuest } from "../host/guest-instance.ts";
 import type { Transformation } from "../guest-sdk/js/index.ts";
+import { loadCurrent, callRows, type Envelope } from "./load-version.ts";
 
 // The guest's local time zone is UTC: run the native side in UTC too.
 process.env.TZ = "UTC";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const FIXTURES = join(ROOT, "test/fixtures/npm");
+const V8 = "v8";
 const QJS = "quickjs";
 const SM = "starlingmonkey";
-
-interface Envelope {
-  rows: Array<Record<string, unknown> | null>;
-  errors: Array<{ row: number; error: string }>;
-  logs?: string[];
-}
+const EVERYWHERE = [V8, QJS, SM];
+const INTERPRETED = [V8, QJS];
 
 interface Case {
   fixture: string;
@@ -41,7 +39,7 @@ const CASES: Case[] = [
   {
     fixture: "fuzzball",
     fn: "scores",
-    engines: [QJS, SM],
+    engines: EVERYWHERE,
     rows: [
       { a: "Mocha Cheesecake Fudge Brownie Bars", b: "fudge brownie" },
       { a: "Crème brûlée à l'orange", b: "creme brulee" },
@@ -54,7 +52,7 @@ const CASES: Case[] = [
   {
     fixture: "date-fns",
     fn: "dates",
-    engines: [QJS, SM],
+    engines: EVERYWHERE,
     rows: [
       { day: "2024-02-29T13:45:00Z", other: "2025-01-01" },
       { day: "1999-12-31", other: "2000-03-01T00:00:00Z" },
@@ -65,13 +63,13 @@ const CASES: Case[] = [
   {
     fixture: "dayjs",
     fn: "dates",
-    engines: [QJS],
+    engines: INTERPRETED,
     rows: [{ day: "2024-01-31T08:30:15.250Z" }, { day: "2019-03-10" }, { day: "2000-02-29T23:59:59Z" }],
   },
   {
     fixture: "zod",
     fn: "validate",
-    engines: [QJS, SM],
+    engines: EVERYWHERE,
     rows: [
       { payload: JSON.stringify({ email: "ada@example.org", id: "123e4567-e89b-42d3-a456-426614174000", age: 36, nick: "Ada_Łove", mood: "🙂", tags: [" Math ", "ENGINES"] }) },
       { payload: JSON.stringify({ email: "not-an-email", id: "nope", age: 12.5, nick: "a b", mood: "x", tags: ["a", "b", "c", "d"] }) },
@@ -81,7 +79,7 @@ const CASES: Case[] = [
   {
     fixture: "validator",
     fn: "checks",
-    engines: [QJS],
+    engines: INTERPRETED,
     rows: [
       { value: "Foo.Bar+tag@GoogleMail.com" },
       { value: "https://user@例え.jp:8080/path?q=1#frag" },
@@ -95,7 +93,7 @@ const CASES: Case[] = [
   {
     fixture: "decimal",
     fn: "money",
-    engines: [QJS],
+    engines: INTERPRETED,
     rows: [
       { amount: "1234567890.123456789", rate: "0.0725" },
       { amount: "-0.1", rate: "0.2" },
@@ -105,7 +103,7 @@ const CASES: Case[] = [
   {
     fixture: "lodash",
     fn: "words",
-    engines: [QJS],
+    engines: INTERPRETED,
     rows: [
       { text: "Crème Brûlée & fooBar_baz-QUX", numbers: [1.5, 2.25, 2.75, -1] },
       { text: "ÀÉÎÕÜ straße Ω", numbers: [] },
@@ -114,7 +112,7 @@ const CASES: Case[] = [
   {
     fixture: "immutable",
     fn: "structures",
-    engines: [QJS],
+    engines: INTERPRETED,
     rows: [
       { doc: JSON.stringify({ a: { b: [1, 2, { c: "d" }] }, z: true }), path: ["a", "b"] },
       { doc: JSON.stringify({ x: 1, y: { z: null } }), path: ["y", "z", "deep"] },
@@ -123,7 +121,7 @@ const CASES: Case[] = [
   {
     fixture: "mathjs",
     fn: "evaluate",
-    engines: [QJS],
+    engines: INTERPRETED,
     rows: [
       { expr: "sqrt(2) * 10^20" },
       { expr: "det([1, 2; 3, 4]) + 1/3" },
@@ -146,15 +144,28 @@ afterAll(async () => {
   await rm(root, { recursive: true, force: true });
 });
 
-/** Builds a fixture for one engine and loads its current version the way the host does. */
+const builds = new Map<string, Promise<string>>();
+
+/** Deploys a fixture once per build engine (v8 and quickjs share the v8 build, whose component is QuickJS). */
+function built(fixture: string, engine: string, module: string): Promise<string> {
+  const buildEngine = engine === SM ? SM : V8;
+  const env = `${fixture}-${buildEngine}`.replace(/[^a-z0-9-]/g, "-");
+  if (!builds.has(env)) {
+    const dir = join(FIXTURES, fixture);
+    builds.set(env, (async () => {
+      await createEnvironment({ name: env, requirements: join(dir, "package.json"), store, engine: buildEngine });
+      await deploy({ store, env, modulePath: join(dir, module) });
+      return env;
+    })());
+  }
+  return builds.get(env)!;
+}
+
+/** Builds a fixture and loads its current version on one engine. */
 async function buildAndLoad(fixture: string, engine: string, module = "features.ts") {
-  const dir = join(FIXTURES, fixture);
-  const env = `${fixture}-${engine}`.replace(/[^a-z0-9-]/g, "-");
-  const def = await createEnvironment({ name: env, requirements: join(dir, "package.json"), store, engine });
-  const { manifest, versionDir } = await deploy({ store, env: def.name, modulePath: join(dir, module) });
-  const component = await readFile(join(versionDir, manifest.component.file));
-  const instance = await instantiateGuest(join(versionDir, manifest.bindings.file), await compileCoreModules(versionDir, manifest));
-  instance.reseed(new Uint8Array(32).fill(1));
+  const env = await built(fixture, engine, module);
+  const { manifest, instance, dir } = await loadCurrent(store, env, engine === V8 ? "v8" : "component");
+  const component = await readFile(join(dir, manifest.component.file));
   return { manifest, component, instance };
 }
 
@@ -182,8 +193,6 @@ async function runNatively(fixture: string, fn: string, rows: Case["rows"], modu
   return JSON.parse(JSON.stringify({ rows: results, errors }));
 }
 
-const call = (instance: { call(fn: string, batch: string): string }, fn: string, rows: unknown[]): Envelope =>
-  JSON.parse(instance.call(fn, JSON.stringify(rows)));
 
 describe("npm packages inside components", () => {
   for (const c of CASES) {
@@ -192,7 +201,7 @@ describe("npm packages inside components", () => {
         const { manifest, component, instance } = await buildAndLoad(c.fixture, engine);
         expect(manifest.imports).toEqual([]);
         expect((await transpileComponent(component)).imports).toEqual([]);
-        const got = call(instance, c.fn, c.rows);
+        const got = await callRows(instance, c.fn, c.rows);
         const want = await runNatively(c.fixture, c.fn, c.rows);
         expect(got.logs).toBeUndefined();
         expect(got.errors).toEqual(want.errors);
@@ -203,11 +212,11 @@ describe("npm packages inside components", () => {
 });
 
 describe("the sandbox's global scope", () => {
-  for (const engine of [QJS, SM]) {
+  for (const engine of EVERYWHERE) {
     test(`Node globals, clock, timers and text codecs on ${engine}`, async () => {
       const { instance } = await buildAndLoad("globals", engine, "features.js");
       const rows = [{ text: "héllo €😀" }];
-      const got = call(instance, "probe", rows);
+      const got = await callRows(instance, "probe", rows);
       expect(got.errors).toEqual([]);
       const row = got.rows[0]!;
       const want = (await runNatively("globals", "probe", rows, "features.js")).rows[0]!;
@@ -216,17 +225,18 @@ describe("the sandbox's global scope", () => {
       // StarlingMonkey is built without ICU: no String.prototype.normalize.
       if (engine === SM) expect(row.normalized).toMatch(/normalize is not a function/);
       else expect(row.normalized).toEqual(want.normalized);
-      // No clock and no event loop: a fixed epoch, timers that never fire; Intl is absent.
+      // No clock and no event loop: a fixed epoch, timers that never fire.
       expect(row.clock).toBe("1970-01-01T00:00:00.000Z 0 0 0");
       expect(row.timers).toBe("number,function,not fired");
-      expect(row.intl).toBe("undefined");
+      // Intl is part of V8 (with the host's ICU data); the WebAssembly engines are built without it.
+      expect(row.intl).toBe(engine === V8 ? "object" : "undefined");
     });
   }
 
   test("a module using fs builds, and fails per row inside the guest", async () => {
-    const { manifest, instance } = await buildAndLoad("fs-read", QJS, "features.js");
+    const { manifest, instance } = await buildAndLoad("fs-read", V8, "features.js");
     expect(manifest.imports).toEqual([]);
-    const got = call(instance, "read", [{ path: "/etc/hostname" }, { path: "package.json" }]);
+    const got = await callRows(instance, "read", [{ path: "/etc/hostname" }, { path: "package.json" }]);
     expect(got.rows).toEqual([null, null]);
     expect(got.errors.map((e) => e.row)).toEqual([0, 1]);
     for (const e of got.errors) expect(e.error).toMatch(/readFileSync is not implemented/);

@@ -25,14 +25,14 @@ async function main() {
   const { guest, compileMs, instantiate: inst } = await timedInstances(cfg.store, cfg.env, cfg.instantiations);
   const native = await PythonWorker.start(cfg.module);
   try {
-    const fromGuest = JSON.parse(guest.call(cfg.fn, cfg.batch)) as { rows: unknown[]; errors: unknown[] };
+    const fromGuest = JSON.parse(guest.callSync(cfg.fn, cfg.batch)) as { rows: unknown[]; errors: unknown[] };
     const fromNative = JSON.parse(await native.call(cfg.fn, cfg.batch)) as { rows: unknown[]; errors: unknown[] };
     if (fromGuest.errors.length) throw new Error(`guest reported row errors: ${JSON.stringify(fromGuest.errors).slice(0, 200)}`);
     if (JSON.stringify(fromGuest.rows) !== JSON.stringify(fromNative.rows)) throw new Error("the guest and CPython disagree on the batch");
 
     // Warm-up, then alternating slices (see measure.ts): both sides see the same share of the machine's load.
     const warmUntil = performance.now() + cfg.ms / 8;
-    for (let i = 0; i < 10 || performance.now() < warmUntil; i++) guest.call(cfg.fn, cfg.batch);
+    for (let i = 0; i < 10 || performance.now() < warmUntil; i++) guest.callSync(cfg.fn, cfg.batch);
     await native.time(cfg.fn, cfg.batch, cfg.ms / 8);
     const hists = { guest: newHistogram(), cpython: newHistogram() };
     const SLICES = 10;
@@ -40,7 +40,7 @@ async function main() {
       const end = performance.now() + cfg.ms / SLICES;
       do {
         const start = performance.now();
-        guest.call(cfg.fn, cfg.batch);
+        guest.callSync(cfg.fn, cfg.batch);
         recordMs(hists.guest, performance.now() - start);
       } while (performance.now() < end);
       for (const ms of await native.time(cfg.fn, cfg.batch, cfg.ms / SLICES)) recordMs(hists.cpython, ms);

@@ -57,12 +57,12 @@ function perRow(calls: Record<string, Call>, cfg: MeasureConfig) {
 async function main() {
   const cfg = JSON.parse(process.argv[2]!) as MeasureConfig;
   const { guest, compileMs, instantiate: inst } = await timedInstances(cfg.store, cfg.env, cfg.instantiations);
-  const sample = JSON.parse(guest.call(cfg.fn, cfg.batch)) as { errors: unknown[] };
+  const sample = JSON.parse(guest.callSync(cfg.fn, cfg.batch)) as { errors: unknown[] };
   if (sample.errors.length) throw new Error(`guest reported row errors: ${JSON.stringify(sample.errors).slice(0, 200)}`);
   const context = vm.createContext({});
   vm.runInContext(readFileSync(cfg.scriptFile, "utf8"), context);
   const v8Call = vm.runInContext("(fn, batch) => vialEnv.call(fn, batch)", context) as Call;
-  const { guest: inGuest, v8 } = perRow({ guest: (fn, batch) => guest.call(fn, batch), v8: v8Call }, cfg);
+  const { guest: inGuest, v8 } = perRow({ guest: (fn, batch) => guest.callSync(fn, batch), v8: v8Call }, cfg);
 
   process.send!({
     compile_ms: Math.round(compileMs),

@@ -1,27 +1,27 @@
-/** The current version of an environment, compiled once and instantiated `count` times, each one timed. */
-import { join } from "node:path";
+/** The current version of an environment, compiled once and its component instantiated `count` times, each one timed. */
 import { Store } from "../../builds/store.ts";
-import { compileCoreModules, instantiateGuest, type GuestInstance } from "../../host/guest-instance.ts";
-import { grantsFor } from "../../host/grants.ts";
+import { readVersion } from "../../runtime/version/read-version.ts";
+import { compileCore, instantiateComponent, type ComponentGuest } from "../../runtime/component/instantiate.ts";
 import { newHistogram, recordMs } from "../histogram.ts";
 
-export async function timedInstances(storeDir: string, env: string, count: number) {
+export async function currentVersion(storeDir: string, env: string) {
   const store = new Store(storeDir);
   const version = (await store.current(env))!.version;
-  const manifest = await store.readManifest(env, version);
-  const dir = store.versionDir(env, version);
-  const grants = await grantsFor(manifest.language);
+  return readVersion(store.versionDir(env, version), env, version);
+}
 
+export async function timedInstances(storeDir: string, env: string, count: number) {
+  const version = await currentVersion(storeDir, env);
   let t = performance.now();
-  const modules = await compileCoreModules(dir, manifest);
+  const modules = await compileCore(version.core);
   const compileMs = performance.now() - t;
   const instantiate = newHistogram();
-  let guest: GuestInstance | undefined;
+  let guest: ComponentGuest | undefined;
   for (let i = 0; i < count; i++) {
     t = performance.now();
-    guest = await instantiateGuest(join(dir, manifest.bindings.file), modules, await grants.createImports());
-    guest.reseed(new Uint8Array(32));
+    guest = await instantiateComponent({ language: version.manifest.language, bindings: version.bindings, modules });
+    await guest.reseed(new Uint8Array(32));
     recordMs(instantiate, performance.now() - t);
   }
-  return { guest: guest!, compileMs, instantiate };
+  return { guest: guest!, compileMs, instantiate, version };
 }

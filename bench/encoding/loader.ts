@@ -1,9 +1,9 @@
 /**
- * Loads any component the way host/guest-instance.ts does (transpiled
+ * Loads any component the way runtime/component/instantiate.ts does (transpiled
  * bindings, core modules compiled once, no imports granted), but returns the
  * raw exports so a benchmark can call whatever its world exports.
  */
-import "../../host/wasm-flags.ts";
+import "../../runtime/wasm/flags.ts";
 import { mkdir, mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";

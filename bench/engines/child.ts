@@ -4,10 +4,10 @@
  *   node --import tsx [v8 flags] bench/engines/child.ts '<json config>'
  * Prints one JSON line with the figures.
  */
-import { readdir } from "node:fs/promises";
+import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { compileCoreModules, instantiateGuest, type GuestInstance } from "../../host/guest-instance.ts";
-import type { Manifest } from "../../builds/manifest.ts";
+import { compileCore, instantiateComponent } from "../../runtime/component/instantiate.ts";
+import type { ComponentGuest } from "../../runtime/component/instantiate.ts";
 import { BINDINGS_NAME } from "../../builds/transpile.ts";
 import { makeRows } from "../encoding/row.ts";
 import { measure, round } from "../encoding/stats.ts";
@@ -26,20 +26,22 @@ const config = JSON.parse(process.argv[2]) as ChildConfig;
 
 async function load(dir: string) {
   const files = (await readdir(join(dir, "core"))).filter((f) => f.endsWith(".wasm"));
+  const core = await Promise.all(files.map(async (file): Promise<[string, Uint8Array]> => [file, await readFile(join(dir, "core", file))]));
+  const bindings = await readFile(join(dir, `${BINDINGS_NAME}.mjs`), "utf8");
   const t0 = performance.now();
-  const modules = await compileCoreModules(dir, { core: files.map((file) => ({ file, sha256: "" })) } as Manifest);
+  const modules = await compileCore(core);
   const compileMs = performance.now() - t0;
   const instantiate = async () => {
-    const g = await instantiateGuest(join(dir, `${BINDINGS_NAME}.mjs`), modules);
-    g.reseed(new Uint8Array(16).map(() => (Math.random() * 256) | 0));
+    const g = await instantiateComponent({ language: "js", bindings, modules });
+    await g.reseed(new Uint8Array(16).map(() => (Math.random() * 256) | 0));
     return g;
   };
   return { compileMs, instantiate };
 }
 
-function batchRunner(guest: GuestInstance, fn: string, batch: string) {
+function batchRunner(guest: ComponentGuest, fn: string, batch: string) {
   return () => {
-    const out = JSON.parse(guest.call(fn, batch)) as { errors: unknown[] };
+    const out = JSON.parse(guest.callSync(fn, batch)) as { errors: unknown[] };
     if (out.errors.length) throw new Error(`${fn}: ${JSON.stringify(out.errors[0])}`);
   };
 }
@@ -67,7 +69,7 @@ const heavyStats = measure(heavy, { ms: config.heavyMs, maxIterations: 10_000, m
 const light = await load(config.lightDir);
 const lightGuest = await light.instantiate();
 const lightStats = measure(batchRunner(lightGuest, "light", batch), { ms: config.lightMs, maxIterations: 20_000, minIterations: 20, warmup: 20 });
-const compat = JSON.parse(JSON.parse(lightGuest.call("compat", "[{}]")).rows[0].report);
+const compat = JSON.parse(JSON.parse(await lightGuest.call("compat", "[{}]")).rows[0].report);
 
 console.log(
   JSON.stringify({

@@ -45,7 +45,8 @@ function nodeBuiltins(): Plugin {
     name: "node-builtins",
     setup(b) {
       b.onResolve({ filter: new RegExp(`^${NODE_GLOBALS}$`) }, () => ({ path: NODE_GLOBALS, namespace: "vial" }));
-      b.onLoad({ filter: /.*/, namespace: "vial" }, () => ({ contents: `export { Buffer } from "node:buffer";`, loader: "js", resolveDir: SDK_DIR }));
+      // The guest's globals come first: the Buffer shim reads some of them (atob, btoa) when it loads.
+      b.onLoad({ filter: /.*/, namespace: "vial" }, () => ({ contents: `import "./globals.ts";\nexport { Buffer } from "node:buffer";`, loader: "js", resolveDir: SDK_DIR }));
       b.onResolve({ filter: /^(node:)?[a-z_/]+$/ }, (args) => {
         const name = args.path.replace(/^node:/, "");
         if (!BUILTINS.has(name)) return undefined;

@@ -86,11 +86,20 @@ const starlingmonkey: Engine = {
   },
 };
 
+/** The engines a component can embed. */
 export const ENGINES: Record<string, Engine> = { quickjs, starlingmonkey };
-export const DEFAULT_ENGINE = "quickjs";
 
-export function engineNamed(name: string): Engine {
-  const engine = ENGINES[name];
-  if (!engine) throw new VialError(`unknown engine '${name}': choose one of ${Object.keys(ENGINES).join(", ")}`);
+/**
+ * What a JS environment may choose: "v8" runs the bundle in V8 isolates where
+ * the host can (its component, the artifact, embeds QuickJS); the others run
+ * the component itself.
+ */
+export const JS_ENGINES = ["v8", "quickjs", "starlingmonkey"] as const;
+export const DEFAULT_ENGINE = "v8";
+
+/** The engine compiled into the component of an environment that chose `name`. */
+export function componentEngine(name: string): Engine {
+  const engine = ENGINES[name === "v8" ? "quickjs" : name];
+  if (!engine) throw new VialError(`unknown engine '${name}': choose one of ${JS_ENGINES.join(", ")}`);
   return engine;
 }

@@ -7,10 +7,10 @@ import { readFile, writeFile, stat, readdir, rm } from "node:fs/promises";
 import { existsSync } from "node:fs";
 import { dirname, isAbsolute, join, resolve } from "node:path";
 import { runCommand } from "../run-command.ts";
-import { sha256 } from "../digest.ts";
+import { sha256 } from "../../runtime/digest.ts";
 import { VialError } from "../errors.ts";
 import type { Store } from "../store.ts";
-import type { ResolvedDependency } from "../manifest.ts";
+import type { ResolvedDependency } from "../../runtime/manifest.ts";
 
 export interface Layer {
   digest: string;

@@ -14,5 +14,5 @@ const PYTHON_VERSION = "3.11.2";
 export async function buildPythonComponent({ modulePath, layerDir, progress }: BuildRequest): Promise<BuiltComponent> {
   if (extname(modulePath) !== ".py") throw new VialError(`this is a Python environment: deploy a .py module, not ${extname(modulePath) || "a file without extension"}`);
   const component = await componentizePython({ modulePath, sitePackages: join(layerDir, SITE_PACKAGES), cacheDir: interpreterCacheDir(), onProgress: progress });
-  return { component, engine: { name: "cpython", version: PYTHON_VERSION } };
+  return { component, engine: "cpython", componentEngine: { name: "cpython", version: PYTHON_VERSION } };
 }

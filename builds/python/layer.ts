@@ -7,10 +7,10 @@ import { existsSync } from "node:fs";
 import { readdir, readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { installPythonRequirements, requirementsDigest } from "./requirements.ts";
-import { sha256 } from "../digest.ts";
+import { sha256 } from "../../runtime/digest.ts";
 import type { Store } from "../store.ts";
 import type { Layer } from "../js/layer.ts";
-import type { ResolvedDependency } from "../manifest.ts";
+import type { ResolvedDependency } from "../../runtime/manifest.ts";
 
 export const SITE_PACKAGES = "site-packages";
 

@@ -1,4 +1,4 @@
-/** Base64 for `bytes` fields: the guest engines have no atob/btoa or Buffer. */
+/** Base64 for `bytes` fields (and the guest's atob/btoa): not every guest engine has them, none has Buffer. */
 const ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 const LOOKUP = new Uint8Array(128);
 for (let i = 0; i < ALPHABET.length; i++) LOOKUP[ALPHABET.charCodeAt(i)] = i;

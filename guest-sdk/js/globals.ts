@@ -6,6 +6,7 @@
 import { TextDecoderPolyfill, TextEncoderPolyfill } from "./text-codec.ts";
 import { structuredClonePolyfill } from "./clone.ts";
 import { installPropertyClasses } from "./regexp-properties.ts";
+import { decodeBase64, encodeBase64 } from "./base64.ts";
 
 const g = globalThis as Record<string, unknown>;
 // Some engine globals are getter-only (StarlingMonkey's crypto, performance): redefine, don't assign.
@@ -27,6 +28,22 @@ g.process ??= {
 g.TextEncoder ??= TextEncoderPolyfill;
 g.TextDecoder ??= TextDecoderPolyfill;
 g.structuredClone ??= structuredClonePolyfill;
+// Web base64 over "binary strings" (one char per byte), where the engine has none (V8 isolates): Buffer shims read them at load.
+g.btoa ??= (text: string) => {
+  const bytes = new Uint8Array(text.length);
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code > 255) throw new RangeError("btoa: the string has characters outside Latin-1");
+    bytes[i] = code;
+  }
+  return encodeBase64(bytes);
+};
+g.atob ??= (base64: string) => {
+  const bytes = decodeBase64(String(base64).replace(/[\t\n\f\r ]/g, ""));
+  let text = "";
+  for (let i = 0; i < bytes.length; i++) text += String.fromCharCode(bytes[i]!);
+  return text;
+};
 installPropertyClasses();
 
 // No clock: reading it would trap (QuickJS) or return the build machine's time

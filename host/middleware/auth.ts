@@ -6,7 +6,7 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { MiddlewareHandler } from "hono";
 import type { TokenGrants } from "../config.ts";
-import { adminDisabled, forbidden, unauthorized } from "../errors.ts";
+import { adminDisabled, forbidden, unauthorized } from "../../runtime/errors.ts";
 import type { HostEnv, Principal } from "./context.ts";
 
 const digest = (token: string): string => createHash("sha256").update(token).digest("hex");

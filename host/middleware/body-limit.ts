@@ -1,7 +1,7 @@
 /** Refuses bodies over the limit before reading them whole (413), whether or not a content-length is sent. */
 import type { MiddlewareHandler } from "hono";
 import { bodyLimit as honoBodyLimit } from "hono/body-limit";
-import { bodyTooLarge } from "../errors.ts";
+import { bodyTooLarge } from "../../runtime/errors.ts";
 import type { HostEnv } from "./context.ts";
 
 export function bodyLimit(maxBytes: number): MiddlewareHandler<HostEnv> {

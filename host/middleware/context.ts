@@ -12,6 +12,8 @@ export interface Principal {
 export interface HostEnv {
   Variables: {
     requestId: string;
+    /** performance.now() when the request arrived: deadlines count from here. */
+    arrivedAt: number;
     log: Logger;
     principal: Principal;
   };

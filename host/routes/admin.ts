@@ -3,7 +3,7 @@ import type { Hono } from "hono";
 import type { HostEnv } from "../middleware/context.ts";
 import type { HostRuntime } from "../runtime.ts";
 import { requireAdmin } from "../middleware/auth.ts";
-import { badRequest } from "../errors.ts";
+import { badRequest } from "../../runtime/errors.ts";
 
 export function adminRoutes(app: Hono<HostEnv>, host: HostRuntime): void {
   app.post("/v1/admin/reload", async function reload(c) {

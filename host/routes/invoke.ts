@@ -1,12 +1,16 @@
-/** POST /v1/invoke/{env}/{function}: a batch of rows in, a batch of results (and per-row errors) out. */
+/**
+ * POST /v1/invoke/{env}/{function}: a batch of rows in, a batch of results
+ * (and per-row errors) out. Everything that can refuse a request without its
+ * body does so first; then the body goes to the environment's executor as
+ * received, and its answer comes back as sent.
+ */
 import type { Hono } from "hono";
 import type { HostEnv } from "../middleware/context.ts";
 import type { HostRuntime } from "../runtime.ts";
-import { decodeBody, formatOf, rowsOf } from "../codec.ts";
-import { badRequest, notReady, shuttingDown } from "../errors.ts";
+import { CONTENT_TYPES, formatOf } from "../../runtime/codec.ts";
+import { badRequest, notReady, shuttingDown } from "../../runtime/errors.ts";
 import { requireInvoke } from "../middleware/auth.ts";
-import { invoke } from "../invoke.ts";
-import { respond } from "../respond.ts";
+import { invokeServed, servedFunction } from "../invoke.ts";
 
 export const DEADLINE_HEADER = "x-vial-deadline-ms";
 
@@ -19,14 +23,13 @@ function deadlineFrom(header: string | undefined): number | undefined {
 
 export function invokeRoutes(app: Hono<HostEnv>, host: HostRuntime): void {
   app.post("/v1/invoke/:env/:fn", async function countInvocation(c, next) {
-    const started = performance.now();
     await next();
     const { env, fn } = c.req.param();
     // Labels only for what exists: arbitrary names in URLs must not grow the metrics.
-    const known = host.environments.get(env)?.version.functions.has(fn);
+    const known = host.environments.get(env)?.functions.has(fn);
     const labels = known ? { env, function: fn } : { env: "unknown", function: "unknown" };
     host.metrics.requests.inc({ ...labels, status: String(c.res.status) });
-    host.metrics.latency.observe(labels, (performance.now() - started) / 1000);
+    host.metrics.latency.observe(labels, (performance.now() - c.var.arrivedAt) / 1000);
   });
 
   app.post("/v1/invoke/:env/:fn", async function invokeFunction(c) {
@@ -38,13 +41,12 @@ export function invokeRoutes(app: Hono<HostEnv>, host: HostRuntime): void {
     }
     const { env, fn } = c.req.param();
     requireInvoke(c.var.principal, env);
+    const served = servedFunction(host.environments, env, fn);
     const format = formatOf(c.req.header("content-type"));
-    const rows = rowsOf(decodeBody(format, new Uint8Array(await c.req.arrayBuffer())));
-    const result = await invoke(host.environments, env, fn, rows, {
-      deadlineMs: deadlineFrom(c.req.header(DEADLINE_HEADER)),
-      bytes: format === "cbor" ? "binary" : "base64",
-      log: c.var.log,
-    });
-    return respond(c, format, 200, result);
+    const deadlineMs = deadlineFrom(c.req.header(DEADLINE_HEADER));
+    served.executor.admit();
+    const body = new Uint8Array(await c.req.arrayBuffer());
+    const answer = await invokeServed(served, fn, { format, body }, { deadlineMs, arrivedAt: c.var.arrivedAt, log: c.var.log, signal: c.req.raw.signal });
+    return c.body(answer.body as Uint8Array<ArrayBuffer>, 200, { "content-type": CONTENT_TYPES[format] });
   });
 }

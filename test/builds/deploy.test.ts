@@ -8,7 +8,7 @@ import * as fuzz from "fuzzball";
 import { createEnvironment } from "../../builds/env-create.ts";
 import { deploy } from "../../builds/deploy.ts";
 import { transpileComponent } from "../../builds/transpile.ts";
-import { sha256 } from "../../builds/digest.ts";
+import { sha256 } from "../../runtime/digest.ts";
 import type { Store } from "../../builds/store.ts";
 import { tempStore, snapshot } from "../store-snapshot.ts";
 import { loadCurrent, callRows } from "../load-version.ts";
@@ -31,7 +31,8 @@ describe("vial deploy", () => {
 
   it("publishes the fuzzy-similarity example with a complete manifest, and it computes what fuzzball computes natively", async () => {
     const { manifest, versionDir } = await deploy({ store, env: "fuzzy", modulePath: join(EXAMPLE, "features.ts") });
-    expect(manifest).toMatchObject({ environment: "fuzzy", language: "js", engine: "quickjs", imports: [] });
+    expect(manifest).toMatchObject({ environment: "fuzzy", language: "js", engine: "v8", componentEngine: "quickjs", imports: [] });
+    expect(manifest.bundle).toEqual({ file: "bundle.mjs", sha256: sha256(await readFile(join(versionDir, "bundle.mjs"))) });
     expect(manifest.functions).toEqual([
       {
         name: "fuzzy_similarity",
@@ -50,7 +51,7 @@ describe("vial deploy", () => {
 
     const texts = ["Mocha brownie bars", "", "cheesecake", "Fudge ☕ brownies 🍫", BASELINE];
     const { instance } = await loadCurrent(store, "fuzzy");
-    const out = callRows(instance, "fuzzy_similarity", texts.map((text) => ({ text })));
+    const out = await callRows(instance, "fuzzy_similarity", texts.map((text) => ({ text })));
     expect(out.errors).toEqual([]);
     expect(out.rows).toEqual(texts.map((text) => ({ similarity: fuzz.ratio(BASELINE, text), partial_similarity: fuzz.partial_ratio(BASELINE, text) })));
   });
@@ -70,25 +71,25 @@ describe("vial deploy", () => {
     expect(manifest.functions.map((f) => [f.name, f.mode])).toEqual([["inverse", "row"], ["mirror", "row"], ["noisy", "row"], ["ranks", "batch"]]);
 
     const row = { s: "é✓𝄞", n: 2 ** 53 - 1, x: -0.5, b: true, raw: Buffer.from([0, 1, 254]).toString("base64"), list: [1, 2], maybe: null };
-    const mirrored = callRows(instance, "mirror", [row]);
+    const mirrored = await callRows(instance, "mirror", [row]);
     expect(mirrored.rows[0]).toEqual({ ...row, raw: Buffer.from([1, 2, 255]).toString("base64"), size: 3 });
 
-    const inverse = callRows(instance, "inverse", [{ x: 2 }, { x: 0 }, { x: 4 }]);
+    const inverse = await callRows(instance, "inverse", [{ x: 2 }, { x: 0 }, { x: 4 }]);
     expect(inverse.rows).toEqual([{ y: 0.5 }, null, { y: 0.25 }]);
     expect(inverse.errors).toEqual([{ row: 1, error: "RangeError: cannot invert zero" }]);
 
-    expect(callRows(instance, "ranks", [{ score: 1 }, { score: 3 }, { score: 2 }]).rows).toEqual([{ rank: 3 }, { rank: 1 }, { rank: 2 }]);
+    expect((await callRows(instance, "ranks", [{ score: 1 }, { score: 3 }, { score: 2 }])).rows).toEqual([{ rank: 3 }, { rank: 1 }, { rank: 2 }]);
 
-    const noisy = callRows(instance, "noisy", [{}, {}]);
+    const noisy = await callRows(instance, "noisy", [{}, {}]);
     expect(noisy.logs).toEqual(["log: drawing a number", "log: drawing a number"]);
     expect(noisy.rows[0]!.r).not.toBe(noisy.rows[1]!.r);
-    expect(() => instance.call("missing", "[]")).toThrow(/no function 'missing' in this environment \(has: inverse, mirror, noisy, ranks\)/);
+    await expect(instance.call("missing", "[]")).rejects.toThrow(/no function 'missing' in this environment \(has: inverse, mirror, noisy, ranks\)/);
   });
 
   it("gives two instances of one version different random sequences (reseeded per instance)", async () => {
     const a = await loadCurrent(store, "kit");
     const b = await loadCurrent(store, "kit");
-    expect(callRows(a.instance, "noisy", [{}]).rows[0]).not.toEqual(callRows(b.instance, "noisy", [{}]).rows[0]);
+    expect((await callRows(a.instance, "noisy", [{}])).rows[0]).not.toEqual((await callRows(b.instance, "noisy", [{}])).rows[0]);
   });
 
   describe("refuses bad modules with one clear line and leaves the store as it was", () => {

@@ -29,7 +29,7 @@ describe("vial env create", () => {
     const req = await requirements({ "is-number": "7.0.0" });
     const first = await createEnvironment({ name: "numbers", requirements: req, store, progress: (m) => progress.push(m) });
     expect(first.language).toBe("js");
-    expect(first.engine).toBe("quickjs");
+    expect(first.engine).toBe("v8");
     expect(first.reused).toBe(false);
     const layer = store.layerDir("js", first.layer);
     expect(JSON.parse(await readFile(join(layer, "node_modules/is-number/package.json"), "utf8")).version).toBe("7.0.0");
@@ -79,7 +79,7 @@ describe("vial env create", () => {
         return createEnvironment({ name: "broken", requirements: file, store });
       }, /cannot read requirements .*package.json/],
       ["an invalid environment name", async () => createEnvironment({ name: "Bad Name", requirements: await requirements({}), store }), /invalid environment name 'Bad Name'/],
-      ["an unknown engine", async () => createEnvironment({ name: "broken", engine: "v8", requirements: await requirements({}), store }), /unknown engine 'v8'/],
+      ["an unknown engine", async () => createEnvironment({ name: "broken", engine: "spidermonkey", requirements: await requirements({}), store }), /js environments run on v8, quickjs, starlingmonkey: --engine spidermonkey is not one of them/],
       ["a name already used by another language", async () => createEnvironment({ name: "numbers", language: "python", requirements: await requirements({}), store }), /already exists as a js environment/],
     ];
     it.each(cases)("%s", async (_name, run, message) => {

@@ -1,10 +1,10 @@
 /**
- * One set of guest behaviours, asserted against a JS and a Python
- * environment alike: the same functions (test/conformance/fixtures), served
- * by one host, must answer with the same statuses, error codes, rows and
- * per-row errors. Only message texts written by the language itself (an
- * exception's type name, a traceback) may differ; the assertions hold to the
- * part both share.
+ * One set of guest behaviours, asserted against every way a guest runs: JS on
+ * the V8 engine, JS in its QuickJS component, and Python. The same functions
+ * (test/conformance/fixtures), served by one host, must answer with the same
+ * statuses, error codes, rows and per-row errors. Only message texts written
+ * by the language or engine itself (an exception's type name, a traceback)
+ * may differ; the assertions hold to the part they share.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fileURLToPath } from "node:url";
@@ -22,18 +22,19 @@ const POOL_SIZE = 2;
 const SPIN_DEADLINE_MS = 500;
 /** The instance memory cap: small, so hog reaches it quickly, yet above what either component starts with. */
 const MEMORY_MIB = 32;
-/** Loop turns that keep an instance busy for a while (hundreds of ms) in either language. */
-const DRAW_WORK = 3_000_000;
-
 interface Language {
   env: string;
   module: string;
   requirements: string;
+  engine?: string;
+  /** Loop turns that keep an instance busy for a while (hundreds of ms) on this engine. */
+  drawWork: number;
 }
 
 const LANGUAGES: Array<[string, Language]> = [
-  ["js", { env: "conf-js", module: "conformance.ts", requirements: "package.json" }],
-  ["python", { env: "conf-python", module: "conformance.py", requirements: "requirements.txt" }],
+  ["js (v8)", { env: "conf-js", module: "conformance.ts", requirements: "package.json", engine: "v8", drawWork: 300_000_000 }],
+  ["js (quickjs)", { env: "conf-qjs", module: "conformance.ts", requirements: "package.json", engine: "quickjs", drawWork: 3_000_000 }],
+  ["python", { env: "conf-python", module: "conformance.py", requirements: "requirements.txt", drawWork: 3_000_000 }],
 ];
 
 let store: Store;
@@ -43,7 +44,7 @@ beforeAll(async () => {
   store = await tempStore();
   await Promise.all(
     LANGUAGES.map(async ([, lang]) => {
-      await createEnvironment({ name: lang.env, requirements: join(FIXTURES, lang.requirements), store });
+      await createEnvironment({ name: lang.env, requirements: join(FIXTURES, lang.requirements), engine: lang.engine, store });
       await deploy({ store, env: lang.env, modulePath: join(FIXTURES, lang.module) });
     }),
   );
@@ -71,18 +72,18 @@ const poolIsFull = (env: string) =>
   eventually(async () => (await environments()).find((e) => e.name === env)?.pool.idle === POOL_SIZE);
 const errorOf = (answer: Answer) => answer.value.error as { code: string; message: string };
 
-it("gives both languages the same functions with the same schemas", async () => {
+it("gives every language and engine the same functions with the same schemas", async () => {
   const list = await environments();
   const byName = (env: string) => {
     const functions = list.find((e) => e.name === env)!.functions as Array<{ name: string }>;
     return [...functions].sort((a, b) => a.name.localeCompare(b.name));
   };
-  const [js, python] = LANGUAGES.map(([, lang]) => byName(lang.env));
-  expect(js!.map((f) => f.name)).toEqual(["batch_fails", "chatty", "draw", "hog", "inverse", "mirror", "ranks", "spin", "wrong_output"]);
-  expect(python).toEqual(js);
+  const [first, ...others] = LANGUAGES.map(([, lang]) => byName(lang.env));
+  expect(first!.map((f) => f.name)).toEqual(["batch_fails", "chatty", "draw", "hog", "inverse", "mirror", "ranks", "spin", "wrong_output"]);
+  for (const other of others) expect(other).toEqual(first);
 });
 
-describe.each(LANGUAGES)("%s guest", (_language, { env }) => {
+describe.each(LANGUAGES)("%s guest", (_language, { env, drawWork }) => {
   const invoke = (fn: string, rows: unknown[], format: "json" | "cbor" = "json") => host.invoke(env, fn, rows, format);
 
   describe("mirror: every type in and out", () => {
@@ -195,7 +196,7 @@ describe.each(LANGUAGES)("%s guest", (_language, { env }) => {
     await poolIsFull(env);
     // The second call starts while the first one keeps its instance busy: it runs on the other instance.
     let settled = false;
-    const first = invoke("draw", [{ work: DRAW_WORK }]).finally(() => (settled = true));
+    const first = invoke("draw", [{ work: drawWork }]).finally(() => (settled = true));
     await eventually(async () => settled || (await environments()).find((e) => e.name === env)?.pool.busy === 1, 5);
     const b = await invoke("draw", [{ work: 0 }]);
     expect(settled).toBe(false);

@@ -11,8 +11,8 @@ import { cp, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/pr
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Store } from "../../builds/store.ts";
-import { sha256 } from "../../builds/digest.ts";
-import type { Manifest } from "../../builds/manifest.ts";
+import { sha256 } from "../../runtime/digest.ts";
+import type { Manifest } from "../../runtime/manifest.ts";
 import { createHost } from "../../host/host.ts";
 import { createLogger } from "../../host/logger.ts";
 import { deployModule, eventually, REPO, tempStore } from "../host/helpers.ts";

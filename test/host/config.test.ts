@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { loadConfig, parseConfigFile, parseTokens } from "../../host/config.ts";
-import { DEFAULT_POLICY, effectiveDeadline, resolvePolicy } from "../../host/pool/policy.ts";
-import { importsInBindings, ungrantedImports } from "../../host/loader/component-imports.ts";
+import { DEFAULT_POLICY, effectiveDeadline, resolvePolicy } from "../../host/policy.ts";
+import { importsInBindings, ungrantedImports } from "../../runtime/version/component-imports.ts";
 
 describe("host configuration", () => {
   it("reads tokens as JSON or as token=env,env;token=*", () => {

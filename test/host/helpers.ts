@@ -8,8 +8,8 @@ import { createEnvironment } from "../../builds/env-create.ts";
 import { deploy } from "../../builds/deploy.ts";
 import { transpileComponent, BINDINGS_NAME } from "../../builds/transpile.ts";
 import { WIT_DIR, WORLD } from "../../builds/js/engines.ts";
-import { sha256 } from "../../builds/digest.ts";
-import type { Manifest } from "../../builds/manifest.ts";
+import { sha256 } from "../../runtime/digest.ts";
+import type { Manifest } from "../../runtime/manifest.ts";
 
 export const FIXTURES = fileURLToPath(new URL("./fixtures/", import.meta.url));
 export const REPO = fileURLToPath(new URL("../../", import.meta.url));

@@ -107,7 +107,7 @@ describe("vial serve", () => {
       const running = fetch(`${base}/v1/invoke/hot/slow`, {
         method: "POST",
         headers: { "content-type": "application/json" },
-        body: JSON.stringify({ rows: [{ n: 20_000_000 }] }),
+        body: JSON.stringify({ rows: [{ n: 500_000_000 }] }),
       });
       await eventually(async () => metricValue(await (await fetch(`${base}/metrics`)).text(), "vial_instances", { state: "busy" }) === 1);
 

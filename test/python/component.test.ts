@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { componentizePython } from "../../builds/python/componentize.js";
 import { installPythonRequirements } from "../../builds/python/requirements.js";
-import { GuestExit } from "../../host/capabilities/index.js";
+import { GuestExit } from "../../runtime/capabilities/index.js";
 import { CACHE_DIR, FIXTURES, ROOT, callNative, fuzzyRequirements, loadComponent, type Guest, type Loaded } from "./harness.js";
 
 const FUZZY = join(ROOT, "examples", "python", "fuzzy_similarity.py");

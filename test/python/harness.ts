@@ -10,7 +10,7 @@ import { dirname, join, resolve } from "node:path";
 import { pathToFileURL, fileURLToPath } from "node:url";
 import v8 from "node:v8";
 import { transpileBytes } from "@bytecodealliance/jco-transpile";
-import { createWasiImports } from "../../host/capabilities/index.js";
+import { createWasiImports } from "../../runtime/capabilities/index.js";
 
 v8.setFlagsFromString("--experimental-wasm-extended-const");
 

@@ -3,7 +3,7 @@
  * bindings (`imports['wasi:…']`), so a manifest that under-reports them
  * does not get past the allowlist.
  */
-import { unversioned } from "../grants.ts";
+import { unversioned } from "../languages.ts";
 
 const IMPORT_ACCESS = /\bimports\[['"]([^'"]+)['"]\]/g;
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { readU32, writeU32 } from "../../host/wasm/leb128.ts";
-import { readSections } from "../../host/wasm/sections.ts";
-import { capMemory, readMemoryLimits, MemoryCapError } from "../../host/wasm/memory-cap.ts";
+import { readU32, writeU32 } from "../../runtime/wasm/leb128.ts";
+import { readSections } from "../../runtime/wasm/sections.ts";
+import { capMemory, readMemoryLimits, MemoryCapError } from "../../runtime/wasm/memory-cap.ts";
 
 const HEADER = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
 const section = (id: number, payload: number[]) => [id, ...writeU32(payload.length), ...payload];

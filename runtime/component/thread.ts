@@ -1,37 +1,21 @@
 /**
- * One guest instance as the pool sees it: a worker thread that is started,
- * runs one call at a time, and can be stopped mid-call.
+ * One component instance as a pool sees it: a worker thread that is started,
+ * runs one call at a time, and can be stopped mid-call by terminating it.
+ * `script` is the thread's entry (worker.ts, bundled with the executor).
  */
 import { Worker } from "node:worker_threads";
-import { createRequire } from "node:module";
-import { fileURLToPath } from "node:url";
-import type { CallOutcome, CallReply, CallRequest, StartupMessage, WorkerSetup } from "./protocol.ts";
+import type { CallOutcome, Instance } from "../instance.ts";
+import type { CallReply, CallRequest, StartupMessage, WorkerSetup } from "./protocol.ts";
 
-/**
- * The worker is TypeScript, loaded through tsx's require hook: on Node 20 a
- * worker ignores ESM loader hooks given in `execArgv` (nodejs/node#47747),
- * while a require hook installed inside the thread works under the CLI and
- * under test runners alike.
- */
-const WORKER_BOOTSTRAP = [
-  `require(${JSON.stringify(createRequire(import.meta.url).resolve("tsx/cjs/api"))}).register();`,
-  `require(${JSON.stringify(fileURLToPath(new URL("./worker.ts", import.meta.url)))});`,
-].join("\n");
-
-export type { CallOutcome };
-
-let nextId = 1;
-
-export class WorkerThread {
-  readonly id = nextId++;
+export class ComponentThread implements Instance {
   private calls = 0;
   private pending?: { id: number; resolve: (outcome: CallOutcome) => void; reject: (error: Error) => void };
   private exited = false;
-  lastError?: Error;
+  private lastError?: Error;
 
   private constructor(
     private readonly worker: Worker,
-    private readonly onExit: (thread: WorkerThread) => void,
+    exited: () => void,
   ) {
     worker.on("message", (reply: CallReply) => {
       const pending = this.pending;
@@ -46,15 +30,15 @@ export class WorkerThread {
     });
     worker.on("exit", () => {
       this.exited = true;
-      this.pending?.reject(new Error("the instance's thread exited during the call"));
+      this.pending?.reject(this.lastError ?? new Error("the instance's thread exited during the call"));
       this.pending = undefined;
-      this.onExit(this);
+      exited();
     });
   }
 
   /** Resolves once the instance is instantiated and reseeded, ready for calls. */
-  static start(setup: WorkerSetup, onExitAfterReady: (thread: WorkerThread) => void): Promise<WorkerThread> {
-    const worker = new Worker(WORKER_BOOTSTRAP, { eval: true, workerData: setup, execArgv: [], stdout: false, stderr: false });
+  static start(script: string, setup: WorkerSetup, exited: () => void): Promise<ComponentThread> {
+    const worker = new Worker(script, { workerData: setup, execArgv: [], stdout: false, stderr: false });
     return new Promise((resolve, reject) => {
       // Only our own listeners are removed: the Worker keeps internal ones on itself.
       const onError = (error: Error) => settle(error);
@@ -62,7 +46,7 @@ export class WorkerThread {
       const onMessage = (msg: StartupMessage) => settle(msg.type === "ready" ? undefined : new Error(msg.message));
       const settle = (error?: Error) => {
         worker.off("error", onError).off("exit", onExit).off("message", onMessage);
-        if (!error) return resolve(new WorkerThread(worker, onExitAfterReady));
+        if (!error) return resolve(new ComponentThread(worker, exited));
         void worker.terminate();
         reject(error);
       };

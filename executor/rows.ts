@@ -1,11 +1,11 @@
 /**
- * Rows crossing the host: checked against the function's schema on the way
+ * Rows crossing into and out of a guest: checked against the function's schema on the way
  * in (the caller's mistake: 400) and on the way out (the guest is untrusted:
  * a wrong row becomes that row's error), reduced to the declared fields.
  */
 import { checkRow, hasBytes, mapBytes, type FieldSchema } from "../guest-sdk/js/schema.ts";
-import { fromBase64, toBase64 } from "./codec.ts";
-import { invalidRow } from "./errors.ts";
+import { fromBase64, toBase64 } from "../runtime/codec.ts";
+import { invalidRow } from "../runtime/errors.ts";
 
 export type Row = Record<string, unknown>;
 

@@ -1,6 +1,7 @@
 /**
- * Every error the host answers with, made in one place: an HTTP status, a
+ * Every error the API answers with, made in one place: an HTTP status, a
  * stable code clients can branch on, and a message that says what to do.
+ * Executors make the call errors, the host the rest; both speak these codes.
  */
 export type ErrorCode =
   | "bad_request"
@@ -19,10 +20,11 @@ export type ErrorCode =
   | "output_too_large"
   | "not_ready"
   | "shutting_down"
+  | "unavailable"
   | "internal";
 
-export class HostError extends Error {
-  override name = "HostError";
+export class ApiError extends Error {
+  override name = "ApiError";
   constructor(
     readonly status: number,
     readonly code: ErrorCode,
@@ -37,36 +39,36 @@ export class HostError extends Error {
   }
 }
 
-export const badRequest = (message: string) => new HostError(400, "bad_request", message);
+export const badRequest = (message: string) => new ApiError(400, "bad_request", message);
 
 export const invalidRow = (row: number, problem: string) =>
-  new HostError(400, "invalid_row", `row ${row}: ${problem} (rows must match the function's input schema: GET /v1/environments)`);
+  new ApiError(400, "invalid_row", `row ${row}: ${problem} (rows must match the function's input schema: GET /v1/environments)`);
 
 export const unknownEnvironment = (env: string) =>
-  new HostError(404, "unknown_environment", `no environment '${env}' is being served (deploy it with 'vial deploy <module> --env ${env}')`);
+  new ApiError(404, "unknown_environment", `no environment '${env}' is being served (deploy it with 'vial deploy <module> --env ${env}')`);
 
 export const unknownFunction = (env: string, fn: string, known: string[]) =>
-  new HostError(404, "unknown_function", `environment '${env}' has no function '${fn}' (has: ${known.join(", ") || "none"})`);
+  new ApiError(404, "unknown_function", `environment '${env}' has no function '${fn}' (has: ${known.join(", ") || "none"})`);
 
 export const bodyTooLarge = (limit: number) =>
-  new HostError(413, "body_too_large", `request body is larger than ${limit} bytes: send smaller batches or raise bodyLimitBytes`);
+  new ApiError(413, "body_too_large", `request body is larger than ${limit} bytes: send smaller batches or raise bodyLimitBytes`);
 
 export const unsupportedMediaType = (type: string) =>
-  new HostError(415, "unsupported_media_type", `content-type '${type}' is not supported: send application/json or application/cbor`);
+  new ApiError(415, "unsupported_media_type", `content-type '${type}' is not supported: send application/json or application/cbor`);
 
 export const unauthorized = () =>
-  new HostError(401, "unauthorized", "missing or unknown bearer token: send 'Authorization: Bearer <token>'");
+  new ApiError(401, "unauthorized", "missing or unknown bearer token: send 'Authorization: Bearer <token>'");
 
-export const forbidden = (what: string) => new HostError(403, "forbidden", `this token may not ${what}`);
+export const forbidden = (what: string) => new ApiError(403, "forbidden", `this token may not ${what}`);
 
 export const adminDisabled = () =>
-  new HostError(403, "forbidden", "admin operations are disabled: set VIAL_ADMIN_TOKEN or adminToken in the config");
+  new ApiError(403, "forbidden", "admin operations are disabled: set VIAL_ADMIN_TOKEN or adminToken in the config");
 
 export const overloaded = (env: string, retryAfter: number) =>
-  new HostError(503, "overloaded", `environment '${env}' is at capacity (all instances busy, queue full): retry after ${retryAfter}s or raise its pool size`, retryAfter);
+  new ApiError(503, "overloaded", `environment '${env}' is at capacity (all instances busy, queue full): retry after ${retryAfter}s or raise its pool size`, retryAfter);
 
 export const deadlineExceeded = (env: string, fn: string, deadlineMs: number, running: boolean) =>
-  new HostError(
+  new ApiError(
     504,
     "deadline_exceeded",
     running
@@ -76,34 +78,41 @@ export const deadlineExceeded = (env: string, fn: string, deadlineMs: number, ru
 
 /** The guest's WIT `err`: it ran and rejected the whole batch; retrying the same batch will not help. */
 export const guestError = (env: string, fn: string, message: string) =>
-  new HostError(422, "guest_error", `${env}/${fn} rejected the batch: ${message}`);
+  new ApiError(422, "guest_error", `${env}/${fn} rejected the batch: ${message}`);
 
 export const guestTrap = (env: string, fn: string, message: string) =>
-  new HostError(500, "guest_trap", `${env}/${fn} trapped: ${message} (the instance was replaced)`);
+  new ApiError(500, "guest_trap", `${env}/${fn} trapped: ${message} (the instance was replaced)`);
 
 export const badGuestResult = (env: string, fn: string, problem: string) =>
-  new HostError(500, "guest_trap", `${env}/${fn} ${problem}: the component does not follow the vial interface (rebuild it with the current SDK)`);
+  new ApiError(500, "guest_trap", `${env}/${fn} ${problem}: the component does not follow the vial interface (rebuild it with the current SDK)`);
 
 export const memoryLimit = (env: string, fn: string, limitBytes: number) =>
-  new HostError(
+  new ApiError(
     500,
     "memory_limit",
     `${env}/${fn} reached its ${Math.round(limitBytes / 2 ** 20)} MiB memory limit (the instance was replaced): send smaller batches or raise the environment's memoryMiB`,
   );
 
 export const outputTooLarge = (env: string, fn: string, bytes: number, limitBytes: number) =>
-  new HostError(
+  new ApiError(
     500,
     "output_too_large",
     `${env}/${fn} returned an output of ${bytes} bytes, which exceeds the limit of ${limitBytes} bytes: send smaller batches or raise the environment's outputLimitBytes`,
   );
 
-export const notReady = () => new HostError(503, "not_ready", "the host is still warming its instance pools: retry shortly", 1);
+export const notReady = () => new ApiError(503, "not_ready", "the host is still warming its instance pools: retry shortly", 1);
 
 export const internalError = (requestId: string) =>
-  new HostError(500, "internal", `the host failed on this request (request id ${requestId}); the host logs have the details`);
+  new ApiError(500, "internal", `the host failed on this request (request id ${requestId}); the host logs have the details`);
 
-export const shuttingDown = () => new HostError(503, "shutting_down", "the host is shutting down: retry on another instance", 1);
+/** The environment's executor stopped (crashed, killed, aborted) and is being restarted. */
+export const unavailable = (env: string, retryAfter: number) =>
+  new ApiError(503, "unavailable", `environment '${env}' is restarting its executor: retry after ${retryAfter}s`, retryAfter);
+
+export const executorLost = (env: string, fn: string, reason: string) =>
+  new ApiError(500, "guest_trap", `${env}/${fn} failed: the environment's executor ${reason} during the call (it is being restarted)`);
+
+export const shuttingDown = () => new ApiError(503, "shutting_down", "the host is shutting down: retry on another instance", 1);
 
 /** A version the host refuses to load; the previous version (if any) keeps serving. */
 export class LoadError extends Error {

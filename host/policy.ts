@@ -1,4 +1,6 @@
-/** How an environment's pool behaves: plain data, resolved from config, no behaviour of its own. */
+/** How an environment is served: plain data, resolved from config, no behaviour of its own. */
+import type { EngineKind } from "../runtime/instantiate.ts";
+
 export interface PoolPolicy {
   /** Warm instances kept ready. */
   size: number;
@@ -6,12 +8,14 @@ export interface PoolPolicy {
   maxQueue: number;
   /** Default per-call deadline (queue wait + run); a request may only lower it. */
   deadlineMs: number;
-  /** Linear memory cap per instance. */
+  /** Memory cap per instance (linear memory, or the isolate's heap). */
   memoryLimitBytes: number;
-  /** Largest result (UTF-8 bytes of the envelope) a call may hand back; larger ones fail in the instance's thread. */
+  /** Largest result (UTF-8 bytes of the envelope) a call may hand back; larger ones fail where the instance runs. */
   outputLimitBytes: number;
   /** Suggested Retry-After (seconds) when the queue is full. */
   retryAfterSeconds: number;
+  /** "component" runs a version's WebAssembly component even where its engine is v8 (unset: what the version says). */
+  engine?: EngineKind;
 }
 
 export const DEFAULT_POLICY: PoolPolicy = {
@@ -30,6 +34,7 @@ export interface PoolSettings {
   deadlineMs?: number;
   memoryMiB?: number;
   outputLimitBytes?: number;
+  engine?: EngineKind;
 }
 
 export function resolvePolicy(defaults: PoolSettings = {}, forEnv: PoolSettings = {}): PoolPolicy {
@@ -41,6 +46,7 @@ export function resolvePolicy(defaults: PoolSettings = {}, forEnv: PoolSettings 
     memoryLimitBytes: s.memoryMiB === undefined ? DEFAULT_POLICY.memoryLimitBytes : s.memoryMiB * 2 ** 20,
     outputLimitBytes: s.outputLimitBytes ?? DEFAULT_POLICY.outputLimitBytes,
     retryAfterSeconds: DEFAULT_POLICY.retryAfterSeconds,
+    ...(s.engine ? { engine: s.engine } : {}),
   };
 }
 

@@ -3,7 +3,7 @@
  * interfaces are reachable; asking for any other one fails instantiation
  * with its name, instead of silently getting undefined.
  */
-import { unversioned } from "../grants.ts";
+import { unversioned } from "../languages.ts";
 
 export function guardImports(provided: Record<string, unknown>, allowlist: string[]): Record<string, unknown> {
   const allowed = new Set(allowlist);

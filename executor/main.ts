@@ -1,0 +1,79 @@
+/**
+ * An executor: one process per environment version, started by the host
+ * with nothing of its own (no environment variables, no files but its code,
+ * and where the machine allows it no network and no view of other
+ * processes). It receives the verified version, keeps its warm instances,
+ * and does every call's per-row work; it exits when the host goes away.
+ */
+import "../runtime/wasm/flags.ts";
+import { Pool } from "./pool/pool.ts";
+import { instanceFactory } from "./engine.ts";
+import { runCall, type CallContext } from "./call.ts";
+import type { CallMessage, ExecutorMessage, ExecutorSetup, HostMessage } from "./protocol.ts";
+
+const send = (msg: ExecutorMessage) => process.send!(msg);
+
+/** Ends the process at once: what isolated-vm asks for when V8 has lost control of an isolate. */
+function fatal(reason: string): never {
+  process.stderr.write(`vial executor: ${reason}\n`);
+  process.abort();
+}
+
+async function start(setup: ExecutorSetup): Promise<void> {
+  const pool = new Pool(await instanceFactory(setup, fatal), setup, {
+    instanceStarted: () => send({ type: "instance", event: "started" }),
+    instanceRestarted: (cause) => send({ type: "instance", event: "restarted", cause }),
+    instanceStartFailed: (error) => send({ type: "instance", event: "start-failed", message: error.message }),
+    requestPathInstantiation: () => send({ type: "instance", event: "request-path-instantiation" }),
+  });
+  await pool.start();
+  const ctx: CallContext = {
+    env: setup.version.env,
+    functions: new Map(setup.version.manifest.functions.map((f) => [f.name, f])),
+    pool,
+    memoryLimitBytes: setup.memoryLimitBytes,
+    outputLimitBytes: setup.outputLimitBytes,
+    retryAfterSeconds: 1,
+  };
+  const running = new Map<number, AbortController>();
+  const call = async (msg: CallMessage) => {
+    const abort = new AbortController();
+    running.set(msg.id, abort);
+    try {
+      send(await runCall(ctx, msg, abort.signal));
+    } catch (error) {
+      // A bug in this trusted code, not the guest's doing: the call fails, the executor goes on.
+      send({ type: "done", id: msg.id, ok: false, error: { status: 500, code: "internal", message: `the executor failed on this call: ${(error as Error).message}` } });
+    } finally {
+      running.delete(msg.id);
+    }
+  };
+
+  process.on("message", (msg: HostMessage) => {
+    switch (msg.type) {
+      case "call":
+        void call(msg);
+        break;
+      case "cancel":
+        running.get(msg.id)?.abort();
+        break;
+      case "state":
+        send({ type: "state", id: msg.id, state: { ...pool.state(), rssBytes: process.memoryUsage.rss() } });
+        break;
+      case "stop":
+        void pool.drain().then(() => process.exit(0));
+        break;
+    }
+  });
+  send({ type: "ready" });
+}
+
+// The host holds the other end: when it is gone, so is the reason to run.
+process.on("disconnect", () => process.exit(0));
+process.once("message", (msg: HostMessage) => {
+  if (msg.type !== "setup") return fatal(`expected the setup message first, got '${msg.type}'`);
+  start(msg).catch((error: unknown) => {
+    send({ type: "failed", message: error instanceof Error ? error.message : String(error) });
+    process.exit(1);
+  });
+});

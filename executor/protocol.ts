@@ -1,0 +1,74 @@
+/**
+ * Messages between the host and an executor, over the executor's IPC channel
+ * (Node's advanced serialization: byte arrays cross as bytes). The host
+ * sends the version it verified, calls with their bodies as received and
+ * the time left until their deadline; the executor answers each call once,
+ * with the encoded response or the error to send.
+ */
+import type { EngineKind } from "../runtime/instantiate.ts";
+import type { VersionArtifacts } from "../runtime/version/read-version.ts";
+import type { ErrorCode } from "../runtime/errors.ts";
+import type { RestartCause } from "../runtime/instance.ts";
+import type { PoolState } from "./pool/pool.ts";
+
+export interface ExecutorSetup {
+  type: "setup";
+  version: VersionArtifacts;
+  /** What runs: the bundle in isolates, or the component. */
+  engine: EngineKind;
+  size: number;
+  maxQueue: number;
+  memoryLimitBytes: number;
+  outputLimitBytes: number;
+  /** Entry of a component instance's thread (bundled beside the executor). */
+  componentWorker: string;
+}
+
+/** A body as the caller sent it, or rows already as values (callers in the host's process). */
+export type CallInput =
+  | { format: "json" | "cbor"; body: Uint8Array }
+  | { format: "values"; rows: unknown[]; bytes: "base64" | "binary" };
+
+export interface CallMessage {
+  type: "call";
+  id: number;
+  fn: string;
+  input: CallInput;
+  /** The caller's deadline (for messages), and the milliseconds left of it when the host sent the call. */
+  deadlineMs: number;
+  timeLeftMs: number;
+}
+
+export type HostMessage =
+  | ExecutorSetup
+  | CallMessage
+  /** The caller is gone (deadline passed, connection closed): drop the call if it has not started. */
+  | { type: "cancel"; id: number }
+  | { type: "state"; id: number }
+  /** Finish the calls taken, stop the instances, exit. */
+  | { type: "stop" };
+
+export interface CallError {
+  status: number;
+  code: ErrorCode;
+  message: string;
+  retryAfter?: number;
+}
+
+export type CallReply =
+  | { type: "done"; id: number; ok: true; body: Uint8Array | { rows: unknown[]; errors: unknown[] }; logs?: string[] }
+  | { type: "done"; id: number; ok: false; error: CallError; logs?: string[] };
+
+export interface ExecutorState extends PoolState {
+  rssBytes: number;
+}
+
+export type ExecutorMessage =
+  | { type: "ready" }
+  | { type: "failed"; message: string }
+  | CallReply
+  | { type: "state"; id: number; state: ExecutorState }
+  | { type: "instance"; event: "started" }
+  | { type: "instance"; event: "restarted"; cause: RestartCause }
+  | { type: "instance"; event: "start-failed"; message: string }
+  | { type: "instance"; event: "request-path-instantiation" };

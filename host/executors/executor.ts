@@ -1,0 +1,229 @@
+/**
+ * One executor process as the host sees it: started with a verified
+ * version, sent calls, and answered once per call. The host keeps each
+ * caller's deadline itself: a call the executor has not answered a little
+ * after its deadline is answered 504 here, and an executor that still has
+ * not finished it well after is presumed stuck and killed.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { readFile } from "node:fs/promises";
+import { once } from "node:events";
+import { createInterface } from "node:readline";
+import type { VersionArtifacts } from "../../runtime/version/read-version.ts";
+import type { EngineKind } from "../../runtime/instantiate.ts";
+import type { CallInput, CallReply, ExecutorMessage, ExecutorSetup, ExecutorState, HostMessage } from "../../executor/protocol.ts";
+import type { EngineReport } from "./engine.ts";
+import type { ExecutorCode } from "./code.ts";
+import type { Sandbox } from "./sandbox.ts";
+
+/** After the deadline, how long the executor's own 504 may take to arrive before the host answers. */
+export const DEADLINE_SLACK_MS = 25;
+/** After the deadline, how long an executor may take to finish a call before it is presumed stuck. */
+export const STUCK_AFTER_MS = 2000;
+/** How long a starting executor may take to warm its instances. */
+const START_TIMEOUT_MS = 120_000;
+
+export interface ExecutorOptions {
+  version: VersionArtifacts;
+  engine: EngineReport;
+  size: number;
+  maxQueue: number;
+  memoryLimitBytes: number;
+  outputLimitBytes: number;
+  code: ExecutorCode;
+  sandbox: Sandbox;
+  /** Instance events, stderr lines, and the end of the process (after ready). */
+  onMessage(msg: Extract<ExecutorMessage, { type: "instance" }>): void;
+  onStderr(line: string): void;
+  onExit(reason: string): void;
+}
+
+interface Pending {
+  resolve(reply: CallReply | "deadline" | "lost"): void;
+  answered: boolean;
+  timers: NodeJS.Timeout[];
+}
+
+/** A process's children, from /proc (empty where that is not available). */
+async function childrenOf(pid: number): Promise<number[]> {
+  const text = await readFile(`/proc/${pid}/task/${pid}/children`, "utf8").catch(() => "");
+  return text.split(/\s+/).filter(Boolean).map(Number);
+}
+
+export class Executor {
+  private nextId = 1;
+  private readonly pending = new Map<number, Pending>();
+  private readonly states = new Map<number, (state: ExecutorState | undefined) => void>();
+  private started?: { resolve(): void; reject(error: Error): void };
+  private exitReason?: string;
+
+  /** The executor's own process (the launcher's child when it runs in namespaces). */
+  pid?: number;
+
+  private constructor(
+    private readonly child: ChildProcess,
+    readonly engine: EngineReport,
+  ) {
+    this.pid = child.pid;
+  }
+
+  get exited(): boolean {
+    return this.exitReason !== undefined;
+  }
+
+  /** How the process ended ("was killed by SIGKILL"), once it has. */
+  get exitedBecause(): string | undefined {
+    return this.exitReason;
+  }
+
+  static async start(opts: ExecutorOptions): Promise<Executor> {
+    const running: EngineKind = opts.engine.running;
+    const { command, args, options } = opts.sandbox.launch(running, [opts.code.entry]);
+    const child = spawn(command, args, options);
+    const executor = new Executor(child, opts.engine);
+    createInterface({ input: child.stderr! }).on("line", (line) => line.trim() && opts.onStderr(line));
+    child.on("message", (msg: ExecutorMessage) => executor.receive(msg, opts));
+    const exited = once(child, "exit").then(([code, signal]) => {
+      executor.exitReason = signal ? `was killed by ${signal}` : `exited with code ${code}`;
+      executor.lose();
+      return executor.exitReason;
+    });
+    child.once("error", () => undefined); // reported through "exit"
+
+    const setup: ExecutorSetup = {
+      type: "setup",
+      version: opts.version,
+      engine: running,
+      size: opts.size,
+      maxQueue: opts.maxQueue,
+      memoryLimitBytes: opts.memoryLimitBytes,
+      outputLimitBytes: opts.outputLimitBytes,
+      componentWorker: opts.code.componentWorker,
+    };
+    child.send(setup satisfies HostMessage);
+    const ready = new Promise<void>((resolve, reject) => {
+      executor.started = { resolve, reject };
+    });
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`it did not warm its instances within ${START_TIMEOUT_MS / 1000} s`)), START_TIMEOUT_MS);
+    });
+    try {
+      await Promise.race([ready, exited.then((reason) => Promise.reject(new Error(`its executor ${reason} while starting`))), timeout]);
+    } catch (error) {
+      executor.kill();
+      throw error;
+    } finally {
+      clearTimeout(timer);
+    }
+    void exited.then((reason) => opts.onExit(reason));
+    if (command !== process.execPath) executor.pid = (await childrenOf(child.pid!))[0] ?? child.pid;
+    return executor;
+  }
+
+  private receive(msg: ExecutorMessage, opts: ExecutorOptions): void {
+    switch (msg.type) {
+      case "ready":
+        return this.started?.resolve();
+      case "failed":
+        return this.started?.reject(new Error(msg.message));
+      case "done":
+        return this.settle(msg.id, msg);
+      case "state":
+        this.states.get(msg.id)?.(msg.state);
+        this.states.delete(msg.id);
+        return;
+      case "instance":
+        return opts.onMessage(msg);
+    }
+  }
+
+  /**
+   * Sends one call; resolves with the executor's reply, "deadline" when it has
+   * not answered by the deadline (plus slack), or "lost" if the process ended first.
+   */
+  call(fn: string, input: CallInput, deadline: { deadlineMs: number; timeLeftMs: number }, signal?: AbortSignal): Promise<CallReply | "deadline" | "lost"> {
+    if (this.exited) return Promise.resolve("lost");
+    const id = this.nextId++;
+    return new Promise((resolve) => {
+      const pending: Pending = { resolve, answered: false, timers: [] };
+      const answerLate = () => {
+        if (pending.answered) return;
+        pending.answered = true;
+        this.post({ type: "cancel", id });
+        resolve("deadline");
+      };
+      pending.timers.push(
+        setTimeout(answerLate, deadline.timeLeftMs + DEADLINE_SLACK_MS),
+        setTimeout(() => this.kill(), deadline.timeLeftMs + STUCK_AFTER_MS),
+      );
+      signal?.addEventListener("abort", () => this.post({ type: "cancel", id }), { once: true });
+      this.pending.set(id, pending);
+      this.post({ type: "call", id, fn, input, ...deadline });
+    });
+  }
+
+  /** How the executor's instances are doing (undefined when it does not answer in time). */
+  state(timeoutMs = 1000): Promise<ExecutorState | undefined> {
+    if (this.exited) return Promise.resolve(undefined);
+    const id = this.nextId++;
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.states.delete(id);
+        resolve(undefined);
+      }, timeoutMs);
+      this.states.set(id, (state) => {
+        clearTimeout(timer);
+        resolve(state);
+      });
+      this.post({ type: "state", id });
+    });
+  }
+
+  /** Calls sent and not yet finished by the executor. */
+  get inFlight(): number {
+    return this.pending.size;
+  }
+
+  /** Lets the executor finish what it has taken, then waits for it to exit (killed after `graceMs`). */
+  async stop(graceMs: number): Promise<void> {
+    if (this.exited) return;
+    const exit = once(this.child, "exit");
+    this.post({ type: "stop" });
+    const timer = setTimeout(() => this.kill(), graceMs);
+    await exit;
+    clearTimeout(timer);
+  }
+
+  kill(): void {
+    if (!this.exited) this.child.kill("SIGKILL");
+  }
+
+  private settle(id: number, reply: CallReply): void {
+    const pending = this.pending.get(id);
+    if (!pending) return;
+    this.pending.delete(id);
+    for (const timer of pending.timers) clearTimeout(timer);
+    if (!pending.answered) {
+      pending.answered = true;
+      pending.resolve(reply);
+    }
+  }
+
+  /** The process ended: every call it had is lost. */
+  private lose(): void {
+    for (const [id, pending] of this.pending) {
+      this.pending.delete(id);
+      for (const timer of pending.timers) clearTimeout(timer);
+      if (!pending.answered) pending.resolve("lost");
+    }
+    for (const resolve of this.states.values()) resolve(undefined);
+    this.states.clear();
+  }
+
+  private post(msg: HostMessage): void {
+    if (this.exited || !this.child.connected) return;
+    // A send that fails means the process is ending; "exit" settles what is pending.
+    this.child.send(msg, () => undefined);
+  }
+}

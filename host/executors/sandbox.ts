@@ -1,0 +1,136 @@
+/**
+ * How an executor process is cordoned off, decided once per host process by
+ * trying it: the strongest setup that starts (and runs V8) on this machine
+ * is kept, and what it lacks is reported.
+ *
+ * - Node's permission model: reads of its own code only, no writes, no child
+ *   processes, workers only for component threads, addons only for V8.
+ * - An empty environment and `/` as working directory.
+ * - Where unprivileged user namespaces work (`unshare`): its own user,
+ *   network and process namespaces: no network interface at all, and no
+ *   other process (the host, other executors) visible, signalable or
+ *   traceable.
+ * - When the host runs as root: the unprivileged user `nobody`, so not even
+ *   native code in the executor can read the host's private files.
+ */
+import { spawn, type SpawnOptions } from "node:child_process";
+import type { EngineKind } from "../../runtime/instantiate.ts";
+import type { ExecutorCode } from "./code.ts";
+
+const NOBODY = 65534;
+const NAMESPACES = ["--user", "--map-root-user", "--net", "--pid", "--fork", "--kill-child", "--mount-proc"];
+const PERMISSION_FLAG = process.allowedNodeEnvironmentFlags.has("--permission") ? "--permission" : "--experimental-permission";
+
+interface Setup {
+  namespaces: boolean;
+  nobody: boolean;
+}
+
+export interface SandboxReport {
+  /** Own user, network (no interfaces) and process namespaces. */
+  namespaces: boolean;
+  /** Who executors run as. */
+  user: string;
+  /** Node's permission model (own code readable, nothing writable, no child processes). */
+  permissionModel: true;
+  environment: "empty";
+  /** Whether executors can run the V8 engine, or why not. */
+  v8: { available: true } | { available: false; reason: string };
+  warnings: string[];
+}
+
+export interface LaunchCommand {
+  command: string;
+  args: string[];
+  options: SpawnOptions;
+}
+
+export interface Sandbox {
+  report: SandboxReport;
+  launch(engine: EngineKind, entryArgs: string[]): LaunchCommand;
+}
+
+function launcher(code: ExecutorCode, setup: Setup) {
+  return (engine: EngineKind, entryArgs: string[]): LaunchCommand => {
+    const node = [
+      "--no-warnings",
+      PERMISSION_FLAG,
+      ...code.readable.map((dir) => `--allow-fs-read=${dir}`),
+      ...(engine === "v8" ? ["--allow-addons"] : ["--allow-worker", "--no-wasm-lazy-compilation"]),
+      ...entryArgs,
+    ];
+    const options: SpawnOptions = {
+      env: {},
+      cwd: "/",
+      stdio: ["ignore", "ignore", "pipe", "ipc"],
+      serialization: "advanced",
+      ...(setup.nobody ? { uid: NOBODY, gid: NOBODY } : {}),
+    };
+    return setup.namespaces
+      ? { command: "unshare", args: [...NAMESPACES, "--", process.execPath, ...node], options }
+      : { command: process.execPath, args: node, options };
+  };
+}
+
+/** Runs a probe program the way an executor would run; resolves with what it printed, or rejects. */
+function probe(command: LaunchCommand): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command.command, command.args, { ...command.options, stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    let err = "";
+    child.stdout!.on("data", (chunk: Buffer) => (out += chunk));
+    child.stderr!.on("data", (chunk: Buffer) => (err += chunk));
+    child.on("error", reject);
+    child.on("close", (code) => (code === 0 ? resolve(out.trim()) : reject(new Error(err.trim().split("\n").slice(-2).join(" ") || `exit code ${code}`))));
+  });
+}
+
+const V8_PROBE = (isolatedVm: string) =>
+  `const ivm = require(${JSON.stringify(isolatedVm)}); const i = new ivm.Isolate({ memoryLimit: 8 }); process.stdout.write(String(i.compileScriptSync("6*7").runSync(i.createContextSync())));`;
+
+async function detect(code: ExecutorCode): Promise<Sandbox> {
+  const root = process.getuid?.() === 0;
+  const setups: Setup[] = [
+    { namespaces: true, nobody: root },
+    ...(root ? [{ namespaces: true, nobody: false }] : []),
+    { namespaces: false, nobody: root },
+    ...(root ? [{ namespaces: false, nobody: false }] : []),
+  ];
+  const failures: string[] = [];
+  for (const setup of setups) {
+    const launch = launcher(code, setup);
+    try {
+      await probe(launch("component", ["-e", "process.exit(0)"]));
+    } catch (error) {
+      failures.push(`${describe(setup)}: ${(error as Error).message}`);
+      continue;
+    }
+    let v8: SandboxReport["v8"];
+    try {
+      if (!code.isolatedVm) throw new Error("isolated-vm is not installed");
+      if ((await probe(launch("v8", ["-e", V8_PROBE(code.isolatedVm)]))) !== "42") throw new Error("an isolate did not compute");
+      v8 = { available: true };
+    } catch (error) {
+      v8 = { available: false, reason: `isolated-vm cannot run in an executor here (${(error as Error).message})` };
+    }
+    const warnings = [
+      ...(setup.namespaces ? [] : ["executors share the host's network and process namespaces (unprivileged user namespaces are not available here): a V8 or engine bug could reach the network and other processes"]),
+      ...(root && !setup.nobody ? ["executors run as root, like the host: native code in one could read the host's files"] : []),
+      ...failures.map((f) => `tried and failed: ${f}`),
+    ];
+    return {
+      report: { namespaces: setup.namespaces, user: setup.nobody ? `nobody (uid ${NOBODY})` : `the host's user (uid ${process.getuid?.() ?? "?"})`, permissionModel: true, environment: "empty", v8, warnings },
+      launch,
+    };
+  }
+  throw new Error(`no executor can start on this machine: ${failures.join("; ")}`);
+}
+
+const describe = (setup: Setup) => `${setup.namespaces ? "namespaces" : "no namespaces"}, ${setup.nobody ? "as nobody" : "as the host's user"}`;
+
+let detected: Promise<Sandbox> | undefined;
+
+export function executorSandbox(code: ExecutorCode): Promise<Sandbox> {
+  detected ??= detect(code);
+  return detected;
+}

@@ -1,0 +1,65 @@
+/**
+ * One isolate as a pool sees it, with its limits: a heap limit (isolated-vm
+ * disposes the isolate when a call cannot fit in it), an output limit, and a
+ * stop that terminates a running call by disposing the isolate. An isolate
+ * that does not let go of its thread after that is beyond saving in-process:
+ * `unyielding` is told, and the owner ends the process.
+ */
+import { GuestCallError, freshEntropy } from "../guest.ts";
+import type { CallOutcome, Instance, InstanceLimits } from "../instance.ts";
+import { startIsolate, type IsolateGuest } from "./isolate.ts";
+import { rowRanOutOfMemory } from "../out-of-memory.ts";
+
+/** How long a disposed isolate may keep its thread before the process is given up. */
+const YIELD_GRACE_MS = 2000;
+/** V8's words for an allocation its isolate's limit refused (the heap itself running out disposes the isolate). */
+const OUT_OF_MEMORY = /Array buffer allocation failed|\bout of memory\b/i;
+
+export interface IsolateInstanceOptions extends InstanceLimits {
+  onCatastrophicError?: (message: string) => void;
+  unyielding?: () => void;
+}
+
+export class IsolateInstance implements Instance {
+  private running?: Promise<unknown>;
+
+  private constructor(
+    private readonly guest: IsolateGuest,
+    private readonly opts: IsolateInstanceOptions,
+  ) {}
+
+  static async start(bundle: string, opts: IsolateInstanceOptions): Promise<IsolateInstance> {
+    const guest = await startIsolate(bundle, opts);
+    await guest.reseed(freshEntropy());
+    return new IsolateInstance(guest, opts);
+  }
+
+  async call(fn: string, batch: string): Promise<CallOutcome> {
+    const running = this.guest.call(fn, batch);
+    this.running = running.catch(() => undefined);
+    try {
+      const envelope = await running;
+      if (rowRanOutOfMemory(envelope, OUT_OF_MEMORY)) return { ok: false, kind: "memory", message: "a row ran out of memory" };
+      const bytes = Buffer.byteLength(envelope);
+      return bytes > this.opts.outputLimitBytes ? { ok: false, kind: "output", bytes } : { ok: true, envelope };
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      if (error instanceof GuestCallError) return { ok: false, kind: "guest", message };
+      // isolated-vm disposes an isolate whose heap cannot be kept under its limit.
+      if (this.guest.isolate.isDisposed && /memory limit/i.test(message)) return { ok: false, kind: "memory", message: "the isolate ran out of memory" };
+      return { ok: false, kind: "trap", message };
+    } finally {
+      this.running = undefined;
+    }
+  }
+
+  async stop(): Promise<void> {
+    const running = this.running;
+    this.guest.dispose();
+    if (!running) return;
+    let timer: NodeJS.Timeout | undefined;
+    const yielded = await Promise.race([running.then(() => true), new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), YIELD_GRACE_MS)))]);
+    clearTimeout(timer);
+    if (!yielded) this.opts.unyielding?.();
+  }
+}

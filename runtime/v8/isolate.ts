@@ -1,0 +1,104 @@
+/**
+ * A version's bundle in a V8 isolate (isolated-vm): the same ES module the
+ * component embeds, behind the same guest contract. The isolate holds
+ * nothing of the process that owns it: no host object, no Reference, no
+ * callback is ever put into its context; only strings (and the reseed bytes)
+ * are copied in, and only strings come out.
+ */
+import type IsolatedVm from "isolated-vm";
+import { GuestCallError, type Guest } from "../guest.ts";
+import { requireIsolatedVm } from "./isolated-vm.ts";
+
+/**
+ * Run before the bundle, in its context. V8 has a WebAssembly compiler that the
+ * WebAssembly engines do not give their guests; the bundle gets none either.
+ */
+const PRELUDE = `delete globalThis.WebAssembly;`;
+
+/**
+ * Trusted wrapper around the bundle's exports. It reads nothing of what the
+ * guest throws or returns beyond `typeof` (no getter, no toString, no
+ * prepareStackTrace can run here), and answers one string: "0" + envelope,
+ * "1" + the guest's error (the WIT err), or "2" + why the result is unusable.
+ */
+const ENTRY = `import { describe, reseed, call } from "vial:bundle";
+export function vialDescribe() {
+  const text = describe();
+  return typeof text === "string" ? text : "";
+}
+export function vialReseed(entropy) { reseed(entropy); }
+export function vialCall(fn, batch) {
+  let result;
+  try {
+    result = call(fn, batch);
+  } catch (error) {
+    return typeof error === "string" ? "1" + error : "2the guest threw a value that is not a string";
+  }
+  return typeof result === "string" ? "0" + result : "2the guest returned a value that is not a string";
+}`;
+
+export interface IsolateOptions {
+  /** The isolate's heap limit (isolated-vm's memoryLimit, at least 8 MiB). */
+  memoryLimitBytes: number;
+  /** V8 lost control of the isolate: the owning process must end (isolated-vm's rule). */
+  onCatastrophicError?: (message: string) => void;
+}
+
+export interface IsolateGuest extends Guest {
+  isolate: IsolatedVm.Isolate;
+  /** Heap in use, counting what isolated-vm counts against the limit. */
+  heapBytes(): number;
+  dispose(): void;
+}
+
+/** A result the wrapper could not pass on: the guest broke the contract (like a trap). */
+export class GuestContractError extends Error {
+  override name = "GuestContractError";
+}
+
+export async function startIsolate(bundle: string, opts: IsolateOptions): Promise<IsolateGuest> {
+  const ivm = await requireIsolatedVm();
+  const isolate = new ivm.Isolate({
+    memoryLimit: Math.max(8, Math.floor(opts.memoryLimitBytes / 2 ** 20)),
+    onCatastrophicError: (message) => (opts.onCatastrophicError ?? (() => process.abort()))(message),
+  });
+  try {
+    const context = await isolate.createContext();
+    await context.eval(PRELUDE);
+    const guestModule = await isolate.compileModule(bundle, { filename: "vial:bundle" });
+    await guestModule.instantiate(context, (specifier) => {
+      throw new Error(`the bundle imports '${specifier}': a bundle must be self-contained`);
+    });
+    await guestModule.evaluate();
+    const entry = await isolate.compileModule(ENTRY, { filename: "vial:entry" });
+    await entry.instantiate(context, () => guestModule);
+    await entry.evaluate();
+    const exported = (name: string) => entry.namespace.get(name, { reference: true }) as Promise<IsolatedVm.Reference<Function>>;
+    const [describe, reseed, call] = await Promise.all([exported("vialDescribe"), exported("vialReseed"), exported("vialCall")]);
+
+    return {
+      isolate,
+      describe: async () => String(await describe.apply(undefined, [])),
+      async reseed(entropy) {
+        await reseed.apply(undefined, [new ivm.ExternalCopy(entropy).copyInto({ release: true })]);
+      },
+      async call(fn, batch) {
+        const answer = await call.apply(undefined, [fn, batch]);
+        if (typeof answer !== "string") throw new GuestContractError("the guest's call did not answer a string");
+        if (answer[0] === "0") return answer.slice(1);
+        if (answer[0] === "1") throw new GuestCallError(answer.slice(1));
+        throw new GuestContractError(answer.slice(1));
+      },
+      heapBytes() {
+        const heap = isolate.getHeapStatisticsSync();
+        return heap.used_heap_size + heap.externally_allocated_size;
+      },
+      dispose: () => {
+        if (!isolate.isDisposed) isolate.dispose();
+      },
+    };
+  } catch (error) {
+    if (!isolate.isDisposed) isolate.dispose();
+    throw error;
+  }
+}
