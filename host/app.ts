@@ -7,7 +7,6 @@ import { HTTPException } from "hono/http-exception";
 import type { HostEnv } from "./middleware/context.ts";
 import type { HostRuntime } from "./runtime.ts";
 import { requestId } from "./middleware/request-id.ts";
-import { bodyLimit } from "./middleware/body-limit.ts";
 import { authenticate } from "./middleware/auth.ts";
 import { ApiError, badRequest, internalError } from "../runtime/errors.ts";
 import { respondError } from "./respond.ts";
@@ -19,7 +18,6 @@ import { adminRoutes } from "./routes/admin.ts";
 export function createApp(host: HostRuntime): Hono<HostEnv> {
   const app = new Hono<HostEnv>();
   app.use(requestId(host.log));
-  app.use("/v1/*", bodyLimit(host.config.bodyLimitBytes));
   app.use("/v1/*", authenticate(host.config));
 
   healthRoutes(app, host);

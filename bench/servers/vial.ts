@@ -39,7 +39,7 @@ async function main() {
   const processReadyMs = performance.now();
   const app = new Hono();
   if (cfg.cold.length) app.route("/", await coldRoutes(store, cfg.cold));
-  app.all("*", (c) => host.app.fetch(c.req.raw));
+  app.route("/", host.app);
   listen(app.fetch, { readyMs, processReadyMs }, () => host.close());
 }
 

@@ -4,11 +4,14 @@ import type { HostEnv } from "../middleware/context.ts";
 import type { HostRuntime } from "../runtime.ts";
 import { requireAdmin } from "../middleware/auth.ts";
 import { badRequest } from "../../runtime/errors.ts";
+import { readBody } from "../body.ts";
+
+const ADMIN_BODY_LIMIT = 64 * 1024;
 
 export function adminRoutes(app: Hono<HostEnv>, host: HostRuntime): void {
   app.post("/v1/admin/reload", async function reload(c) {
     requireAdmin(c.var.principal, host.config.adminToken !== undefined);
-    const text = await c.req.text();
+    const text = new TextDecoder().decode(await readBody(c, ADMIN_BODY_LIMIT));
     let env: string | undefined;
     if (text.trim()) {
       const body = JSON.parse(text) as { env?: unknown };

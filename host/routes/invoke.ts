@@ -11,6 +11,7 @@ import { CONTENT_TYPES, formatOf } from "../../runtime/codec.ts";
 import { badRequest, notReady, shuttingDown } from "../../runtime/errors.ts";
 import { requireInvoke } from "../middleware/auth.ts";
 import { invokeServed, servedFunction } from "../invoke.ts";
+import { readBody } from "../body.ts";
 
 export const DEADLINE_HEADER = "x-vial-deadline-ms";
 
@@ -45,7 +46,7 @@ export function invokeRoutes(app: Hono<HostEnv>, host: HostRuntime): void {
     const format = formatOf(c.req.header("content-type"));
     const deadlineMs = deadlineFrom(c.req.header(DEADLINE_HEADER));
     served.executor.admit();
-    const body = new Uint8Array(await c.req.arrayBuffer());
+    const body = await readBody(c, host.config.bodyLimitBytes);
     const answer = await invokeServed(served, fn, { format, body }, { deadlineMs, arrivedAt: c.var.arrivedAt, log: c.var.log, signal: c.req.raw.signal });
     return c.body(answer.body as Uint8Array<ArrayBuffer>, 200, { "content-type": CONTENT_TYPES[format] });
   });
