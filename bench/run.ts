@@ -74,11 +74,8 @@ async function main() {
   const work = await mkdtemp(join(tmpdir(), "vial-bench-"));
   const servers: ServerProcess[] = [];
   try {
-    const scripts: Record<string, string> = {};
-    for (const env of [FUZZY, IDENTITY]) {
-      scripts[env.name] = join(work, `${env.name}.js`);
-      await writeFile(scripts[env.name]!, await scriptBundle(bench.store, env.name, env.module));
-    }
+    const fuzzyScript = join(work, `${FUZZY.name}.js`);
+    await writeFile(fuzzyScript, await scriptBundle(bench.store.root, FUZZY.name));
 
     progress("starting servers");
     const floor = await startServer("./floor.ts", { envs: [FUZZY, FUZZY_TIGHT, IDENTITY].map((e) => ({ name: e.name, module: e.module })) }, hostFlags);
@@ -92,17 +89,20 @@ async function main() {
     };
     // --expose-gc only lets the bench collect cold's garbage between slices (Contender.settle).
     const vial = await startServer("./vial.ts", vialCfg, [...hostFlags, "--expose-gc"]);
-    servers.push(floor, vial);
+    // The same store, every version run as its WebAssembly component (QuickJS) instead of on V8.
+    const vialWasm = await startServer("./vial.ts", { ...vialCfg, cold: [], engine: "component" }, hostFlags);
+    servers.push(floor, vial, vialWasm);
     const isolates = await optional("isolates", () =>
       startServer(
         "./isolates.ts",
         {
+          store: bench.store.root,
           size: mode.capacity,
           memoryMiB: 256,
           envs: [
-            { name: FUZZY.name, scriptFile: scripts[FUZZY.name], maxQueue: 64 },
-            { name: FUZZY_TIGHT.name, scriptFile: scripts[FUZZY.name], maxQueue: mode.capacity },
-            { name: IDENTITY.name, scriptFile: scripts[IDENTITY.name], maxQueue: 64 },
+            { name: FUZZY.name, from: FUZZY.name, maxQueue: 64 },
+            { name: FUZZY_TIGHT.name, from: FUZZY.name, maxQueue: mode.capacity },
+            { name: IDENTITY.name, from: IDENTITY.name, maxQueue: 64 },
           ],
         },
         hostFlags,
@@ -130,6 +130,7 @@ async function main() {
     const contenders: Contender[] = [
       { name: "floor", target: { name: "floor", origin: floor.origin, path: ownPath }, env: same },
       { name: "vial", target: { name: "vial", origin: vial.origin, path: VIAL_INVOKE_PATH }, env: same },
+      { name: "vial_wasm", target: { name: "vial_wasm", origin: vialWasm.origin, path: VIAL_INVOKE_PATH }, env: same },
       {
         name: "cold",
         target: { name: "cold", origin: vial.origin, path: (env, fn) => `/cold/${env}/${fn}` },
@@ -147,16 +148,17 @@ async function main() {
     const results: Record<string, unknown> = {};
     results.steady = await steady(ctx);
     results.spiky = await spiky(ctx);
-    results.overhead = await overhead(ctx, contenders.filter((c) => ["floor", "vial", "cold"].includes(c.name)));
+    results.overhead = await overhead(ctx, contenders.filter((c) => ["floor", "vial", "vial_wasm", "cold"].includes(c.name)));
     // Python's per-row cost would make the 1,000-row points the longest part of a run: C stays with the JS contenders.
     results.payload = await payload({ ...ctx, contenders: contenders.filter((c) => !["subprocess", "vial_python"].includes(c.name)) });
-    const instantiations = await requestPathInstantiations(vial.origin);
-    const pyInstantiations = vialPython ? await requestPathInstantiations(vialPython.origin) : null;
+    // Every vial host, JS and Python: null if any could not say.
+    const counts = await Promise.all([vial, vialWasm, ...(vialPython ? [vialPython] : [])].map((s) => requestPathInstantiations(s.origin)));
+    const instantiations = counts.includes(null) ? null : (counts as number[]).reduce((a, b) => a + b, 0);
     await closeClients();
     for (const s of servers.splice(0)) await s.stop();
 
     progress("F compute / D instantiate");
-    results.compute = await compute(bench.store.root, scripts[FUZZY.name]!, mode, hostFlags);
+    results.compute = await compute(bench.store.root, fuzzyScript, mode, hostFlags);
     results.compute_python = pyStore
       ? await computePython(pyStore.store.root, mode, hostFlags).catch((error: Error) => ({ reason: `failed: ${error.message.split("\n")[0]}` }))
       : { reason: `the Python environment was not served (${notRun.vial_python ?? "unknown"})` };
@@ -173,8 +175,7 @@ async function main() {
       host_flags: hostFlags,
       capacity: mode.capacity,
       contenders: { run: contenders.map((c) => c.name), not_run: notRun },
-      // Both hosts, JS and Python: null if either could not say.
-      request_path_instantiations: instantiations === null || (vialPython && pyInstantiations === null) ? null : instantiations + (pyInstantiations ?? 0),
+      request_path_instantiations: instantiations,
       results,
     });
     progress(`wrote ${values.out}/latest.{json,md}, latency.svg, payload.svg`);

@@ -30,7 +30,14 @@ await serving.host.ready;
 const rows = [{ text: "Mocha brownie bars" }, { text: "cheesecake" }, { text: "Fudge Brownie Bars, mocha & cheesecake" }];
 const client = createClient({ url: serving.address, format: "json" });
 const result = await client.invoke(ENV, "fuzzy_similarity", rows);
+const { environments, sandbox } = (await client.environments()) as {
+  environments: Array<{ name: string; engine: { running: string; reason?: string } }>;
+  sandbox: { namespaces: boolean; user: string };
+};
 await client.close();
+const engine = environments.find((e) => e.name === ENV)!.engine;
+console.log(`\n'${ENV}' runs on ${engine.running}${engine.reason ? ` (${engine.reason})` : ""}, in an executor process of its own`);
+console.log(`  executor sandbox: ${sandbox.namespaces ? "own network and process namespaces" : "no namespaces here"}, runs as ${sandbox.user}`);
 
 console.log(`\nPOST ${serving.address}/v1/invoke/${ENV}/fuzzy_similarity`);
 rows.forEach((row, i) => console.log(`  ${JSON.stringify(row.text).padEnd(42)} -> ${JSON.stringify(result.rows[i])}`));

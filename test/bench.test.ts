@@ -26,16 +26,19 @@ describe("bench --smoke", () => {
 
     const report = JSON.parse(await readFile(join(out, "latest.json"), "utf8"));
     const { summary } = report;
-    expect(report.contenders.run).toEqual(expect.arrayContaining(["floor", "vial", "cold"]));
+    expect(report.contenders.run).toEqual(expect.arrayContaining(["floor", "vial", "vial_wasm", "cold"]));
     for (const contender of report.contenders.run) {
       for (const key of ["p50_ms", "p99_ms", "p999_ms", "max_ms"]) expect(finite(summary.spiky[contender]?.[key]), `spiky.${contender}.${key}`).toBe(true);
     }
-    for (const contender of ["floor", "vial", "cold"]) {
+    for (const contender of ["floor", "vial", "vial_wasm", "cold"]) {
       for (const key of ["p50_ms", "p99_ms", "p999_ms"]) expect(finite(summary.overhead[contender]?.[key]), `overhead.${contender}.${key}`).toBe(true);
     }
     expect(finite(summary.payload_exponent)).toBe(true);
     expect(finite(summary.request_path_instantiations)).toBe(true);
     expect(finite(summary.compute.js_guest_over_v8)).toBe(true);
+    expect(finite(summary.compute.js_wasm_guest_over_v8)).toBe(true);
+    expect(finite(summary.resident_mib?.host_and_executors_pss)).toBe(true);
+    for (const level of Object.keys(report.results.steady.by_concurrency)) expect(finite(summary.throughput_rps[level].vial), level).toBe(true);
     const py = summary.compute.py_guest_over_cpython;
     expect(py === null ? typeof summary.compute.py_guest_over_cpython_reason : typeof py).toBe(py === null ? "string" : "number");
     // The Python pair runs, or says why not.
@@ -51,7 +54,7 @@ describe("bench --smoke", () => {
       for (const key of ["p50", "p99", "p999"]) expect(finite(summary.python?.subprocess_over_vial_python?.[key]), `python.${key}`).toBe(true);
       expect(finite(report.results.steady.by_concurrency.c1.subprocess.throughput_rps)).toBe(true);
     }
-    expect(summary.targets.length).toBeGreaterThanOrEqual(7);
+    expect(summary.targets.length).toBeGreaterThanOrEqual(13);
     for (const t of summary.targets) expect([true, false, null]).toContain(t.holds);
     expect(finite(report.results.footprint.rss.per_warm_instance_mib)).toBe(true);
     expect(finite(report.results.footprint.host_start.create_to_ready_ms)).toBe(true);

@@ -17,6 +17,10 @@ function latencyTable(by: Record<string, Lat>, opts: { throughput?: boolean; rej
     lines.push(`| ${cells.join(" | ")} |`);
   }
   if (vial && by.floor) lines.push("", `vial ÷ floor: P50 ${ratio(vial.p50_ms, by.floor.p50_ms)}, P99 ${ratio(vial.p99_ms, by.floor.p99_ms)}, P99.9 ${ratio(vial.p999_ms, by.floor.p999_ms)}.`);
+  if (vial && by.isolates) {
+    const rps = opts.throughput && vial.throughput_rps && by.isolates.throughput_rps ? `, req/s ${ratio(vial.throughput_rps, by.isolates.throughput_rps)}` : "";
+    lines.push("", `vial ÷ isolates: P50 ${ratio(vial.p50_ms, by.isolates.p50_ms)}, P99 ${ratio(vial.p99_ms, by.isolates.p99_ms)}${rps}.`);
+  }
   const [sub, vp] = [by.subprocess, by.vial_python];
   if (sub && vp) {
     lines.push(
@@ -40,7 +44,7 @@ export function markdown(report: any, summary: { targets: Target[] }): string {
     `Host process flags: \`${report.host_flags.join(" ") || "(none)"}\` (all contender servers run with the same flags). Pool capacity ${report.capacity} per environment.`,
     `Contenders run: ${report.contenders.run.join(", ")}.` + Object.entries(report.contenders.not_run as Record<string, string>).map(([n, why]) => ` **${n}**: ${why}.`).join(""),
     "",
-    "Each contender is its own server process on loopback; the load generator interleaves contenders round by round within each scenario. Latency is client-side (request sent to response body read), in HDR histograms; 503s are counted, not timed.",
+    "Each contender is its own server process on loopback; the load generator interleaves contenders round by round within each scenario. Latency is client-side (request sent to response body read), in HDR histograms; 503s are counted, not timed. `vial` runs each version on its default engine (V8 isolates in an executor process per environment); `vial_wasm` is the same host running every version's QuickJS component instead.",
     "",
     "The Python pair serves the fuzzy example written in Python (fuzzywuzzy 0.18.0, pure Python): `vial_python` is a vial host of its own serving it as a Python environment; `subprocess` is a bare Hono route over a pool of long-lived python3 processes (same size, same queue bound) running the module natively. They take part in A and B (bursts as wide as the pool); the other rows in those tables are the same batches through the JS example, for scale. The ratios to vial in those tables compare with vial serving JS; the Python pair's own ratios are under each table.",
     "",
@@ -87,9 +91,10 @@ export function markdown(report: any, summary: { targets: Target[] }): string {
     "",
     "| figure | value |",
     "| --- | --- |",
-    `| core modules compile (fuzzy, once per version) | ${c.compile_ms} ms |`,
-    `| instantiate per instance (fuzzy, compiled modules), P50 / max of ${c.instantiate.count} | ${f(c.instantiate.p50_ms)} / ${f(c.instantiate.max_ms)} ms |`,
-    `| RSS per warm instance | ${d.rss.per_warm_instance_mib} MiB |`,
+    `| component core modules compile (fuzzy, once per executor) | ${c.compile_ms} ms |`,
+    `| component instantiate (fuzzy, compiled modules), P50 / max of ${c.instantiate.count} | ${f(c.instantiate.p50_ms)} / ${f(c.instantiate.max_ms)} ms |`,
+    `| host + executors, ${d.host_and_executors.environments} environments × ${d.host_and_executors.instances_each} instances (${d.host_and_executors.processes} processes): RSS summed / PSS | ${d.host_and_executors.rss_mib} / ${d.host_and_executors.pss_mib} MiB |`,
+    `| RSS per added warm instance | ${d.rss.per_warm_instance_mib} MiB |`,
     `| host createHost → ready, ${d.host_start.environments} environments | ${d.host_start.create_to_ready_ms} ms |`,
     `| host process start → ready | ${d.host_start.process_start_to_ready_ms} ms |`,
     ...d.build.environments.map((b: any) => `| build \`${b.env}\`: env create + deploy | ${b.create_ms} + ${b.deploy_ms} ms${d.build.cached ? ` (store built ${d.build.built_at})` : ""} |`),
@@ -98,10 +103,11 @@ export function markdown(report: any, summary: { targets: Target[] }): string {
     "",
     "| where | µs per row | P50 per call (ms) |",
     "| --- | --- | --- |",
-    `| inside the component (QuickJS in WASM) | ${f(c.compute.guest.us_per_row)} | ${f(c.compute.guest.p50_ms_per_call)} |`,
-    `| same bundled JS in V8 | ${f(c.compute.v8.us_per_row)} | ${f(c.compute.v8.p50_ms_per_call)} |`,
+    `| v8 engine (the bundle in an isolate, called from outside it) | ${f(c.compute.v8_engine.us_per_row)} | ${f(c.compute.v8_engine.p50_ms_per_call)} |`,
+    `| the component (QuickJS in WASM) | ${f(c.compute.wasm.us_per_row)} | ${f(c.compute.wasm.p50_ms_per_call)} |`,
+    `| same bundle in plain V8 (a vm context) | ${f(c.compute.v8.us_per_row)} | ${f(c.compute.v8.p50_ms_per_call)} |`,
     "",
-    `Guest ÷ V8: ${c.compute.guest_over_v8}× (batches of ${c.compute.rows} rows).`,
+    `Engine ÷ V8 (batches of ${c.compute.rows} rows): v8 ${c.compute.guest_over_v8}×, component ${c.compute.wasm_over_v8}×.`,
     "",
     ...pythonCompute(r.compute_python, r.python_build),
     `Request-path instantiations reported by the host over the whole run: ${report.request_path_instantiations ?? "not available"}.`,

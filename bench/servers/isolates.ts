@@ -1,37 +1,26 @@
 /**
- * Contender "isolates": a warm pool of V8 isolates (isolated-vm), each with
- * the same bundled JS the component embeds, under the same admission policy
- * as a vial pool (size, bounded queue, 503 past it). Calls run on
- * isolated-vm's threads, off the server's event loop.
+ * Contender "isolates": a warm pool of V8 isolates (isolated-vm) in the
+ * server's own process, each running the version's bundle, under the same
+ * admission policy as a vial pool (size, bounded queue, 503 past it). No
+ * process boundary, no row checks: what vial's V8 engine would cost if it
+ * trusted the isolate alone.
  */
-import ivm from "isolated-vm";
-import { readFileSync } from "node:fs";
+import { startIsolate, type IsolateGuest } from "../../runtime/v8/isolate.ts";
+import { freshEntropy } from "../../runtime/guest.ts";
+import { versionBundle } from "../bundle.ts";
 import { config, fail, servePools, type BatchResult } from "./child.ts";
 
 interface IsolatesConfig {
-  envs: Array<{ name: string; scriptFile: string; maxQueue: number }>;
+  store: string;
+  envs: Array<{ name: string; from: string; maxQueue: number }>;
   size: number;
   memoryMiB: number;
 }
 
-interface Slot {
-  isolate: ivm.Isolate;
-  call: ivm.Reference<(fn: string, batch: string) => string>;
-}
-
-async function startSlot(script: string, memoryMiB: number): Promise<Slot> {
-  const isolate = new ivm.Isolate({ memoryLimit: memoryMiB });
-  const context = await isolate.createContext();
-  await context.eval(script);
-  await context.evalClosure("vialEnv.reseed(new Uint8Array($0.copy()))", [new ivm.ExternalCopy(crypto.getRandomValues(new Uint8Array(32)))]);
-  const call = (await context.eval("(fn, batch) => vialEnv.call(fn, batch)", { reference: true })) as Slot["call"];
-  return { isolate, call };
-}
-
 class IsolatePool {
-  private readonly waiting: Array<(slot: Slot) => void> = [];
+  private readonly waiting: Array<(slot: IsolateGuest) => void> = [];
   constructor(
-    private readonly idle: Slot[],
+    private readonly idle: IsolateGuest[],
     private readonly maxQueue: number,
   ) {}
 
@@ -39,10 +28,10 @@ class IsolatePool {
     let slot = this.idle.pop();
     if (!slot) {
       if (this.waiting.length >= this.maxQueue) return { ok: false, status: 503, message: "overloaded" };
-      slot = await new Promise<Slot>((resolve) => this.waiting.push(resolve));
+      slot = await new Promise<IsolateGuest>((resolve) => this.waiting.push(resolve));
     }
     try {
-      return { ok: true, envelope: await slot.call.apply(undefined, [fn, batch], { result: { copy: true } }) };
+      return { ok: true, envelope: await slot.call(fn, batch) };
     } catch (error) {
       return { ok: false, status: 500, message: String(error) };
     } finally {
@@ -53,7 +42,7 @@ class IsolatePool {
   }
 
   dispose(): void {
-    for (const slot of this.idle) slot.isolate.dispose();
+    for (const slot of this.idle) slot.dispose();
   }
 }
 
@@ -62,8 +51,14 @@ async function main() {
   const started = performance.now();
   const pools = new Map<string, IsolatePool>();
   for (const env of cfg.envs) {
-    const script = readFileSync(env.scriptFile, "utf8");
-    const slots = await Promise.all(Array.from({ length: cfg.size }, () => startSlot(script, cfg.memoryMiB)));
+    const bundle = await versionBundle(cfg.store, env.from);
+    const slots = await Promise.all(
+      Array.from({ length: cfg.size }, async () => {
+        const slot = await startIsolate(bundle, { memoryLimitBytes: cfg.memoryMiB * 2 ** 20 });
+        await slot.reseed(freshEntropy());
+        return slot;
+      }),
+    );
     pools.set(env.name, new IsolatePool(slots, env.maxQueue));
   }
   const readyMs = performance.now() - started;

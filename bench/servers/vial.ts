@@ -1,7 +1,8 @@
 /**
- * Contender "vial": the real host (createHost, warm pools) on a real HTTP
- * server on loopback. The "cold" contender is mounted in the same process
- * under /cold/, as the brief for scale-from-zero: same code, no pool.
+ * Contender "vial": the real host (createHost, an executor per environment,
+ * warm instances) on a real HTTP server on loopback; "vial_wasm" is the same
+ * with `engine: "component"`. The "cold" contender is mounted in vial's
+ * process under /cold/, as the brief for scale-from-zero: same code, no pool.
  * Started with the V8 flags under test (see bench/run.ts).
  */
 import { Hono } from "hono";
@@ -19,6 +20,8 @@ export interface VialServerConfig {
   defaultMaxQueue: number;
   /** Environments the cold route serves (none: no cold route). */
   cold: string[];
+  /** "component": run every version's WebAssembly component, also where its engine is v8. */
+  engine?: "component";
 }
 
 async function main() {
@@ -29,7 +32,7 @@ async function main() {
     store,
     watch: false,
     config: {
-      pool: { size: cfg.size, maxQueue: cfg.defaultMaxQueue, deadlineMs: cfg.deadlineMs },
+      pool: { size: cfg.size, maxQueue: cfg.defaultMaxQueue, deadlineMs: cfg.deadlineMs, ...(cfg.engine ? { engine: cfg.engine } : {}) },
       environments: Object.fromEntries(Object.entries(cfg.maxQueue).map(([env, maxQueue]) => [env, { maxQueue }])),
     },
   });

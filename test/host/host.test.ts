@@ -111,11 +111,17 @@ describe("invoke API", () => {
     expect(((await response.json()) as { error: { message: string } }).error.message).toContain("this batch is refused");
   });
 
-  it("answers 404 for unknown environments and functions, 413 past the body limit", async () => {
+  it("answers 404 for unknown environments and functions whatever the body, 413 past the body limit", async () => {
     expect((await post("/v1/invoke/nowhere/echo", { rows: [] })).status).toBe(404);
     expect((await post("/v1/invoke/fx/nothing", { rows: [] })).status).toBe(404);
     const huge = { rows: [{ text: "x".repeat(host.config.bodyLimitBytes), count: 1 }] };
     expect((await post("/v1/invoke/fx/echo", huge)).status).toBe(413);
+    // What is not there is 404 before the body is looked at: not 413, 415 or 400.
+    expect((await post("/v1/invoke/nowhere/echo", huge)).status).toBe(404);
+    expect((await post("/v1/invoke/fx/nothing", huge)).status).toBe(404);
+    const odd = await fetch(base + "/v1/invoke/nowhere/echo", { method: "POST", headers: { "content-type": "text/csv" }, body: "not,json" });
+    expect(odd.status).toBe(404);
+    expect((await fetch(base + "/v1/invoke/fx/echo", { method: "POST", headers: { "content-type": "text/csv" }, body: "a" })).status).toBe(415);
   });
 
   it("puts the guest's console output in the host logs, tagged, with the request id", async () => {
