@@ -16,6 +16,8 @@ export interface Mode {
   overhead: { bursts: number; capSeconds: number };
   footprint: { instantiations: number; rssInstances: number };
   compute: { rows: number; pyRows: number; ms: number };
+  /** G: clients flooding one environment with large batches, for this long. */
+  overload: { clients: number; seconds: number };
 }
 
 const IDENTITY_ROWS = [1, 10, 100, 1_000, 10_000, 100_000];
@@ -31,6 +33,7 @@ export const MODES: Record<ModeName, Mode> = {
     overhead: { bursts: 6, capSeconds: 1 },
     footprint: { instantiations: 2, rssInstances: 2 },
     compute: { rows: 20, pyRows: 10, ms: 150 },
+    overload: { clients: 4, seconds: 1 },
   },
   quick: {
     name: "quick",
@@ -42,6 +45,7 @@ export const MODES: Record<ModeName, Mode> = {
     overhead: { bursts: 300, capSeconds: 5 },
     footprint: { instantiations: 5, rssInstances: 4 },
     compute: { rows: 200, pyRows: 50, ms: 1_500 },
+    overload: { clients: 64, seconds: 10 },
   },
   full: {
     name: "full",
@@ -53,5 +57,6 @@ export const MODES: Record<ModeName, Mode> = {
     overhead: { bursts: 3_000, capSeconds: 60 },
     footprint: { instantiations: 20, rssInstances: 6 },
     compute: { rows: 1_000, pyRows: 200, ms: 6_000 },
+    overload: { clients: 200, seconds: 30 },
   },
 };

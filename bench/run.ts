@@ -2,6 +2,7 @@
  * vial against the latency floor and the architectures it replaces.
  *
  *   npx tsx bench/run.ts [--quick | --smoke] [--out DIR] [--rebuild] [--host-flags "..."] [--skip isolates,subprocess,vial_python]
+ *   (scenarios A steady, B spiky, C payload, D footprint, E overhead, F compute, G overload)
  *
  * Every contender runs the same transformation over HTTP on loopback, each in
  * its own server process, interleaved round by round within each scenario.
@@ -23,6 +24,7 @@ import { steady } from "./scenarios/steady.ts";
 import { overhead, spiky } from "./scenarios/spiky.ts";
 import { payload } from "./scenarios/payload.ts";
 import { footprint } from "./scenarios/footprint.ts";
+import { overload } from "./scenarios/overload.ts";
 import { compute, computePython } from "./scenarios/compute.ts";
 import { requestPathInstantiations } from "./scenarios/metrics.ts";
 import { machineInfo, versions } from "./machine.ts";
@@ -164,6 +166,7 @@ async function main() {
       : { reason: `the Python environment was not served (${notRun.vial_python ?? "unknown"})` };
     if (pyStore) results.python_build = { cached: pyStore.cached, built_at: pyStore.built_at, environments: pyStore.builds };
     results.footprint = await footprint(bench, vial, mode.footprint.rssInstances, hostFlags, progress);
+    results.overload = await overload(bench.store.root, mode, hostFlags, progress);
 
     await mkdir(values.out, { recursive: true });
     await writeReports(values.out, {

@@ -6,12 +6,27 @@
  * and does every call's per-row work; it exits when the host goes away.
  */
 import "../runtime/wasm/flags.ts";
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
 import { Pool } from "./pool/pool.ts";
 import { instanceFactory } from "./engine.ts";
 import { runCall, type CallContext } from "./call.ts";
 import type { CallMessage, ExecutorMessage, ExecutorSetup, HostMessage } from "./protocol.ts";
 
 const send = (msg: ExecutorMessage) => process.send!(msg);
+
+/**
+ * This process's full garbage collection, taken before any isolate exists and
+ * without exposing `gc` to anything created later (V8 flags are per process).
+ */
+const collectGarbage = (() => {
+  setFlagsFromString("--expose-gc");
+  const gc = runInNewContext("gc") as () => void;
+  setFlagsFromString("--no-expose-gc");
+  return gc;
+})();
+const LARGE_BODY_BYTES = 2 ** 20;
+const IDLE_COLLECT_MS = 200;
 
 /** Ends the process at once: what isolated-vm asks for when V8 has lost control of an isolate. */
 function fatal(reason: string): never {
@@ -36,6 +51,12 @@ async function start(setup: ExecutorSetup): Promise<void> {
     retryAfterSeconds: 1,
   };
   const running = new Map<number, AbortController>();
+  // Large bodies grow this process's heap; once idle, it is collected so the memory goes back.
+  let collect: NodeJS.Timeout | undefined;
+  const collectWhenIdle = () => {
+    clearTimeout(collect);
+    collect = setTimeout(() => running.size === 0 && collectGarbage(), IDLE_COLLECT_MS);
+  };
   const call = async (msg: CallMessage) => {
     const abort = new AbortController();
     running.set(msg.id, abort);
@@ -46,6 +67,7 @@ async function start(setup: ExecutorSetup): Promise<void> {
       send({ type: "done", id: msg.id, ok: false, error: { status: 500, code: "internal", message: `the executor failed on this call: ${(error as Error).message}` } });
     } finally {
       running.delete(msg.id);
+      if (msg.input.format !== "values" && msg.input.body.byteLength >= LARGE_BODY_BYTES) collectWhenIdle();
     }
   };
 

@@ -1,74 +1,151 @@
 /**
- * Reading an invoke body, bounded: a declared length over the limit is
- * refused before a byte is read, and a body that grows past it while it
- * arrives is refused at that point (413; the rest is never read, and the
- * connection closes after the answer). Under Node's server the bytes come
- * straight from the request stream; elsewhere (app.request in tests) from
- * the web body stream.
+ * Reading a request body, bounded in size and time: a declared length over
+ * the limit is refused before a byte is read; a body that grows past the
+ * limit, past what the host may hold (`take` refuses), or past the caller's
+ * deadline is refused as soon as it does. The rest of such a body is never
+ * read, and the connection closes after the answer. Under Node's server the
+ * bytes come straight from the request stream, elsewhere from the web body.
  */
 import type { Context } from "hono";
 import type { IncomingMessage } from "node:http";
-import { bodyTooLarge } from "../runtime/errors.ts";
+import { ApiError, bodyTooLarge, clientGone } from "../runtime/errors.ts";
+import { incomingOf } from "./node-bindings.ts";
 
-/** What @hono/node-server puts in `c.env`. */
-interface NodeBindings {
-  incoming?: IncomingMessage;
+export interface BodyLimits {
+  maxBytes: number;
+  /** performance.now() ms by which the whole body must be in. */
+  deadlineAt?: number;
+  /** Takes room for `bytes` more, or returns the error that refuses them. */
+  take?: (bytes: number) => ApiError | undefined;
+  /** The error for a body still arriving at the deadline. */
+  late?: () => ApiError;
 }
 
-/** Thrown by a reader whose body went past the limit. */
-class TooLarge extends Error {}
+/** A body refused part-way: the connection can no longer carry another request. */
+const closing = (c: Context, error: ApiError) => {
+  c.header("connection", "close");
+  return error;
+};
 
-export async function readBody(c: Context, maxBytes: number): Promise<Uint8Array> {
-  const tooLarge = () => {
-    c.header("connection", "close");
-    return bodyTooLarge(maxBytes);
+export function declaredLength(c: Context): number | undefined {
+  const header = c.req.header("content-length");
+  return header === undefined ? undefined : Number(header);
+}
+
+export async function readBody(c: Context, limits: BodyLimits): Promise<Uint8Array> {
+  if ((declaredLength(c) ?? 0) > limits.maxBytes) throw closing(c, bodyTooLarge(limits.maxBytes));
+  let size = 0;
+  const accept = (chunk: Uint8Array): ApiError | undefined => {
+    size += chunk.byteLength;
+    if (size > limits.maxBytes) return bodyTooLarge(limits.maxBytes);
+    return limits.take?.(chunk.byteLength);
   };
-  if (Number(c.req.header("content-length")) > maxBytes) throw tooLarge();
-  const incoming = (c.env as NodeBindings | undefined)?.incoming;
+  const incoming = incomingOf(c);
+  const reading = incoming ? fromStream(incoming, accept) : fromWeb(c.req.raw.body, accept);
+  // Past the deadline nobody awaits it any more: its later failure must not go unhandled.
+  reading.catch(() => undefined);
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    if (limits.deadlineAt === undefined || !limits.late) return;
+    timer = setTimeout(() => {
+      incoming?.pause();
+      reject(limits.late!());
+    }, Math.max(0, limits.deadlineAt - performance.now()));
+  });
   try {
-    return incoming ? await fromStream(incoming, maxBytes) : await fromWeb(c.req.raw.body, maxBytes);
+    const chunks = await Promise.race([reading, late]);
+    return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
   } catch (error) {
-    if (error instanceof TooLarge) throw tooLarge();
-    throw error;
+    throw error instanceof ApiError ? closing(c, error) : error;
+  } finally {
+    clearTimeout(timer);
   }
 }
 
-function fromStream(incoming: IncomingMessage, maxBytes: number): Promise<Uint8Array> {
+type Accept = (chunk: Uint8Array) => ApiError | undefined;
+
+function fromStream(incoming: IncomingMessage, accept: Accept): Promise<Uint8Array[]> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
-    let size = 0;
     const done = (settle: () => void) => {
       incoming.off("data", onData).off("end", onEnd).off("error", onError).off("close", onClose);
       settle();
     };
     const onData = (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > maxBytes) {
-        incoming.pause();
-        return done(() => reject(new TooLarge()));
-      }
-      chunks.push(chunk);
+      const refused = accept(chunk);
+      if (!refused) return void chunks.push(chunk);
+      incoming.pause();
+      done(() => reject(refused));
     };
-    const onEnd = () => done(() => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size)));
+    const onEnd = () => done(() => resolve(chunks));
     const onError = (error: Error) => done(() => reject(error));
-    const onClose = () => done(() => reject(new Error("the client closed the connection before sending the whole body")));
+    const onClose = () => done(() => reject(clientGone()));
     incoming.on("data", onData).on("end", onEnd).on("error", onError).on("close", onClose);
   });
 }
 
-async function fromWeb(body: ReadableStream<Uint8Array> | null, maxBytes: number): Promise<Uint8Array> {
-  if (!body) return new Uint8Array();
+async function fromWeb(body: ReadableStream<Uint8Array> | null, accept: Accept): Promise<Uint8Array[]> {
+  if (!body) return [];
   const reader = body.getReader();
   const chunks: Uint8Array[] = [];
-  let size = 0;
   for (;;) {
     const { done, value } = await reader.read();
-    if (done) return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
-    size += value.byteLength;
-    if (size > maxBytes) {
+    if (done) return chunks;
+    const refused = accept(value);
+    if (refused) {
       await reader.cancel();
-      throw new TooLarge();
+      throw refused;
     }
     chunks.push(value);
+  }
+}
+
+/**
+ * Reads a refused request's body to its end and drops it, so the answer
+ * comes after the request is whole: a client that is still sending when an
+ * answer arrives may take the connection for broken and lose the answer.
+ * Dropped bytes are read no faster than `drain` allows (all refused bodies
+ * share it), so a flood that keeps sending costs the host a bounded share of
+ * a core; past the deadline it gives up and the connection closes.
+ */
+export async function discardBody(c: Context, deadlineAt: number, drain: DrainRate): Promise<void> {
+  const incoming = incomingOf(c);
+  if (!incoming || incoming.readableEnded || incoming.complete) return;
+  await new Promise<void>((resolve) => {
+    const timer = setTimeout(() => {
+      c.header("connection", "close");
+      done();
+    }, Math.max(0, deadlineAt - performance.now()));
+    const onData = (chunk: Buffer) => {
+      const waitMs = drain.take(chunk.length);
+      if (waitMs <= 0) return;
+      incoming.pause();
+      setTimeout(() => incoming.resume(), waitMs).unref();
+    };
+    const done = () => {
+      clearTimeout(timer);
+      incoming.off("data", onData).off("end", done).off("close", done).off("error", done);
+      resolve();
+    };
+    incoming.on("data", onData).on("end", done).on("close", done).on("error", done);
+  });
+}
+
+/** A rate for bytes that are read only to be dropped: a token bucket shared by every refused body. */
+export class DrainRate {
+  private tokens: number;
+  private last = performance.now();
+
+  constructor(private readonly bytesPerSecond: number) {
+    this.tokens = bytesPerSecond / 10;
+  }
+
+  /** Takes `bytes`; returns how long to wait before reading more (0: go on). */
+  take(bytes: number): number {
+    const now = performance.now();
+    this.tokens = Math.min(this.bytesPerSecond / 10, this.tokens + ((now - this.last) / 1000) * this.bytesPerSecond);
+    this.last = now;
+    this.tokens -= bytes;
+    return this.tokens >= 0 ? 0 : (-this.tokens / this.bytesPerSecond) * 1000;
   }
 }

@@ -4,7 +4,8 @@
  *
  *   {
  *     "store": ".vial", "host": "127.0.0.1", "port": 8787, "socket": "/run/vial.sock",
- *     "bodyLimitBytes": 8388608, "watchPollMs": 1000,
+ *     "bodyLimitBytes": 8388608, "bufferLimitBytes": 268435456, "environmentBufferLimitBytes": 134217728,
+ *     "discardBytesPerSecond": 67108864, "headersTimeoutMs": 10000, "stalledResponseMs": 10000, "watchPollMs": 1000,
  *     "pool": { "size": 2, "maxQueue": 64, "deadlineMs": 1000, "memoryMiB": 256, "outputLimitBytes": 33554432, "engine": "v8" },
  *     "environments": { "fuzzy": { "size": 4, "deadlineMs": 200 } },
  *     "tokens": { "s3cret": ["fuzzy"], "ops-token": ["*"] },
@@ -12,6 +13,7 @@
  *   }
  */
 import { readFileSync } from "node:fs";
+import { totalmem } from "node:os";
 import { VialError } from "../builds/errors.ts";
 import type { PoolSettings } from "./policy.ts";
 
@@ -24,6 +26,16 @@ export interface HostConfig {
   port: number;
   socket?: string;
   bodyLimitBytes: number;
+  /** Body bytes (requests being read or served, answers being sent) the host holds at most, for all environments... */
+  bufferLimitBytes: number;
+  /** ...and for any one environment. */
+  environmentBufferLimitBytes: number;
+  /** How fast the bodies of refused requests are read and dropped, all together (a flood costs the host no more). */
+  discardBytesPerSecond: number;
+  /** A client that has not sent its request headers after this long is cut off. */
+  headersTimeoutMs: number;
+  /** A finished answer its client has not taken after this long is dropped with its connection. */
+  stalledResponseMs: number;
   /** How often current.json is re-read, in case a file-system event was missed. */
   watchPollMs: number;
   /** How long a shutdown waits for in-flight calls. */
@@ -36,10 +48,18 @@ export interface HostConfig {
   logLevel: string;
 }
 
+/** A 64th of the machine's memory, between 32 and 256 MiB: room for a few dozen large batches, far from the machine's limit. */
+const DEFAULT_BUFFER_LIMIT = Math.min(256 * 2 ** 20, Math.max(32 * 2 ** 20, Math.floor(totalmem() / 64)));
+
 export const DEFAULT_CONFIG: HostConfig = {
   host: "127.0.0.1",
   port: 8787,
   bodyLimitBytes: 8 * 2 ** 20,
+  bufferLimitBytes: DEFAULT_BUFFER_LIMIT,
+  environmentBufferLimitBytes: Math.floor(DEFAULT_BUFFER_LIMIT / 2),
+  discardBytesPerSecond: 64 * 2 ** 20,
+  headersTimeoutMs: 10_000,
+  stalledResponseMs: 10_000,
   watchPollMs: 1000,
   drainTimeoutMs: 30_000,
   pool: {},

@@ -19,6 +19,7 @@ import { Supervisor, type ExecutorView } from "./executors/supervisor.ts";
 import { executorCode } from "./executors/code.ts";
 import { executorSandbox, type Sandbox } from "./executors/sandbox.ts";
 import { chooseEngine } from "./executors/engine.ts";
+import type { ByteBudget } from "./admission/byte-budget.ts";
 
 export interface Served {
   env: string;
@@ -47,6 +48,7 @@ export class Environments {
   constructor(
     private readonly store: Store,
     private readonly config: Pick<HostConfig, "pool" | "environments" | "drainTimeoutMs">,
+    private readonly budget: ByteBudget,
     private readonly metrics: HostMetrics,
     private readonly log: Logger,
   ) {}
@@ -126,7 +128,7 @@ export class Environments {
       const code = await executorCode();
       const sandbox = await executorSandbox(code);
       const engine = chooseEngine(artifacts.manifest, policy.engine, sandbox.report.v8);
-      executor = new Supervisor(env, current.version, policy, engine, { code, sandbox, metrics: this.metrics, log: this.log, readVersion: read });
+      executor = new Supervisor(env, current.version, policy, engine, { budget: this.budget, code, sandbox, metrics: this.metrics, log: this.log, readVersion: read });
       await executor.start(artifacts);
       if (this.closed) {
         await executor.drain(0);

@@ -16,6 +16,7 @@ import { loadConfig, type HostConfig } from "./config.ts";
 import { createLogger, type Logger } from "./logger.ts";
 import { createMetrics, type HostMetrics } from "./metrics.ts";
 import { Environments, type RefreshResult } from "./environments.ts";
+import { ByteBudget } from "./admission/byte-budget.ts";
 import { watchStore, type StoreWatcher } from "./store-watcher.ts";
 import { invokeRows, type InvokeOptions, type InvokeResult } from "./invoke.ts";
 import { createApp } from "./app.ts";
@@ -52,9 +53,13 @@ export function createHost(opts: CreateHostOptions = {}): Host {
   const config = { ...loadConfig(), ...definedOnly(opts.config ?? {}) };
   const store = opts.store instanceof Store ? opts.store : new Store(opts.store ?? config.store);
   const log = opts.logger ?? createLogger(config.logLevel, opts.logDestination);
+  const budget = new ByteBudget(config.bufferLimitBytes, config.environmentBufferLimitBytes);
   // The metrics read executor states lazily, at scrape time, when `envs` exists.
-  const metrics = createMetrics(() => envs.executorViews());
-  const envs = new Environments(store, config, metrics, log);
+  const metrics = createMetrics({
+    executors: () => envs.executorViews(),
+    buffered: () => budget.environments().map((env) => ({ env, bytes: budget.held(env) })),
+  });
+  const envs = new Environments(store, config, budget, metrics, log);
 
   let status: HostStatus = "starting";
   let watcher: StoreWatcher | undefined;

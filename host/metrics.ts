@@ -12,11 +12,21 @@ export interface HostMetrics {
   deploys: Counter<"env" | "result">;
   instantiations: Counter<"env">;
   requestPathInstantiations: Counter<"env">;
+  /** Calls refused before their bodies were read (queue, byte budget, executor restarting). */
+  shed: Counter<"env" | "reason">;
+  /** Connections cut for being too slow (headers, body, a response nobody reads) or gone mid-request. */
+  clients: Counter<"event">;
   restart(env: string, cause: RestartCause, count?: number): void;
 }
 
 /** `executors` is read at scrape time: one state query per executor. */
-export function createMetrics(executors: () => Promise<Array<{ env: string; view: ExecutorView }>>): HostMetrics {
+export interface MetricSources {
+  executors(): Promise<Array<{ env: string; view: ExecutorView }>>;
+  /** Body bytes the host holds, by environment. */
+  buffered(): Array<{ env: string; bytes: number }>;
+}
+
+export function createMetrics(sources: MetricSources): HostMetrics {
   const registry = new Registry();
   const registers = [registry];
   const requests = new Counter({
@@ -34,7 +44,7 @@ export function createMetrics(executors: () => Promise<Array<{ env: string; view
   });
   const restarts = new Counter({
     name: "vial_instance_restarts_total",
-    help: "Instances replaced, by cause (timeout, trap, memory, crash)",
+    help: "Instances replaced, by cause (timeout, trap, memory, crash, recycle)",
     labelNames: ["env", "cause"] as const,
     registers,
   });
@@ -64,7 +74,29 @@ export function createMetrics(executors: () => Promise<Array<{ env: string; view
   });
   // One query per scrape, shared by the gauges below.
   let views: Promise<Array<{ env: string; view: ExecutorView }>> | undefined;
-  const current = () => (views ??= executors().finally(() => setTimeout(() => (views = undefined), 0)));
+  const current = () => (views ??= sources.executors().finally(() => setTimeout(() => (views = undefined), 0)));
+  const shed = new Counter({
+    name: "vial_shed_total",
+    help: "Calls refused before their bodies were read, by reason (queue, bytes_host, bytes_environment, unavailable)",
+    labelNames: ["env", "reason"] as const,
+    registers,
+  });
+  const clients = new Counter({
+    name: "vial_client_events_total",
+    help: "Connections cut or lost: slow headers, slow body, a response nobody reads, a client gone mid-body",
+    labelNames: ["event"] as const,
+    registers,
+  });
+  new Gauge({
+    name: "vial_buffered_bytes",
+    help: "Request and response body bytes the host holds, by environment",
+    labelNames: ["env"] as const,
+    registers,
+    collect() {
+      this.reset();
+      for (const { env, bytes } of sources.buffered()) this.set({ env }, bytes);
+    },
+  });
   new Gauge({
     name: "vial_queue_depth",
     help: "Calls waiting for a free instance",
@@ -108,6 +140,8 @@ export function createMetrics(executors: () => Promise<Array<{ env: string; view
     deploys,
     instantiations,
     requestPathInstantiations,
+    shed,
+    clients,
     restart: (env, cause, count = 1) => restarts.inc({ env, cause }, count),
   };
 }

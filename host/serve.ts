@@ -7,6 +7,7 @@ import { createAdaptorServer } from "@hono/node-server";
 import type { Server } from "node:http";
 import { existsSync, unlinkSync, chmodSync } from "node:fs";
 import { createHost, type CreateHostOptions, type Host } from "./host.ts";
+import { guardSlowClients } from "./slow-clients.ts";
 
 export interface ServeOptions extends CreateHostOptions {
   /** Shut down on SIGTERM/SIGINT and exit the process (the CLI does; embedders call shutdown() themselves). */
@@ -24,9 +25,11 @@ export interface Serving {
 export async function serve(opts: ServeOptions = {}): Promise<Serving> {
   const host = createHost(opts);
   const { config, log } = host;
-  const server = createAdaptorServer({ fetch: host.app.fetch }) as Server;
+  // Node checks for slow headers on this interval: often enough for the headers timeout to mean what it says.
+  const server = createAdaptorServer({ fetch: host.app.fetch, serverOptions: { connectionsCheckingInterval: Math.min(1000, config.headersTimeoutMs / 2) } }) as Server;
   // Keep-alive connections from feature servers stay open between batches.
   server.keepAliveTimeout = 65_000;
+  const stopGuard = guardSlowClients(server, { headersTimeoutMs: config.headersTimeoutMs, stalledResponseMs: config.stalledResponseMs, metrics: host.metrics });
 
   const address = await new Promise<string>((resolve, reject) => {
     server.once("error", reject);
@@ -51,6 +54,7 @@ export async function serve(opts: ServeOptions = {}): Promise<Serving> {
   const shutdown = () =>
     (stopping ??= (async () => {
       log.info("shutting down: no new connections, finishing running calls");
+      stopGuard();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
       await host.close();

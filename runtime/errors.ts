@@ -100,6 +100,27 @@ export const outputTooLarge = (env: string, fn: string, bytes: number, limitByte
     `${env}/${fn} returned an output of ${bytes} bytes, which exceeds the limit of ${limitBytes} bytes: send smaller batches or raise the environment's outputLimitBytes`,
   );
 
+/** The host holds as many body bytes as it may, for all environments or for this one's share. */
+export const bytesShed = (env: string, bound: "host" | "environment", limitBytes: number, retryAfter: number) =>
+  new ApiError(
+    503,
+    "overloaded",
+    `the host holds as many request bytes as it may (${Math.round(limitBytes / 2 ** 20)} MiB ${bound === "host" ? "for all environments" : `for environment '${env}'`}): retry after ${retryAfter}s or send smaller batches`,
+    retryAfter,
+  );
+
+export const bodyTooSlow = (env: string, fn: string, deadlineMs: number) =>
+  new ApiError(504, "deadline_exceeded", `${env}/${fn}: the request body had not arrived when its ${deadlineMs} ms deadline passed: send it faster or allow more time with x-vial-deadline-ms`);
+
+/** The caller closed its connection before its call was done: nobody reads this answer; it names the request in logs and metrics. */
+export class ClientGone extends ApiError {
+  constructor() {
+    super(400, "bad_request", "the client closed the connection before its call was done");
+  }
+}
+
+export const clientGone = () => new ClientGone();
+
 export const notReady = () => new ApiError(503, "not_ready", "the host is still warming its instance pools: retry shortly", 1);
 
 export const internalError = (requestId: string) =>

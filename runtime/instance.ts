@@ -4,11 +4,12 @@
  * instance must go), and can be stopped even in the middle of a call.
  */
 
-/** Why an instance was replaced. */
-export type RestartCause = "timeout" | "trap" | "memory" | "crash";
+/** Why an instance was replaced ("recycle": it answered, but kept more memory than an idle instance should hold). */
+export type RestartCause = "timeout" | "trap" | "memory" | "crash" | "recycle";
 
 export type CallOutcome =
-  | { ok: true; envelope: string }
+  /** `recycle`: the answer stands; the instance goes, replaced in the background. */
+  | { ok: true; envelope: string; recycle?: true }
   /** The guest's WIT `err`: it rejected the whole batch; the instance is fine. */
   | { ok: false; kind: "guest"; message: string }
   /** The instance is in an undefined state (trap) or full (memory): the pool replaces it. */

@@ -110,10 +110,35 @@ export function markdown(report: any, summary: { targets: Target[] }): string {
     `Engine ÷ V8 (batches of ${c.compute.rows} rows): v8 ${c.compute.guest_over_v8}×, component ${c.compute.wasm_over_v8}×.`,
     "",
     ...pythonCompute(r.compute_python, r.python_build),
+    ...overloadSection(r.overload),
     `Request-path instantiations reported by the host over the whole run: ${report.request_path_instantiations ?? "not available"}.`,
     "",
   );
   return out.join("\n");
+}
+
+function overloadSection(o: any): string[] {
+  if (!o) return [];
+  const row = (name: string) => {
+    const [idle, loaded] = [o.idle[name], o.loaded[name]];
+    const statuses = Object.entries(loaded.statuses as Record<string, number>).map(([s, n]) => `${n}×${s}`).join(", ");
+    return `| ${name.replace("_", " ")} | ${f(idle.p50_ms)} / ${f(idle.p99_ms)} | ${f(loaded.p50_ms)} / ${f(loaded.p99_ms)} / ${f(loaded.max_ms)} | ${statuses} |`;
+  };
+  const m = o.memory;
+  return [
+    `## G. Overload: ${o.flood.clients} clients flooding one environment with ${o.flood.rows.toLocaleString("en")}-row batches (${o.flood.body_mib} MiB) for ${o.flood.seconds} s`,
+    "",
+    `Flood requests: ${o.flood.sent} sent, ${o.flood.ok} served, ${o.flood.shed} shed (503), ${o.flood.late} past their deadline (504), ${o.flood.other} other.`,
+    "",
+    "| probe (one request at a time) | idle P50 / P99 ms | during the flood P50 / P99 / max ms | statuses |",
+    "| --- | --- | --- | --- |",
+    row("other_environment"),
+    row("healthz"),
+    row("tight_deadline"),
+    "",
+    `Tight-deadline calls ask for ${o.tight_deadline_ms} ms. Host and executors, RSS (PSS): ${m.start_rss_mib} (${m.start_pss_mib}) MiB before, ${m.peak_rss_mib} (${m.peak_pss_mib}) at peak, ${m.settled_rss_mib} (${m.settled_pss_mib}) 5 s after.`,
+    "",
+  ];
 }
 
 function pythonCompute(py: any, build: any): string[] {

@@ -16,6 +16,7 @@ export interface Target {
  */
 const PYTHON_OVER_SUBPROCESS_BEFORE = 2.08;
 const MAX_RESIDENT_MIB = 400;
+const OVERLOAD_RESIDENT_MIB = 1024;
 
 const pick = ({ p50_ms, p99_ms, p999_ms, max_ms }: Latency) => ({ p50_ms, p99_ms, p999_ms, max_ms });
 const round = (x: number, digits = 3) => (Number.isFinite(x) ? Math.round(x * 10 ** digits) / 10 ** digits : x);
@@ -34,6 +35,7 @@ export function summarize(report: any) {
   const py = r.compute_python as { compute?: { guest_over_cpython?: number }; reason?: string } | undefined;
   const pyRatio = py?.compute?.guest_over_cpython;
   const memory = r.footprint?.host_and_executors as { rss_mib: number; pss_mib: number } | undefined;
+  const flood = r.overload as Overload | undefined;
 
   const summary = {
     spiky: Object.fromEntries(Object.entries(spikyRun).map(([name, l]) => [name, pick(l)])),
@@ -50,6 +52,7 @@ export function summarize(report: any) {
     },
     python: pythonPair(spikyRun),
     resident_mib: memory ? { host_and_executors_rss: memory.rss_mib, host_and_executors_pss: memory.pss_mib } : null,
+    overload: flood ? overloadSummary(flood) : null,
   };
 
   const v = spikyRun.vial!;
@@ -79,6 +82,7 @@ export function summarize(report: any) {
     },
     { id: "resident_memory", target: `D: host + executors, 3 environments x 2 instances, PSS <= ${MAX_RESIDENT_MIB} MiB`, ...at(memory?.pss_mib ?? NaN, (x) => x <= MAX_RESIDENT_MIB) },
     { id: "spiky_tail", target: "B: P99.9 / P50 of vial <= 4 under spikes", ...at(tailRatio, (x) => x <= 4) },
+    ...overloadTargets(summary.overload),
     {
       id: "request_path_instantiations",
       target: "zero request-path instantiations (host metrics, whole run)",
@@ -95,6 +99,39 @@ export function summarize(report: any) {
     },
   ];
   return { ...summary, targets };
+}
+
+type Probe = { p50_ms: number; p99_ms: number; max_ms: number; statuses: Record<string, number> };
+interface Overload {
+  flood: { sent: number; ok: number; shed: number; late: number; other: number };
+  tight_deadline_ms: number;
+  idle: Record<string, Probe>;
+  loaded: Record<string, Probe>;
+  memory: { peak_rss_mib: number; settled_rss_mib: number; start_rss_mib: number };
+}
+
+function overloadSummary(o: Overload) {
+  const other = o.loaded.other_environment!;
+  const failed = Object.entries(other.statuses).filter(([s]) => s !== "200").reduce((n, [, c]) => n + c, 0);
+  return {
+    flood: o.flood,
+    other_environment: { p99_ms: other.p99_ms, idle_p99_ms: o.idle.other_environment!.p99_ms, failed },
+    healthz_max_ms: o.loaded.healthz!.max_ms,
+    tight_deadline_over_ms: round(o.loaded.tight_deadline!.max_ms - o.tight_deadline_ms, 1),
+    memory: o.memory,
+  };
+}
+
+function overloadTargets(o: ReturnType<typeof overloadSummary> | null): Target[] {
+  if (!o) return [];
+  return [
+    { id: "overload_answered", target: "G: every flood request answered (200, 503 or 504; no reset)", ...at(o.flood.other, (x) => x === 0) },
+    { id: "overload_other_env_failed", target: "G: the other environment's calls all succeed during the flood", ...at(o.other_environment.failed, (x) => x === 0) },
+    { id: "overload_other_env_p99", target: "G: the other environment's P99 <= 2x idle during the flood", ...at(round(o.other_environment.p99_ms / o.other_environment.idle_p99_ms, 2), (x) => x <= 2) },
+    { id: "overload_healthz", target: "G: /healthz never over 50 ms during the flood", ...at(o.healthz_max_ms, (x) => x <= 50) },
+    { id: "overload_tight_deadline", target: "G: tight calls to the flooded environment answered within deadline + 50 ms", ...at(o.tight_deadline_over_ms, (x) => x <= 50) },
+    { id: "overload_memory", target: `G: host + executors RSS <= ${OVERLOAD_RESIDENT_MIB} MiB during the flood`, ...at(o.memory.peak_rss_mib, (x) => x <= OVERLOAD_RESIDENT_MIB) },
+  ];
 }
 
 /** The Python pair under spikes: what the long-lived subprocesses cost relative to vial's Python environment. */

@@ -21,11 +21,16 @@ export function config<T>(): T {
 }
 
 export function listen(fetch: Fetch, info: Record<string, unknown>, onClose: () => Promise<void> = async () => {}): void {
-  const server = serve({ fetch, port: 0, hostname: "127.0.0.1" }, (address: AddressInfo) => {
-    process.send!({ type: "listening", port: address.port, info } satisfies Listening);
-  });
-  const stop = async () => {
+  const server = serve({ fetch, port: 0, hostname: "127.0.0.1" }, (address: AddressInfo) => reportListening(address.port, info, async () => {
     server.close();
+    await onClose();
+  }));
+}
+
+/** Tells the parent where this contender listens, and stops (or collects garbage) when it says so. */
+export function reportListening(port: number, info: Record<string, unknown>, onClose: () => Promise<void>): void {
+  process.send!({ type: "listening", port, info } satisfies Listening);
+  const stop = async () => {
     await onClose().catch(() => {});
     process.exit(0);
   };

@@ -1,15 +1,16 @@
 /**
- * Contender "vial": the real host (createHost, an executor per environment,
- * warm instances) on a real HTTP server on loopback; "vial_wasm" is the same
- * with `engine: "component"`. The "cold" contender is mounted in vial's
- * process under /cold/, as the brief for scale-from-zero: same code, no pool.
- * Started with the V8 flags under test (see bench/run.ts).
+ * Contender "vial": the real server (`vial serve`'s serve(): an executor per
+ * environment, warm instances, the slow-client guards) on loopback;
+ * "vial_wasm" is the same with `engine: "component"`. The "cold" contender is
+ * mounted in vial's process under /cold/, as the brief for scale-from-zero:
+ * same code, no pool. Started with the V8 flags under test (see bench/run.ts).
  */
-import { Hono } from "hono";
+import type { AddressInfo } from "node:net";
 import { Store } from "../../builds/store.ts";
-import { createHost } from "../../host/host.ts";
+import { serve } from "../../host/serve.ts";
+import { createLogger } from "../../host/logger.ts";
 import { coldRoutes } from "./cold.ts";
-import { config, fail, listen } from "./child.ts";
+import { config, fail, reportListening } from "./child.ts";
 
 export interface VialServerConfig {
   store: string;
@@ -28,22 +29,23 @@ async function main() {
   const cfg = config<VialServerConfig>();
   const store = new Store(cfg.store);
   const created = performance.now();
-  const host = createHost({
+  const serving = await serve({
     store,
     watch: false,
+    logger: createLogger("warn", 2),
     config: {
+      port: 0,
       pool: { size: cfg.size, maxQueue: cfg.defaultMaxQueue, deadlineMs: cfg.deadlineMs, ...(cfg.engine ? { engine: cfg.engine } : {}) },
       environments: Object.fromEntries(Object.entries(cfg.maxQueue).map(([env, maxQueue]) => [env, { maxQueue }])),
     },
   });
-  await host.ready;
+  // Routes are added before anything is asked of the app (the parent sends nothing until told the port).
+  if (cfg.cold.length) serving.host.app.route("/", await coldRoutes(store, cfg.cold));
+  await serving.host.ready;
   const readyMs = performance.now() - created;
   // performance.now() counts from this process's start.
   const processReadyMs = performance.now();
-  const app = new Hono();
-  if (cfg.cold.length) app.route("/", await coldRoutes(store, cfg.cold));
-  app.route("/", host.app);
-  listen(app.fetch, { readyMs, processReadyMs }, () => host.close());
+  reportListening((serving.server.address() as AddressInfo).port, { readyMs, processReadyMs }, () => serving.shutdown());
 }
 
 main().catch(fail);

@@ -89,6 +89,7 @@ export class Pool {
         return { ok: false, kind: "timeout", running: true };
       }
       if (!outcome.ok && (outcome.kind === "trap" || outcome.kind === "memory")) this.retire(instance, outcome.kind);
+      else if (outcome.ok && outcome.recycle) this.retire(instance, "recycle");
       else this.release(instance);
       return outcome;
     } catch (error) {

@@ -117,7 +117,8 @@ export class Executor {
       clearTimeout(timer);
     }
     void exited.then((reason) => opts.onExit(reason));
-    if (command !== process.execPath) executor.pid = (await childrenOf(child.pid!))[0] ?? child.pid;
+    // Under namespaces the launcher stays as the parent of the executor's own process.
+    executor.pid = (await childrenOf(child.pid!))[0] ?? child.pid;
     return executor;
   }
 

@@ -1,16 +1,19 @@
 /**
- * Keeps one environment version's executor running: admits calls (a bound on
- * what may be in flight, then 503), turns the executor's answers into
- * results or errors, and when the process ends on its own (crash, abort,
- * kill) restarts it with backoff, answering 503 with Retry-After meanwhile.
- * Only this environment notices.
+ * Keeps one environment version's executor running: admits calls before
+ * their bodies are read (a place in its line and room in the host's byte
+ * budget, or 503 at once), hands the executor at most one call per warm
+ * instance, turns its answers into results or errors, and when the process
+ * ends on its own (crash, abort, kill) restarts it with backoff, answering
+ * 503 with Retry-After meanwhile. Only this environment notices.
  */
 import type { Logger } from "../logger.ts";
 import type { HostMetrics } from "../metrics.ts";
 import type { PoolPolicy } from "../policy.ts";
 import type { VersionArtifacts } from "../../runtime/version/read-version.ts";
 import type { CallInput, CallReply, ExecutorMessage, ExecutorState } from "../../executor/protocol.ts";
-import { ApiError, deadlineExceeded, executorLost, overloaded, unavailable } from "../../runtime/errors.ts";
+import { ApiError, bytesShed, clientGone, deadlineExceeded, executorLost, overloaded, unavailable } from "../../runtime/errors.ts";
+import { Gate, type Ticket } from "../admission/gate.ts";
+import type { ByteBudget, Reservation } from "../admission/byte-budget.ts";
 import { Executor } from "./executor.ts";
 import type { ExecutorCode } from "./code.ts";
 import type { Sandbox } from "./sandbox.ts";
@@ -22,6 +25,7 @@ const RESTART_BACKOFF_MS = [100, 500, 2000, 5000, 10_000, 30_000];
 const HEALTHY_AFTER_MS = 30_000;
 
 export interface SupervisorDeps {
+  budget: ByteBudget;
   code: ExecutorCode;
   sandbox: Sandbox;
   metrics: HostMetrics;
@@ -32,8 +36,15 @@ export interface SupervisorDeps {
 
 export type CallAnswer = Extract<CallReply, { ok: true }>;
 
+/** One admitted call: its place in line and the bytes it holds, given back once whatever happens. */
+export interface Admission {
+  ticket: Ticket;
+  reservation: Reservation;
+}
+
 export interface ExecutorView {
   pid?: number;
+  /** The executor's instances; `queued` counts the calls waiting in the host's line for one too. */
   state?: ExecutorState;
   restarts: number;
   status: "running" | "restarting" | "stopped";
@@ -46,6 +57,7 @@ export class Supervisor {
   private startedAt = 0;
   private restartTimer?: NodeJS.Timeout;
   private stopped = false;
+  private readonly gate: Gate;
 
   constructor(
     readonly env: string,
@@ -53,7 +65,9 @@ export class Supervisor {
     readonly policy: PoolPolicy,
     readonly engine: EngineReport,
     private readonly deps: SupervisorDeps,
-  ) {}
+  ) {
+    this.gate = new Gate(policy.size, policy.maxQueue);
+  }
 
   /** Starts the executor with the verified version and waits until its instances are warm; throws if it cannot start. */
   async start(version: VersionArtifacts): Promise<void> {
@@ -74,39 +88,77 @@ export class Supervisor {
     this.deps.log.info({ env: this.env, version: this.version, executor: this.executor.pid, engine: this.engine }, "executor ready");
   }
 
-  /** Throws the 503 a call would get now (executor restarting, or as many calls in flight as it may hold). */
-  admit(): Executor {
-    const executor = this.executor;
-    if (!executor || executor.exited) throw unavailable(this.env, this.retryAfterSeconds());
-    if (executor.inFlight >= this.policy.size + this.policy.maxQueue) throw overloaded(this.env, this.policy.retryAfterSeconds);
-    return executor;
+  /**
+   * Admits one call before its body is read: throws the 503 it gets now
+   * (executor restarting, line full, no room for `bytes` more body bytes).
+   */
+  admit(bytes = 0): Admission {
+    if (!this.executor || this.executor.exited) throw this.shed("unavailable", unavailable(this.env, this.retryAfterSeconds()));
+    const ticket = this.gate.admit();
+    if (!ticket) throw this.shed("queue", overloaded(this.env, this.policy.retryAfterSeconds));
+    const reservation = this.deps.budget.reserve(this.env, bytes);
+    if (typeof reservation === "string") {
+      ticket.release();
+      throw this.shed(`bytes_${reservation}`, this.bytesShed(reservation));
+    }
+    return { ticket, reservation };
   }
 
-  /** Runs one call; `deadlineMs` is the caller's, `timeLeftMs` what is left of it now. */
-  async call(fn: string, input: CallInput, deadline: { deadlineMs: number; timeLeftMs: number }, signal?: AbortSignal): Promise<CallAnswer> {
-    const executor = this.admit();
-    const reply = await executor.call(fn, input, deadline, signal);
+  /** Takes room for `bytes` more body bytes of an admitted call, or returns the 503 that refuses them. */
+  take(admission: Admission, bytes: number): ApiError | undefined {
+    const bound = admission.reservation.grow(bytes);
+    return bound && this.shed(`bytes_${bound}`, this.bytesShed(bound));
+  }
+
+  private bytesShed(bound: "host" | "environment"): ApiError {
+    const limit = bound === "host" ? this.deps.budget.totalBytes : this.deps.budget.perEnvironmentBytes;
+    return bytesShed(this.env, bound, limit, this.policy.retryAfterSeconds);
+  }
+
+  /**
+   * Runs an admitted call once a warm instance is free for it; `deadlineAt`
+   * (performance.now() ms) is the caller's, counted from its arrival.
+   */
+  async call(admission: Admission, fn: string, input: CallInput, deadline: { deadlineMs: number; deadlineAt: number }, signal?: AbortSignal): Promise<CallAnswer> {
+    const waited = await admission.ticket.slot(deadline.deadlineAt, signal);
+    if (waited === "timeout") throw deadlineExceeded(this.env, fn, deadline.deadlineMs, false);
+    if (waited === "cancelled") throw clientGone();
+    const executor = this.executor;
+    if (!executor || executor.exited) throw unavailable(this.env, this.retryAfterSeconds());
+    const reply = await executor.call(fn, input, { deadlineMs: deadline.deadlineMs, timeLeftMs: deadline.deadlineAt - performance.now() }, signal);
     if (reply === "deadline") throw deadlineExceeded(this.env, fn, deadline.deadlineMs, true);
     if (reply === "lost") throw executorLost(this.env, fn, executor.exitedBecause ?? "stopped");
     if (!reply.ok) throw new ApiError(reply.error.status, reply.error.code, reply.error.message, reply.error.retryAfter);
     return reply;
   }
 
-  get inFlight(): number {
-    return this.executor?.inFlight ?? 0;
+  private shed(reason: string, error: ApiError): ApiError {
+    this.deps.metrics.shed.inc({ env: this.env, reason });
+    return error;
+  }
+
+  /** Calls admitted and not yet finished (reading bodies, waiting, running). */
+  get admitted(): number {
+    return this.gate.state().admitted;
   }
 
   async view(): Promise<ExecutorView> {
     const executor = this.executor;
     const status = this.stopped ? "stopped" : executor && !executor.exited ? "running" : "restarting";
-    return { pid: executor?.pid, state: await executor?.state(), restarts: this.restarts, status };
+    const state = await executor?.state();
+    const line = this.gate.state();
+    return { pid: executor?.pid, state: state && { ...state, queued: state.queued + line.queued }, restarts: this.restarts, status };
   }
 
-  /** Lets the calls taken finish (up to `graceMs`), then stops the executor. */
+  /** Lets the calls admitted finish, waiting or running (up to `graceMs`), then stops the executor. */
   async drain(graceMs: number): Promise<void> {
+    const started = performance.now();
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.gate.idle(), new Promise((resolve) => (timer = setTimeout(resolve, graceMs)))]);
+    clearTimeout(timer);
     this.stopped = true;
     clearTimeout(this.restartTimer);
-    await this.executor?.stop(graceMs);
+    await this.executor?.stop(Math.max(0, graceMs - (performance.now() - started)));
   }
 
   private instanceEvent(msg: Extract<ExecutorMessage, { type: "instance" }>): void {

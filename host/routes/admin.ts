@@ -11,7 +11,7 @@ const ADMIN_BODY_LIMIT = 64 * 1024;
 export function adminRoutes(app: Hono<HostEnv>, host: HostRuntime): void {
   app.post("/v1/admin/reload", async function reload(c) {
     requireAdmin(c.var.principal, host.config.adminToken !== undefined);
-    const text = new TextDecoder().decode(await readBody(c, ADMIN_BODY_LIMIT));
+    const text = new TextDecoder().decode(await readBody(c, { maxBytes: ADMIN_BODY_LIMIT }));
     let env: string | undefined;
     if (text.trim()) {
       const body = JSON.parse(text) as { env?: unknown };

@@ -12,6 +12,12 @@ import { rowRanOutOfMemory } from "../out-of-memory.ts";
 
 /** How long a disposed isolate may keep its thread before the process is given up. */
 const YIELD_GRACE_MS = 2000;
+/**
+ * A heap this large after a call (a quarter of the limit, at least 64 MiB) is
+ * not kept: V8 does not give grown heaps back, so an isolate that served one
+ * huge batch would hold that memory for good. It is replaced instead.
+ */
+const recycleAbove = (limitBytes: number) => Math.max(64 * 2 ** 20, limitBytes / 4);
 /** V8's words for an allocation its isolate's limit refused (the heap itself running out disposes the isolate). */
 const OUT_OF_MEMORY = /Array buffer allocation failed|\bout of memory\b/i;
 
@@ -41,7 +47,8 @@ export class IsolateInstance implements Instance {
       const envelope = await running;
       if (rowRanOutOfMemory(envelope, OUT_OF_MEMORY)) return { ok: false, kind: "memory", message: "a row ran out of memory" };
       const bytes = Buffer.byteLength(envelope);
-      return bytes > this.opts.outputLimitBytes ? { ok: false, kind: "output", bytes } : { ok: true, envelope };
+      if (bytes > this.opts.outputLimitBytes) return { ok: false, kind: "output", bytes };
+      return this.guest.heapBytes() > recycleAbove(this.opts.memoryLimitBytes) ? { ok: true, envelope, recycle: true } : { ok: true, envelope };
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       if (error instanceof GuestCallError) return { ok: false, kind: "guest", message };

@@ -14,7 +14,7 @@ import { chmod, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { executorCode } from "../../host/executors/code.ts";
-import { executorSandbox, type LaunchCommand, type Sandbox } from "../../host/executors/sandbox.ts";
+import { EXECUTOR_ENV, executorSandbox, type LaunchCommand, type Sandbox } from "../../host/executors/sandbox.ts";
 import { REPO } from "../host/helpers.ts";
 
 /** Each attempt reports the error code it met, or "allowed". */
@@ -92,13 +92,15 @@ describe("an executor's sandbox on this machine", () => {
 
   it("holds code that escaped into the executor's JS: no files but its own, no writes, no processes, no network, no host", async () => {
     const report = await run(asExecutor());
-    expect(report).toMatchObject({ env: [], readSecret: "ERR_ACCESS_DENIED", readStore: "ERR_ACCESS_DENIED", write: "ERR_ACCESS_DENIED", spawn: "ERR_ACCESS_DENIED", hostEnviron: "ERR_ACCESS_DENIED" });
+    // Nothing of the host's environment: only the variables the launcher sets itself.
+    expect(report.env).toEqual(Object.keys(EXECUTOR_ENV));
+    expect(report).toMatchObject({ readSecret: "ERR_ACCESS_DENIED", readStore: "ERR_ACCESS_DENIED", write: "ERR_ACCESS_DENIED", spawn: "ERR_ACCESS_DENIED", hostEnviron: "ERR_ACCESS_DENIED" });
     if (sandbox.report.namespaces) expect(report).toMatchObject({ tcp: "ENETUNREACH", signalHost: "ESRCH" });
   });
 
   it("holds native code by the kernel alone: no network, no other process in sight, and no root's files when the host is root", async () => {
     const report = await run(withoutPermissionModel(asExecutor()));
-    expect(report.env).toEqual([]);
+    expect(report.env).toEqual(Object.keys(EXECUTOR_ENV));
     if (sandbox.report.namespaces) {
       expect(report).toMatchObject({ tcp: "ENETUNREACH", signalHost: "ESRCH", hostEnviron: "ENOENT" });
       // Its own process namespace: itself (pid 1) and what it starts, nothing of the host's.

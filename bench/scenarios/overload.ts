@@ -1,0 +1,147 @@
+/**
+ * G. Overload: a flood of large batches (about 7.7 MB, 100,000 rows each,
+ * many clients in a closed loop) to one environment of a vial host, while
+ * three probes run one request at a time each: 1-row calls to another
+ * environment, GET /healthz, and 1-row calls with a tight deadline to the
+ * flooded environment. The same probes on the idle host first. Reports
+ * served, shed and late flood requests, the probes' latency against idle,
+ * how far past its deadline a tight call was answered, and the resident
+ * memory of the host and its executors at peak and after.
+ */
+import { Pool } from "undici";
+import { fork } from "node:child_process";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { FUZZY, IDENTITY } from "../envs.ts";
+import { startServer } from "../servers/spawn.ts";
+import type { VialServerConfig } from "../servers/vial.ts";
+import { treeMemory } from "../process-tree.ts";
+import { newHistogram, recordMs, summarize } from "../histogram.ts";
+import type { Mode } from "../modes.ts";
+
+const FLOOD_ROWS = 100_000;
+const TIGHT_DEADLINE_MS = 100;
+const FLOOD_DEADLINE_MS = 10_000;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const mib = (b: number) => Math.round((b / 2 ** 20) * 10) / 10;
+
+export const floodBody = (): string =>
+  JSON.stringify({ rows: Array.from({ length: FLOOD_ROWS }, (_, i) => ({ id: i, text: `row ${i} of the flood, padded to a realistic width` })) });
+
+interface FloodCounts {
+  sent: number;
+  ok: number;
+  shed: number;
+  late: number;
+  other: number;
+  errors: Record<string, number>;
+}
+
+/** The flood runs in a process of its own: its own work must not slow the probes (bench/load/flood.ts). */
+function runFlood(cfg: object): Promise<FloodCounts> {
+  const child = fork(fileURLToPath(new URL("../load/flood.ts", import.meta.url)), [JSON.stringify(cfg)], { execArgv: ["--import", "tsx"], stdio: ["ignore", "ignore", "inherit", "ipc"] });
+  return new Promise((resolve, reject) => {
+    child.once("message", (counts: FloodCounts) => resolve(counts));
+    child.once("exit", (code) => reject(new Error(`the flood process exited (code ${code}) without its counts`)));
+  });
+}
+
+interface Probe {
+  name: string;
+  run(): Promise<{ status: number }>;
+}
+
+async function timed(pool: Pool, method: "GET" | "POST", path: string, body?: string, headers: Record<string, string> = {}) {
+  const res = await pool.request({ method, path, body, headers: body ? { "content-type": "application/json", ...headers } : headers });
+  await res.body.arrayBuffer();
+  return { status: res.statusCode };
+}
+
+/** Runs each probe one request at a time until `until` settles; latency histograms and statuses per probe. */
+async function probe(probes: Probe[], until: Promise<unknown>) {
+  let done = false;
+  void until.finally(() => (done = true));
+  return Object.fromEntries(
+    await Promise.all(
+      probes.map(async (p) => {
+        const hist = newHistogram();
+        const statuses: Record<string, number> = {};
+        while (!done) {
+          const started = performance.now();
+          const { status } = await p.run();
+          recordMs(hist, performance.now() - started);
+          statuses[status] = (statuses[status] ?? 0) + 1;
+        }
+        return [p.name, { ...summarize(hist), statuses }] as const;
+      }),
+    ),
+  );
+}
+
+export async function overload(store: string, mode: Mode, nodeFlags: string[], progress: (msg: string) => void) {
+  const cfg: VialServerConfig = { store, size: mode.capacity, deadlineMs: FLOOD_DEADLINE_MS, defaultMaxQueue: 64, maxQueue: {}, cold: [] };
+  const server = await startServer("./vial.ts", cfg, nodeFlags);
+  const probes = new Pool(server.origin, { connections: 4 });
+  try {
+    const small = (row: object) => JSON.stringify({ rows: [row] });
+    const list: Probe[] = [
+      { name: "other_environment", run: () => timed(probes, "POST", `/v1/invoke/${FUZZY.name}/${FUZZY.fn}`, small({ text: "brownie" })) },
+      { name: "healthz", run: () => timed(probes, "GET", "/healthz") },
+      {
+        name: "tight_deadline",
+        run: () => timed(probes, "POST", `/v1/invoke/${IDENTITY.name}/${IDENTITY.fn}`, small({ id: 1, text: "probe" }), { "x-vial-deadline-ms": String(TIGHT_DEADLINE_MS) }),
+      },
+    ];
+    progress(`G overload: probes on the idle host`);
+    const idle = await probe(list, sleep(mode.overload.seconds * 500));
+    const startMemory = treeMemory(server.pid);
+
+    progress(`G overload: ${mode.overload.clients} clients flooding ${IDENTITY.name} with ${FLOOD_ROWS.toLocaleString("en")}-row batches`);
+    const bodyFile = join(await mkdtemp(join(tmpdir(), "vial-flood-")), "body.json");
+    const body = floodBody();
+    await writeFile(bodyFile, body);
+    let peak = startMemory.rssBytes;
+    let peakPss = startMemory.pssBytes;
+    const sampler = setInterval(() => {
+      const now = treeMemory(server.pid);
+      peak = Math.max(peak, now.rssBytes);
+      peakPss = Math.max(peakPss, now.pssBytes);
+    }, 100);
+    const flooding = runFlood({
+      origin: server.origin,
+      path: `/v1/invoke/${IDENTITY.name}/${IDENTITY.fn}`,
+      bodyFile,
+      clients: mode.overload.clients,
+      seconds: mode.overload.seconds,
+      deadlineMs: FLOOD_DEADLINE_MS,
+    });
+    const loaded = await probe(list, flooding);
+    const flood = await flooding;
+    clearInterval(sampler);
+    await rm(join(bodyFile, ".."), { recursive: true, force: true });
+    await sleep(5_000);
+    const settled = treeMemory(server.pid);
+    const metrics = await (await probes.request({ method: "GET", path: "/metrics" })).body.text();
+    const events = Object.fromEntries([...metrics.matchAll(/^vial_client_events_total\{event="(\w+)"\} (\d+)/gm)].map((m) => [m[1], Number(m[2])]));
+    return {
+      flood: { clients: mode.overload.clients, seconds: mode.overload.seconds, body_mib: mib(body.length), rows: FLOOD_ROWS, ...flood },
+      tight_deadline_ms: TIGHT_DEADLINE_MS,
+      client_events: events,
+      idle,
+      loaded,
+      memory: {
+        start_rss_mib: mib(startMemory.rssBytes),
+        peak_rss_mib: mib(peak),
+        settled_rss_mib: mib(settled.rssBytes),
+        start_pss_mib: mib(startMemory.pssBytes),
+        peak_pss_mib: mib(peakPss),
+        settled_pss_mib: mib(settled.pssBytes),
+      },
+    };
+  } finally {
+    await probes.close();
+    await server.stop();
+  }
+}

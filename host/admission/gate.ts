@@ -1,0 +1,109 @@
+/**
+ * How many calls an environment version takes, and in what order they reach
+ * its executor: at most `slots` run at once (one per warm instance), at most
+ * `slots + maxQueue` are admitted at all (reading their bodies, waiting, or
+ * running). A waiting call leaves the line at its deadline, or as soon as its
+ * caller is gone: it never reaches the executor.
+ */
+
+export type SlotOutcome = "ready" | "timeout" | "cancelled";
+
+interface Waiter {
+  resolve(outcome: SlotOutcome): void;
+}
+
+export interface GateState {
+  admitted: number;
+  running: number;
+  queued: number;
+}
+
+export class Gate {
+  private admitted = 0;
+  private running = 0;
+  private readonly line: Waiter[] = [];
+  private emptied?: () => void;
+
+  constructor(
+    private readonly slots: number,
+    private readonly maxQueue: number,
+  ) {}
+
+  /** A place for one more call, or undefined when the environment holds as many as it may. */
+  admit(): Ticket | undefined {
+    if (this.admitted >= this.slots + this.maxQueue) return undefined;
+    this.admitted++;
+    return new Ticket(this);
+  }
+
+  /** Resolves once every admitted call has finished. */
+  idle(): Promise<void> {
+    if (this.admitted === 0) return Promise.resolve();
+    return new Promise((resolve) => (this.emptied = resolve));
+  }
+
+  state(): GateState {
+    return { admitted: this.admitted, running: this.running, queued: this.line.length };
+  }
+
+  /** @internal */
+  wait(deadlineAt: number, signal?: AbortSignal): Promise<SlotOutcome> {
+    if (signal?.aborted) return Promise.resolve("cancelled");
+    if (this.running < this.slots && this.line.length === 0) {
+      this.running++;
+      return Promise.resolve("ready");
+    }
+    return new Promise((resolve) => {
+      const leave = (outcome: SlotOutcome) => {
+        const index = this.line.indexOf(waiter);
+        if (index < 0) return;
+        this.line.splice(index, 1);
+        clearTimeout(timer);
+        signal?.removeEventListener("abort", onAbort);
+        resolve(outcome);
+      };
+      const onAbort = () => leave("cancelled");
+      const timer = setTimeout(() => leave("timeout"), Math.max(0, deadlineAt - performance.now()));
+      const waiter: Waiter = {
+        resolve: (outcome) => {
+          clearTimeout(timer);
+          signal?.removeEventListener("abort", onAbort);
+          resolve(outcome);
+        },
+      };
+      signal?.addEventListener("abort", onAbort, { once: true });
+      this.line.push(waiter);
+    });
+  }
+
+  /** @internal */
+  leave(ran: boolean): void {
+    this.admitted--;
+    if (this.admitted === 0) this.emptied?.();
+    if (!ran) return;
+    const next = this.line.shift();
+    if (next) next.resolve("ready");
+    else this.running--;
+  }
+}
+
+/** One admitted call: take a slot when the body is in, then give everything back once. */
+export class Ticket {
+  private ran = false;
+  private done = false;
+
+  constructor(private readonly gate: Gate) {}
+
+  /** Waits for a free slot until `deadlineAt` (performance.now() ms) or until `signal` says the caller is gone. */
+  async slot(deadlineAt: number, signal?: AbortSignal): Promise<SlotOutcome> {
+    const outcome = await this.gate.wait(deadlineAt, signal);
+    if (outcome === "ready") this.ran = true;
+    return outcome;
+  }
+
+  release(): void {
+    if (this.done) return;
+    this.done = true;
+    this.gate.leave(this.ran);
+  }
+}

@@ -1,0 +1,129 @@
+/**
+ * A flood of large batches to one environment (7.7 MB bodies, 100,000 rows
+ * each, many at once) while a second environment, the health endpoints and
+ * small tight-deadline calls to the flooded environment are probed. What must
+ * hold: every request gets exactly one answer (200, 503 or 504, nothing
+ * else), the other environment and /healthz never fail, the flood is shed
+ * before its bodies are read, and the host's memory stays within what its
+ * byte budget allows and comes back down. Latency figures are printed
+ * (`[vial-figures]`); the bench's overload scenario measures them properly.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { join } from "node:path";
+import { rm } from "node:fs/promises";
+import { Pool } from "undici";
+import type { Store } from "../../builds/store.ts";
+import { deployModule, eventually, metricValue, REPO, tempStore } from "../host/helpers.ts";
+import { watchedHost, type Watched } from "../security/helpers.ts";
+import { treeMemory } from "../../bench/process-tree.ts";
+
+const IDENTITY = join(REPO, "bench", "fixtures", "identity");
+const FLOODED = "flooded";
+const CALM = "calm";
+const FLOOD_REQUESTS = 60;
+const BUFFER_LIMIT = 96 * 2 ** 20;
+const TIGHT_DEADLINE_MS = 150;
+
+let store: Store;
+let host: Watched;
+let pool: Pool;
+const body = JSON.stringify({ rows: Array.from({ length: 100_000 }, (_, i) => ({ id: i, text: `row ${i} of the flood` })) });
+const small = JSON.stringify({ rows: [{ id: 1, text: "probe" }] });
+
+interface Answer {
+  status: number;
+  ms: number;
+  code?: string;
+}
+
+async function send(path: string, payload: string, headers: Record<string, string> = {}): Promise<Answer> {
+  const started = performance.now();
+  const res = await pool.request({ method: "POST", path, headers: { "content-type": "application/json", ...headers }, body: payload });
+  const text = await res.body.text();
+  const code = res.statusCode === 200 ? undefined : (JSON.parse(text) as { error: { code: string } }).error.code;
+  return { status: res.statusCode, ms: performance.now() - started, code };
+}
+
+async function probeWhile(until: Promise<unknown>, probe: () => Promise<Answer>): Promise<Answer[]> {
+  const answers: Answer[] = [];
+  let done = false;
+  void until.finally(() => (done = true));
+  while (!done) answers.push(await probe());
+  return answers;
+}
+
+const percentile = (answers: Answer[], p: number) => {
+  const ms = answers.map((a) => a.ms).sort((a, b) => a - b);
+  return Math.round((ms[Math.min(ms.length - 1, Math.floor(ms.length * p))] ?? NaN) * 10) / 10;
+};
+
+beforeAll(async () => {
+  store = await tempStore();
+  await deployModule(store, FLOODED, join(IDENTITY, "package.json"), join(IDENTITY, "features.ts"));
+  await deployModule(store, CALM, join(IDENTITY, "package.json"), join(IDENTITY, "features.ts"));
+  host = await watchedHost(store, {
+    bufferLimitBytes: BUFFER_LIMIT,
+    environmentBufferLimitBytes: BUFFER_LIMIT / 2,
+    pool: { size: 2, maxQueue: 64, deadlineMs: 2_000 },
+  });
+  pool = new Pool(host.base, { connections: FLOOD_REQUESTS + 8, headersTimeout: 0, bodyTimeout: 0 });
+}, 300_000);
+
+afterAll(async () => {
+  await pool?.close();
+  await host?.close();
+  if (store) await rm(store.root, { recursive: true, force: true });
+});
+
+describe("a flood of large batches to one environment", () => {
+  it("sheds what it cannot hold, answers everything once, and leaves the others alone", async () => {
+    const idleCalm = await Promise.all(Array.from({ length: 20 }, () => send(`/v1/invoke/${CALM}/identity`, small)));
+    const hostPid = process.pid;
+    const before = treeMemory(hostPid);
+    let peak = before.rssBytes;
+    const sampler = setInterval(() => (peak = Math.max(peak, treeMemory(hostPid).rssBytes)), 50);
+
+    const flood = Promise.all(Array.from({ length: FLOOD_REQUESTS }, () => send(`/v1/invoke/${FLOODED}/identity`, body)));
+    const [floodAnswers, calm, health, tight] = await Promise.all([
+      flood,
+      probeWhile(flood, () => send(`/v1/invoke/${CALM}/identity`, small)),
+      probeWhile(flood, async () => {
+        const started = performance.now();
+        const res = await fetch(`${host.base}/healthz`);
+        await res.text();
+        return { status: res.status, ms: performance.now() - started };
+      }),
+      probeWhile(flood, () => send(`/v1/invoke/${FLOODED}/identity`, small, { "x-vial-deadline-ms": String(TIGHT_DEADLINE_MS) })),
+    ]);
+    clearInterval(sampler);
+
+    // Every request had exactly one answer, and only the answers overload allows.
+    expect(floodAnswers).toHaveLength(FLOOD_REQUESTS);
+    for (const a of [...floodAnswers, ...tight]) expect([200, 503, 504]).toContain(a.status);
+    const shed = floodAnswers.filter((a) => a.status === 503);
+    expect(shed.length).toBeGreaterThan(0);
+    expect(new Set(shed.map((a) => a.code))).toEqual(new Set(["overloaded"]));
+    expect(floodAnswers.some((a) => a.status === 200)).toBe(true);
+    // The other environment and the health endpoint never failed.
+    expect(calm.filter((a) => a.status !== 200)).toEqual([]);
+    expect(health.filter((a) => a.status !== 200)).toEqual([]);
+
+    const metrics = await (await fetch(`${host.base}/metrics`)).text();
+    expect(metricValue(metrics, "vial_shed_total", { env: FLOODED })).toBeGreaterThanOrEqual(shed.length);
+    expect(metricValue(metrics, "vial_shed_total", { env: CALM })).toBe(0);
+    // Back to holding nothing, and the memory the flood took is bounded by the budget (bodies, their copies on
+    // their way to the executor, and the answers on their way out) over where it started.
+    await eventually(async () => metricValue(await (await fetch(`${host.base}/metrics`)).text(), "vial_buffered_bytes") === 0);
+    expect(peak - before.rssBytes).toBeLessThan(4 * BUFFER_LIMIT + 256 * 2 ** 20);
+
+    console.log(
+      `[vial-figures] overload ${JSON.stringify({
+        flood: { requests: FLOOD_REQUESTS, bodyMiB: Math.round(body.length / 2 ** 20 * 10) / 10, ok: floodAnswers.filter((a) => a.status === 200).length, shed: shed.length, late: floodAnswers.filter((a) => a.status === 504).length },
+        calm: { calls: calm.length, p50ms: percentile(calm, 0.5), p99ms: percentile(calm, 0.99), idleP99ms: percentile(idleCalm, 0.99) },
+        healthz: { calls: health.length, maxMs: percentile(health, 1) },
+        tight: { calls: tight.length, deadlineMs: TIGHT_DEADLINE_MS, maxMs: percentile(tight, 1), statuses: [...new Set(tight.map((a) => a.status))] },
+        testProcessRssMiB: { before: Math.round(before.rssBytes / 2 ** 20), peak: Math.round(peak / 2 ** 20) },
+      })}`,
+    );
+  });
+});
