@@ -3,10 +3,11 @@
 // editing the script or bumping a version produces a fresh build.
 import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
-import { mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, rename, rm } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { run } from "../run-command.ts";
+import { lock } from "./cache-lock.ts";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const SCRIPT = join(HERE, "interpreter", "build.sh");
@@ -73,35 +74,6 @@ async function build(dir: string, opts: { cacheDir: string; onProgress?: (msg: s
   await rm(join(work, "build-wasi"), { recursive: true, force: true });
   await rm(join(work, "src"), { recursive: true, force: true });
   opts.onProgress?.(`interpreter built in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
-}
-
-/** A lock folder holding the owner's pid; a dead owner's lock is taken over. */
-async function lock(path: string, onProgress?: (msg: string) => void): Promise<() => Promise<void>> {
-  for (let waited = false; ; waited = true) {
-    try {
-      await mkdir(path);
-      await writeFile(join(path, "pid"), String(process.pid));
-      return () => rm(path, { recursive: true, force: true });
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
-    }
-    const owner = Number(await readFile(join(path, "pid"), "utf8").catch(() => "0"));
-    if (owner && !alive(owner)) {
-      await rm(path, { recursive: true, force: true });
-      continue;
-    }
-    if (!waited) onProgress?.("waiting for another interpreter build to finish");
-    await new Promise((r) => setTimeout(r, 2000));
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 async function describeBuild(dir: string, digest: string): Promise<InterpreterBuild> {
