@@ -28,10 +28,22 @@ export interface InterpreterBuild {
   linkFlags: string[];
 }
 
+/**
+ * How CPython is built (build.sh's PY_* settings). The defaults measured
+ * fastest on the fuzzy example (docs/python.md, "Interpreter speed");
+ * VIAL_PYTHON_BUILD, a JSON object, overrides any of them to measure others.
+ */
+const DEFAULT_OPTIONS = { PY_OPT: "-O3", PY_PYMALLOC: "yes", PY_COMPUTED_GOTOS: "no", PY_LTO: "no" };
+
+function buildOptions(): Record<string, string> {
+  return { ...DEFAULT_OPTIONS, ...(JSON.parse(process.env.VIAL_PYTHON_BUILD ?? "{}") as Record<string, string>) };
+}
+
 export async function interpreterDigest(): Promise<string> {
   const h = createHash("sha256");
   h.update(await readFile(SCRIPT));
   h.update(SOURCE_VERSIONS);
+  h.update(JSON.stringify(buildOptions()));
   return h.digest("hex").slice(0, 16);
 }
 
@@ -61,6 +73,7 @@ async function build(dir: string, opts: { cacheDir: string; onProgress?: (msg: s
   opts.onProgress?.(`building CPython for wasm32-wasi into ${dir} (first time takes a few minutes)`);
   const t0 = Date.now();
   await run("bash", [SCRIPT, tmp, work], {
+    env: { ...process.env, ...buildOptions() },
     onLine: (l) => { if (l.startsWith("==> ")) opts.onProgress?.(l.slice(4)); },
   });
   await rename(tmp, dir);
