@@ -2,12 +2,11 @@
 // keyed by a digest of the build script and the pinned source versions, so
 // editing the script or bumping a version produces a fresh build.
 import { createHash } from "node:crypto";
-import { existsSync } from "node:fs";
-import { mkdir, readdir, readFile, rename, rm } from "node:fs/promises";
+import { readFile, rm } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { run } from "../run-command.ts";
-import { lock } from "./cache-lock.ts";
+import { cachedBuild } from "./cached-build.ts";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const SCRIPT = join(HERE, "interpreter", "build.sh");
@@ -52,41 +51,26 @@ export async function ensureInterpreter(opts: {
   onProgress?: (msg: string) => void;
 }): Promise<InterpreterBuild> {
   const digest = await interpreterDigest();
-  const dir = join(opts.cacheDir, `python-wasi-${digest}`);
-  if (!existsSync(join(dir, "manifest.json"))) {
-    await mkdir(opts.cacheDir, { recursive: true });
-    // One build at a time per cache: the work folder is shared.
-    const release = await lock(join(opts.cacheDir, "python-wasi.lock"), opts.onProgress);
-    try {
-      if (!existsSync(join(dir, "manifest.json"))) await build(dir, opts);
-    } finally {
-      await release();
-    }
-  }
-  return describeBuild(dir, digest);
-}
-
-async function build(dir: string, opts: { cacheDir: string; onProgress?: (msg: string) => void }): Promise<void> {
-  const tmp = `${dir}.tmp-${process.pid}`;
   const work = join(opts.cacheDir, "python-wasi-work");
-  await rm(tmp, { recursive: true, force: true });
-  opts.onProgress?.(`building CPython for wasm32-wasi into ${dir} (first time takes a few minutes)`);
-  const t0 = Date.now();
-  await run("bash", [SCRIPT, tmp, work], {
-    env: { ...process.env, ...buildOptions() },
-    onLine: (l) => { if (l.startsWith("==> ")) opts.onProgress?.(l.slice(4)); },
+  const dir = await cachedBuild({
+    cacheDir: opts.cacheDir,
+    prefix: "python-wasi-",
+    key: digest,
+    marker: "manifest.json",
+    what: "interpreter",
+    onProgress: opts.onProgress,
+    build: async (into) => {
+      opts.onProgress?.(`building CPython for wasm32-wasi into ${into.replace(/\.tmp-\d+$/, "")} (first time takes a few minutes)`);
+      await run("bash", [SCRIPT, into, work], {
+        env: { ...process.env, ...buildOptions() },
+        onLine: (l) => { if (l.startsWith("==> ")) opts.onProgress?.(l.slice(4)); },
+      });
+      // Keep downloaded sources, drop the large build tree.
+      await rm(join(work, "build-wasi"), { recursive: true, force: true });
+      await rm(join(work, "src"), { recursive: true, force: true });
+    },
   });
-  await rename(tmp, dir);
-  // Builds from older inputs are dead weight (~40 MB each).
-  for (const name of await readdir(opts.cacheDir)) {
-    if (/^python-wasi-[0-9a-f]{16}$/.test(name) && join(opts.cacheDir, name) !== dir) {
-      await rm(join(opts.cacheDir, name), { recursive: true, force: true });
-    }
-  }
-  // Keep downloaded sources, drop the large build tree.
-  await rm(join(work, "build-wasi"), { recursive: true, force: true });
-  await rm(join(work, "src"), { recursive: true, force: true });
-  opts.onProgress?.(`interpreter built in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+  return describeBuild(dir, digest);
 }
 
 async function describeBuild(dir: string, digest: string): Promise<InterpreterBuild> {

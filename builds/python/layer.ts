@@ -9,6 +9,7 @@ import { readdir, readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { installPythonRequirements, parseRequirements, reachableIndexes, requirementsDigest } from "./requirements.ts";
 import { nativeRequirements } from "./native-requirements.ts";
+import { recipeSettings } from "./recipes/index.ts";
 import { buildNativePackages } from "./native-layer.ts";
 import { interpreterCacheDir } from "./cache-dir.ts";
 import { sha256 } from "../digest.ts";
@@ -20,8 +21,8 @@ export const SITE_PACKAGES = "site-packages";
 
 export async function createPythonLayer(store: Store, requirementsFile: string, progress: (msg: string) => void): Promise<Layer> {
   const req = await parseRequirements(requirementsFile);
-  const recipes = nativeRequirements(req.lines).map(({ recipe, version }) => ({ ...recipe, version, supports: undefined }));
-  const digest = sha256((await requirementsDigest(requirementsFile)) + JSON.stringify(recipes)).slice(0, 16);
+  const recipes = nativeRequirements(req.lines).map(({ recipe, version }) => `${version} ${recipeSettings(recipe)}`);
+  const digest = sha256((await requirementsDigest(requirementsFile)) + recipes.join("\n")).slice(0, 16);
   const dir = store.layerDir("python", digest);
   if (existsSync(dir)) {
     progress(`layer ${digest} unchanged: reused`);

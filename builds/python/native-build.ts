@@ -2,15 +2,15 @@
 // interpreter build: keyed by the package version, the interpreter's digest,
 // the source's digest and the recipe (its settings, patches and the scripts).
 import { createHash } from "node:crypto";
-import { existsSync } from "node:fs";
-import { mkdir, readdir, readFile, rename, rm } from "node:fs/promises";
+import { readdir, readFile, rm } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { run } from "../run-command.ts";
 import { VialError } from "../errors.ts";
-import { lock } from "./cache-lock.ts";
+import { cachedBuild } from "./cached-build.ts";
 import type { InterpreterBuild } from "./interpreter.ts";
 import type { NativeRecipe } from "./recipes/recipe.ts";
+import { recipeSettings } from "./recipes/index.ts";
 
 const SCRIPTS = join(dirname(fileURLToPath(import.meta.url)), "native");
 
@@ -40,40 +40,29 @@ export interface NativeBuildRequest {
 
 export async function ensureNativeBuild(req: NativeBuildRequest): Promise<NativeBuild> {
   const { recipe, version, cacheDir } = req;
-  const prefix = `native-${recipe.name}-${version}-`;
-  const dir = join(cacheDir, prefix + (await buildKey(req)));
-  if (!existsSync(join(dir, "modules.json"))) {
-    await mkdir(cacheDir, { recursive: true });
-    const release = await lock(join(cacheDir, `${prefix}lock`), req.onProgress);
-    try {
-      if (!existsSync(join(dir, "modules.json"))) await build(dir, req);
-    } finally {
-      await release();
-    }
-    // Builds of the same version for an older interpreter or recipe are not used again.
-    for (const name of await readdir(cacheDir)) {
-      if (name.startsWith(prefix) && /-[0-9a-f]{16}$/.test(name) && join(cacheDir, name) !== dir) {
-        await rm(join(cacheDir, name), { recursive: true, force: true });
-      }
-    }
-  }
+  const dir = await cachedBuild({
+    cacheDir,
+    prefix: `native-${recipe.name}-${version}-`,
+    key: await buildKey(req),
+    marker: "modules.json",
+    what: `${recipe.name} ${version}`,
+    onProgress: req.onProgress,
+    build: (into) => build(into, req),
+  });
   return describe(dir, recipe, version);
 }
 
 async function buildKey({ recipe, sdist, interp }: NativeBuildRequest): Promise<string> {
   const h = createHash("sha256").update(interp.digest).update(await readFile(sdist));
-  h.update(JSON.stringify({ ...recipe, supports: undefined }));
+  h.update(recipeSettings(recipe));
   for (const patch of recipe.patches) h.update(await readFile(patch));
   for (const script of (await readdir(SCRIPTS)).sort()) h.update(script).update(await readFile(join(SCRIPTS, script)));
   return h.digest("hex").slice(0, 16);
 }
 
-async function build(dir: string, { recipe, version, sdist, interp, cacheDir, onProgress }: NativeBuildRequest): Promise<void> {
-  const tmp = `${dir}.tmp-${process.pid}`;
+async function build(into: string, { recipe, version, sdist, interp, cacheDir, onProgress }: NativeBuildRequest): Promise<void> {
   const work = join(cacheDir, `native-${recipe.name}-work-${process.pid}`);
-  await rm(tmp, { recursive: true, force: true });
-  onProgress?.(`building ${recipe.name} ${version} for wasm32-wasi into ${dir} (first time takes several minutes)`);
-  const t0 = Date.now();
+  onProgress?.(`building ${recipe.name} ${version} for wasm32-wasi (first time takes a few minutes)`);
   const env = {
     ...process.env,
     ...recipe.env,
@@ -86,17 +75,14 @@ async function build(dir: string, { recipe, version, sdist, interp, cacheDir, on
     VIAL_DROP: recipe.drop.join(" "),
   };
   try {
-    await run("bash", [join(SCRIPTS, "cross-build.sh"), sdist, tmp, interp.dir, work], {
+    await run("bash", [join(SCRIPTS, "cross-build.sh"), sdist, into, interp.dir, work], {
       env,
       onLine: (l) => { if (l.startsWith("==> ")) onProgress?.(`${recipe.name}: ${l.slice(4)}`); },
     });
   } catch (e) {
-    await rm(tmp, { recursive: true, force: true });
     throw new VialError(`building ${recipe.name} ${version} for the sandbox failed (build log: ${join(work, "build.log")}):\n${(e as Error).message}`);
   }
-  await rename(tmp, dir);
   await rm(work, { recursive: true, force: true });
-  onProgress?.(`${recipe.name} ${version} built in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
 }
 
 async function describe(dir: string, recipe: NativeRecipe, version: string): Promise<NativeBuild> {

@@ -1,4 +1,5 @@
 /** The native packages vial can build, by distribution name. */
+import { basename } from "node:path";
 import type { NativeRecipe } from "./recipe.ts";
 import { numpy } from "./numpy.ts";
 
@@ -12,3 +13,9 @@ export function recipeFor(name: string): NativeRecipe | undefined {
 }
 
 export const recipeNames = (): string[] => RECIPES.map((r) => r.name);
+
+/** What a recipe says, without where this checkout keeps its files (digests read their contents). */
+export function recipeSettings(recipe: NativeRecipe): string {
+  const { supports: _, patches, shippedSources, ...rest } = recipe;
+  return JSON.stringify({ ...rest, patches: patches.map((p) => basename(p)), shipped: Object.keys(shippedSources) });
+}
