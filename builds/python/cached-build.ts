@@ -20,6 +20,8 @@ export interface CachedBuild {
   onProgress?: (msg: string) => void;
   /** Builds into the given (empty) folder. */
   build(into: string): Promise<void>;
+  /** Entries of the cache this build leaves useless; by default the prefix's other keys. */
+  stale?: (name: string) => boolean;
 }
 
 /** The build's folder, built first if the cache does not have it. */
@@ -44,10 +46,9 @@ export async function cachedBuild(b: CachedBuild): Promise<string> {
   } finally {
     await release();
   }
+  const stale = b.stale ?? ((name: string) => name.startsWith(b.prefix) && /^[0-9a-f]{16}$/.test(name.slice(b.prefix.length)));
   for (const name of await readdir(b.cacheDir)) {
-    if (name.startsWith(b.prefix) && /^[0-9a-f]{16}$/.test(name.slice(b.prefix.length)) && name !== b.prefix + b.key) {
-      await rm(join(b.cacheDir, name), { recursive: true, force: true });
-    }
+    if (name !== b.prefix + b.key && stale(name)) await rm(join(b.cacheDir, name), { recursive: true, force: true });
   }
   return dir;
 }

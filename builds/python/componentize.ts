@@ -1,32 +1,28 @@
 // Turns a Python module + its site-packages into a vial component:
 //   1. link glue.c with libpython and any native packages' extension modules
-//      (once per interpreter build and set of extensions, cached),
+//      (link.ts: once per interpreter build and set of extensions, cached),
 //   2. wizer-snapshot it with the user module and dependencies imported,
 //   3. embed the WIT world and wrap with the preview1 reactor adapter.
 // Only steps 2-3 run per deploy.
-import { createHash } from "node:crypto";
 import { VialError } from "../errors.ts";
 import { existsSync } from "node:fs";
-import { mkdtemp, mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { basename, dirname, extname, join, resolve } from "node:path";
 import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
 import { componentEmbed, componentNew } from "@bytecodealliance/jco-transpile/wasm-tools";
 import { run } from "../run-command.ts";
-import { ensureInterpreter, type InterpreterBuild } from "./interpreter.js";
+import { ensureInterpreter } from "./interpreter.js";
 import type { ExtensionModule } from "./native-build.ts";
-import { inittabSource } from "./inittab.ts";
+import { linkCore } from "./link.ts";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = resolve(HERE, "..", "..");
-const GLUE = join(HERE, "glue", "glue.c");
 const SDK_DIR = join(ROOT, "guest-sdk", "python");
 const WIT = join(ROOT, "wit", "world.wit");
 const require = createRequire(import.meta.url);
 
-// 256 MiB: a runaway allocation ends as MemoryError instead of exhausting the host.
-const MAX_MEMORY = 256 * 1024 * 1024;
 
 export interface ComponentizeOptions {
   modulePath: string;
@@ -40,7 +36,7 @@ export interface ComponentizeOptions {
 export async function componentizePython(opts: ComponentizeOptions): Promise<Uint8Array> {
   const progress = opts.onProgress ?? (() => {});
   const interp = await ensureInterpreter({ cacheDir: opts.cacheDir, onProgress: progress });
-  const linked = await linkGlue(interp, opts.cacheDir, progress, opts.extensions ?? []);
+  const linked = await linkCore(interp, opts.cacheDir, progress, opts.extensions ?? []);
 
   const moduleName = basename(opts.modulePath, extname(opts.modulePath));
   if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(moduleName)) {
@@ -109,52 +105,4 @@ function packageDir(name: string): string {
   let dir = dirname(require.resolve(name));
   while (!existsSync(join(dir, "package.json")) && dirname(dir) !== dir) dir = dirname(dir);
   return dir;
-}
-
-/**
- * Links glue + libpython (+ extension modules) into a core module, cached by
- * what goes in (interpreter, glue source, extensions, flags; not where the
- * checkout lives).
- */
-export async function linkGlue(interp: InterpreterBuild, cacheDir: string, progress: (m: string) => void, extensions: ExtensionModule[] = []): Promise<string> {
-  const inittab = inittabSource(extensions);
-  const flags = linkFlags(interp, extensions);
-  const objects = new Set([GLUE, ...extensions.map((m) => m.object)]);
-  const key = createHash("sha256").update(interp.digest).update(await readFile(GLUE)).update(inittab);
-  key.update(flags.filter((f) => !objects.has(f)).join(" "));
-  for (const m of extensions) key.update(await readFile(m.object));
-  const out = join(cacheDir, `python-core-${interp.digest}-${key.digest("hex").slice(0, 16)}.wasm`);
-  if (existsSync(out)) return out;
-  progress(extensions.length ? `linking glue with libpython and ${extensions.length} extension modules` : "linking glue with libpython");
-  const work = await mkdtemp(join(tmpdir(), "vial-link-"));
-  const tmp = `${out}.tmp-${process.pid}`;
-  try {
-    await writeFile(join(work, "inittab.c"), inittab);
-    await run("clang-16", [...flags, join(work, "inittab.c"), "-o", tmp], {});
-    await rename(tmp, out);
-  } finally {
-    await rm(work, { recursive: true, force: true });
-  }
-  // Links for an older interpreter are not used again (links for other sets of extensions may be).
-  for (const name of await readdir(cacheDir)) {
-    if (/^python-core-.*\.wasm$/.test(name) && !name.startsWith(`python-core-${interp.digest}-`)) await rm(join(cacheDir, name), { force: true });
-  }
-  return out;
-}
-
-function linkFlags(interp: InterpreterBuild, extensions: ExtensionModule[]): string[] {
-  return [
-    "--target=wasm32-wasi", "-mexec-model=reactor", "-O2",
-    `-I${interp.includeDir}`, "-Wno-int-conversion",
-    GLUE,
-    ...extensions.map((m) => m.object),
-    ...interp.libraries,
-    ...interp.linkFlags,
-    "-lm",
-    // Native packages may have C++ parts (numpy's sorts) and print long
-    // doubles (wasi-libc leaves that out unless asked); unused otherwise.
-    ...(extensions.length ? ["-lc++", "-lc++abi", "-lc-printscan-long-double"] : []),
-    "-Wl,-z,stack-size=524288", "-Wl,--stack-first", "-Wl,--strip-debug",
-    "-Wl,--initial-memory=20971520", `-Wl,--max-memory=${MAX_MEMORY}`,
-  ];
 }

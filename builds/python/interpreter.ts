@@ -25,6 +25,8 @@ export interface InterpreterBuild {
   libraries: string[];
   /** Extra -l flags (WASI emulation libraries). */
   linkFlags: string[];
+  /** The libraries hold bitcode: the core module's link optimises them. */
+  lto: boolean;
 }
 
 /**
@@ -32,7 +34,7 @@ export interface InterpreterBuild {
  * fastest on the fuzzy example (docs/python.md, "Interpreter speed");
  * VIAL_PYTHON_BUILD, a JSON object, overrides any of them to measure others.
  */
-const DEFAULT_OPTIONS = { PY_OPT: "-O3", PY_PYMALLOC: "yes", PY_COMPUTED_GOTOS: "no", PY_LTO: "no" };
+const DEFAULT_OPTIONS = { PY_OPT: "-O2", PY_PYMALLOC: "yes", PY_COMPUTED_GOTOS: "no", PY_LTO: "full" };
 
 function buildOptions(): Record<string, string> {
   return { ...DEFAULT_OPTIONS, ...(JSON.parse(process.env.VIAL_PYTHON_BUILD ?? "{}") as Record<string, string>) };
@@ -85,5 +87,6 @@ async function describeBuild(dir: string, digest: string): Promise<InterpreterBu
     stdlibDir: join(libDir, "python3.11"),
     libraries: order.map((f) => join(libDir, f)),
     linkFlags: flags,
+    lto: (JSON.parse(await readFile(join(dir, "manifest.json"), "utf8")) as { lto?: string }).lto !== "no",
   };
 }

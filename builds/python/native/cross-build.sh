@@ -20,7 +20,7 @@ step() { echo "==> $*"; }
 
 step "toolchain (apt)"
 NEED=""
-for p in clang-16 lld-16 llvm-16 wasi-libc libclang-rt-16-dev-wasm32 libc++-16-dev-wasm32 libc++abi-16-dev-wasm32 python3.11 python3-setuptools ${VIAL_APT:-}; do
+for p in clang-16 lld-16 llvm-16 wasi-libc libclang-rt-16-dev-wasm32 libc++-16-dev-wasm32 libc++abi-16-dev-wasm32 python3.11 python3-setuptools patch ${VIAL_APT:-}; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || NEED="$NEED $p"
 done
 if [ -n "$NEED" ]; then
