@@ -22,7 +22,9 @@ export async function linkCore(interp: InterpreterBuild, cacheDir: string, progr
   const inittab = inittabSource(extensions);
   const flags = linkFlags(interp, extensions);
   const objects = new Set([GLUE, ...extensions.map((m) => m.object)]);
-  const key = createHash("sha256").update(await readFile(GLUE)).update(inittab).update(flags.filter((f) => !objects.has(f)).join(" "));
+  // The interpreter is in the prefix (its digest): where its cache folder is does not count.
+  const settings = flags.filter((f) => !objects.has(f)).map((f) => f.replaceAll(interp.dir, "")).join(" ");
+  const key = createHash("sha256").update(await readFile(GLUE)).update(inittab).update(settings);
   for (const m of extensions) key.update(await readFile(m.object));
   const prefix = `python-core-${interp.digest}-`;
   const dir = await cachedBuild({
