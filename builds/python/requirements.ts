@@ -78,7 +78,7 @@ export function refuseNativeWheel(name: string): void {
 function nativeHint(distribution: string): string {
   const recipe = recipeFor(distribution);
   if (recipe) return `vial builds ${recipe.name} from source for the sandbox: require ${recipe.name}==${recipe.defaultVersion} instead`;
-  return `vial builds native packages only from a recipe, and has none for ${distribution} (it has: ${recipeNames().join(", ")}; see docs/python.md, "Native packages")`;
+  return `vial builds native packages only from a recipe, and has none for ${distribution} (it has: ${recipeNames().join(", ")}; see docs/python.md, "numpy and other native packages")`;
 }
 
 /** Digest of the requirements file and every local file it references. */
