@@ -13,8 +13,8 @@ export interface SourceRequest {
   version: string;
   /** An sdist the requirements file names by path. */
   localSdist?: string;
-  /** Index URLs that answer now. */
-  indexes: string[];
+  /** Index URLs that answer now: asked only when no local or shipped source fits. */
+  indexes: () => Promise<string[]>;
   /** Where downloads go. */
   work: string;
   progress: (msg: string) => void;
@@ -26,12 +26,13 @@ export async function findSource(req: SourceRequest): Promise<string> {
   const shipped = recipe.shippedSources[version];
   if (shipped) return shipped;
   const tried = [`vial ships ${Object.keys(recipe.shippedSources).join(", ") || "no version"}`];
-  for (const index of req.indexes) {
+  const indexes = await req.indexes();
+  for (const index of indexes) {
     const found = await fromIndex(index, req).catch((e: Error) => ({ missing: e.message }));
     if ("path" in found) return found.path;
     tried.push(`${index}: ${found.missing}`);
   }
-  if (req.indexes.length === 0) tried.push("no package index answers");
+  if (indexes.length === 0) tried.push("no package index answers");
   if (recipe.debianSource) {
     const found = await fromDebian(recipe.debianSource, req);
     if ("path" in found) return found.path;
