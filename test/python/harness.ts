@@ -24,7 +24,8 @@ export const NATIVE_PYTHON = "/usr/bin/python3";
 export function ensureDebianPackage(pkg: string, path: string): string {
   if (!existsSync(path)) {
     const apt = (...args: string[]) =>
-      execFileSync("apt-get", args, { stdio: "ignore", env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" } });
+      // Builds in other test files may be installing too: wait for apt's lock.
+      execFileSync("apt-get", ["-o", "DPkg::Lock::Timeout=600", ...args], { stdio: "ignore", env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" } });
     const install = () => apt("install", "-y", "-q", "--no-install-recommends", pkg);
     try {
       install();

@@ -47,15 +47,16 @@ Suites: bookworm-security
 Components: main
 Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
 EOF
-  apt-get update -q
+  apt-get -o DPkg::Lock::Timeout=600 update -q
 fi
 NEED=""
 for p in clang-16 lld-16 llvm-16 wasi-libc libclang-rt-16-dev-wasm32 wabt dpkg-dev python3.11; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || NEED="$NEED $p"
 done
 if [ -n "$NEED" ]; then
-  apt-get update -q
-  apt-get install -y -q --no-install-recommends $NEED
+  # Other builds (a native package's, a test's) may hold apt's lock: wait for it.
+  apt-get -o DPkg::Lock::Timeout=600 update -q
+  apt-get -o DPkg::Lock::Timeout=600 install -y -q --no-install-recommends $NEED
 fi
 BUILD_PY=/usr/bin/python3.11
 "$BUILD_PY" -c "import sys; assert sys.version.startswith('$PY_VERSION'), sys.version" \

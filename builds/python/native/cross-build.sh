@@ -24,8 +24,9 @@ for p in clang-16 lld-16 llvm-16 wasi-libc libclang-rt-16-dev-wasm32 libc++-16-d
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || NEED="$NEED $p"
 done
 if [ -n "$NEED" ]; then
-  apt-get update -q
-  apt-get install -y -q --no-install-recommends $NEED
+  # Other builds (the interpreter's, a test's) may hold apt's lock: wait for it.
+  apt-get -o DPkg::Lock::Timeout=600 update -q
+  apt-get -o DPkg::Lock::Timeout=600 install -y -q --no-install-recommends $NEED
 fi
 
 step "sources: $(basename "$SDIST")"
