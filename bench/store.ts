@@ -59,7 +59,9 @@ export async function benchStore(opts: { rebuild: boolean; progress: (msg: strin
  * (host start, RSS per instance) stay those of the JS environments.
  */
 export async function benchPythonStore(opts: { rebuild: boolean; progress: (msg: string) => void }): Promise<BenchStore> {
-  return cachedStore("py-store", PY_INPUTS, [FUZZY_PY], opts);
+  // An interpreter built with other options (VIAL_PYTHON_BUILD, builds/python/interpreter.ts) gets a store of its own.
+  const options = process.env.VIAL_PYTHON_BUILD;
+  return cachedStore(options ? `py-store-${createHash("sha256").update(options).digest("hex").slice(0, 8)}` : "py-store", PY_INPUTS, [FUZZY_PY], opts);
 }
 
 async function cachedStore(prefix: string, inputs: string[], envs: BenchEnv[], opts: { rebuild: boolean; progress: (msg: string) => void }): Promise<BenchStore> {

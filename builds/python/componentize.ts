@@ -1,41 +1,42 @@
 // Turns a Python module + its site-packages into a vial component:
-//   1. link glue.c with libpython (once per interpreter build, cached),
+//   1. link glue.c with libpython and any native packages' extension modules
+//      (link.ts: once per interpreter build and set of extensions, cached),
 //   2. wizer-snapshot it with the user module and dependencies imported,
 //   3. embed the WIT world and wrap with the preview1 reactor adapter.
 // Only steps 2-3 run per deploy.
-import { createHash } from "node:crypto";
 import { VialError } from "../errors.ts";
 import { existsSync } from "node:fs";
-import { mkdtemp, mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { basename, dirname, extname, join, resolve } from "node:path";
 import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
 import { componentEmbed, componentNew } from "@bytecodealliance/jco-transpile/wasm-tools";
 import { run } from "../run-command.ts";
-import { ensureInterpreter, type InterpreterBuild } from "./interpreter.js";
+import { ensureInterpreter } from "./interpreter.js";
+import type { ExtensionModule } from "./native-build.ts";
+import { linkCore } from "./link.ts";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = resolve(HERE, "..", "..");
-const GLUE = join(HERE, "glue", "glue.c");
 const SDK_DIR = join(ROOT, "guest-sdk", "python");
 const WIT = join(ROOT, "wit", "world.wit");
 const require = createRequire(import.meta.url);
 
-// 256 MiB: a runaway allocation ends as MemoryError instead of exhausting the host.
-const MAX_MEMORY = 256 * 1024 * 1024;
 
 export interface ComponentizeOptions {
   modulePath: string;
   sitePackages: string;
   cacheDir: string;
+  /** Extension modules of native packages, linked into the interpreter. */
+  extensions?: ExtensionModule[];
   onProgress?: (msg: string) => void;
 }
 
 export async function componentizePython(opts: ComponentizeOptions): Promise<Uint8Array> {
   const progress = opts.onProgress ?? (() => {});
   const interp = await ensureInterpreter({ cacheDir: opts.cacheDir, onProgress: progress });
-  const linked = await linkGlue(interp, opts.cacheDir, progress);
+  const linked = await linkCore(interp, opts.cacheDir, progress, opts.extensions ?? []);
 
   const moduleName = basename(opts.modulePath, extname(opts.modulePath));
   if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(moduleName)) {
@@ -104,43 +105,4 @@ function packageDir(name: string): string {
   let dir = dirname(require.resolve(name));
   while (!existsSync(join(dir, "package.json")) && dirname(dir) !== dir) dir = dirname(dir);
   return dir;
-}
-
-/**
- * Links glue + libpython into a core module, cached by what goes in
- * (interpreter, glue source, flags; not where the checkout lives).
- */
-export async function linkGlue(interp: InterpreterBuild, cacheDir: string, progress: (m: string) => void): Promise<string> {
-  const glue = await readFile(GLUE);
-  const flags = linkFlags(interp);
-  const key = createHash("sha256")
-    .update(interp.digest)
-    .update(glue)
-    .update(flags.filter((f) => f !== GLUE).join(" "))
-    .digest("hex")
-    .slice(0, 16);
-  const out = join(cacheDir, `python-core-${key}.wasm`);
-  if (existsSync(out)) return out;
-  progress("linking glue with libpython");
-  const tmp = `${out}.tmp-${process.pid}`;
-  await run("clang-16", [...flags, "-o", tmp], {});
-  await rename(tmp, out);
-  // Links of an older glue or interpreter are not used again.
-  for (const name of await readdir(cacheDir)) {
-    if (/^python-core-[0-9a-f]{16}\.wasm$/.test(name) && join(cacheDir, name) !== out) await rm(join(cacheDir, name), { force: true });
-  }
-  return out;
-}
-
-function linkFlags(interp: InterpreterBuild): string[] {
-  return [
-    "--target=wasm32-wasi", "-mexec-model=reactor", "-O2",
-    `-I${interp.includeDir}`, "-Wno-int-conversion",
-    GLUE,
-    ...interp.libraries,
-    ...interp.linkFlags,
-    "-lm",
-    "-Wl,-z,stack-size=524288", "-Wl,--stack-first", "-Wl,--strip-debug",
-    "-Wl,--initial-memory=20971520", `-Wl,--max-memory=${MAX_MEMORY}`,
-  ];
 }

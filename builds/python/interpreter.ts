@@ -2,11 +2,11 @@
 // keyed by a digest of the build script and the pinned source versions, so
 // editing the script or bumping a version produces a fresh build.
 import { createHash } from "node:crypto";
-import { existsSync } from "node:fs";
-import { mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { readFile, rm } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { run } from "../run-command.ts";
+import { cachedBuild } from "./cached-build.ts";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const SCRIPT = join(HERE, "interpreter", "build.sh");
@@ -25,12 +25,26 @@ export interface InterpreterBuild {
   libraries: string[];
   /** Extra -l flags (WASI emulation libraries). */
   linkFlags: string[];
+  /** The libraries hold bitcode: the core module's link optimises them. */
+  lto: boolean;
+}
+
+/**
+ * How CPython is built (build.sh's PY_* settings). The defaults measured
+ * fastest on the fuzzy example (docs/python.md, "Interpreter speed");
+ * VIAL_PYTHON_BUILD, a JSON object, overrides any of them to measure others.
+ */
+const DEFAULT_OPTIONS = { PY_OPT: "-O2", PY_PYMALLOC: "yes", PY_COMPUTED_GOTOS: "no", PY_LTO: "full" };
+
+function buildOptions(): Record<string, string> {
+  return { ...DEFAULT_OPTIONS, ...(JSON.parse(process.env.VIAL_PYTHON_BUILD ?? "{}") as Record<string, string>) };
 }
 
 export async function interpreterDigest(): Promise<string> {
   const h = createHash("sha256");
   h.update(await readFile(SCRIPT));
   h.update(SOURCE_VERSIONS);
+  h.update(JSON.stringify(buildOptions()));
   return h.digest("hex").slice(0, 16);
 }
 
@@ -39,69 +53,26 @@ export async function ensureInterpreter(opts: {
   onProgress?: (msg: string) => void;
 }): Promise<InterpreterBuild> {
   const digest = await interpreterDigest();
-  const dir = join(opts.cacheDir, `python-wasi-${digest}`);
-  if (!existsSync(join(dir, "manifest.json"))) {
-    await mkdir(opts.cacheDir, { recursive: true });
-    // One build at a time per cache: the work folder is shared.
-    const release = await lock(join(opts.cacheDir, "python-wasi.lock"), opts.onProgress);
-    try {
-      if (!existsSync(join(dir, "manifest.json"))) await build(dir, opts);
-    } finally {
-      await release();
-    }
-  }
-  return describeBuild(dir, digest);
-}
-
-async function build(dir: string, opts: { cacheDir: string; onProgress?: (msg: string) => void }): Promise<void> {
-  const tmp = `${dir}.tmp-${process.pid}`;
   const work = join(opts.cacheDir, "python-wasi-work");
-  await rm(tmp, { recursive: true, force: true });
-  opts.onProgress?.(`building CPython for wasm32-wasi into ${dir} (first time takes a few minutes)`);
-  const t0 = Date.now();
-  await run("bash", [SCRIPT, tmp, work], {
-    onLine: (l) => { if (l.startsWith("==> ")) opts.onProgress?.(l.slice(4)); },
+  const dir = await cachedBuild({
+    cacheDir: opts.cacheDir,
+    prefix: "python-wasi-",
+    key: digest,
+    marker: "manifest.json",
+    what: "interpreter",
+    onProgress: opts.onProgress,
+    build: async (into) => {
+      opts.onProgress?.(`building CPython for wasm32-wasi into ${into.replace(/\.tmp-\d+$/, "")} (first time takes a few minutes)`);
+      await run("bash", [SCRIPT, into, work], {
+        env: { ...process.env, ...buildOptions() },
+        onLine: (l) => { if (l.startsWith("==> ")) opts.onProgress?.(l.slice(4)); },
+      });
+      // Keep downloaded sources, drop the large build tree.
+      await rm(join(work, "build-wasi"), { recursive: true, force: true });
+      await rm(join(work, "src"), { recursive: true, force: true });
+    },
   });
-  await rename(tmp, dir);
-  // Builds from older inputs are dead weight (~40 MB each).
-  for (const name of await readdir(opts.cacheDir)) {
-    if (/^python-wasi-[0-9a-f]{16}$/.test(name) && join(opts.cacheDir, name) !== dir) {
-      await rm(join(opts.cacheDir, name), { recursive: true, force: true });
-    }
-  }
-  // Keep downloaded sources, drop the large build tree.
-  await rm(join(work, "build-wasi"), { recursive: true, force: true });
-  await rm(join(work, "src"), { recursive: true, force: true });
-  opts.onProgress?.(`interpreter built in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
-}
-
-/** A lock folder holding the owner's pid; a dead owner's lock is taken over. */
-async function lock(path: string, onProgress?: (msg: string) => void): Promise<() => Promise<void>> {
-  for (let waited = false; ; waited = true) {
-    try {
-      await mkdir(path);
-      await writeFile(join(path, "pid"), String(process.pid));
-      return () => rm(path, { recursive: true, force: true });
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
-    }
-    const owner = Number(await readFile(join(path, "pid"), "utf8").catch(() => "0"));
-    if (owner && !alive(owner)) {
-      await rm(path, { recursive: true, force: true });
-      continue;
-    }
-    if (!waited) onProgress?.("waiting for another interpreter build to finish");
-    await new Promise((r) => setTimeout(r, 2000));
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
+  return describeBuild(dir, digest);
 }
 
 async function describeBuild(dir: string, digest: string): Promise<InterpreterBuild> {
@@ -116,5 +87,6 @@ async function describeBuild(dir: string, digest: string): Promise<InterpreterBu
     stdlibDir: join(libDir, "python3.11"),
     libraries: order.map((f) => join(libDir, f)),
     linkFlags: flags,
+    lto: (JSON.parse(await readFile(join(dir, "manifest.json"), "utf8")) as { lto?: string }).lto !== "no",
   };
 }

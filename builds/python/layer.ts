@@ -1,12 +1,17 @@
 /**
  * A Python environment's dependency layer: the requirements installed into a
- * site-packages folder, stored under the digest of the requirements file and
- * every local file it names, and reused when that digest is unchanged.
+ * site-packages folder, stored under the digest of the requirements file,
+ * every local file it names and the recipes of its native packages, and reused
+ * when that digest is unchanged. Native packages are built first (native-layer.ts).
  */
 import { existsSync } from "node:fs";
 import { readdir, readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
-import { installPythonRequirements, requirementsDigest } from "./requirements.ts";
+import { installPythonRequirements, parseRequirements, reachableIndexes, requirementsDigest } from "./requirements.ts";
+import { nativeRequirements } from "./native-requirements.ts";
+import { recipeSettings } from "./recipes/index.ts";
+import { buildNativePackages } from "./native-layer.ts";
+import { interpreterCacheDir } from "./cache-dir.ts";
 import { sha256 } from "../../runtime/digest.ts";
 import type { Store } from "../store.ts";
 import type { Layer } from "../js/layer.ts";
@@ -15,7 +20,9 @@ import type { ResolvedDependency } from "../../runtime/manifest.ts";
 export const SITE_PACKAGES = "site-packages";
 
 export async function createPythonLayer(store: Store, requirementsFile: string, progress: (msg: string) => void): Promise<Layer> {
-  const digest = (await requirementsDigest(requirementsFile)).slice(0, 16);
+  const req = await parseRequirements(requirementsFile);
+  const recipes = nativeRequirements(req.lines).map(({ recipe, version }) => `${version} ${recipeSettings(recipe)}`);
+  const digest = sha256((await requirementsDigest(requirementsFile)) + recipes.join("\n")).slice(0, 16);
   const dir = store.layerDir("python", digest);
   if (existsSync(dir)) {
     progress(`layer ${digest} unchanged: reused`);
@@ -24,7 +31,8 @@ export async function createPythonLayer(store: Store, requirementsFile: string, 
   const staged = await store.staging();
   try {
     progress(`installing requirements into layer ${digest}`);
-    await installPythonRequirements(requirementsFile, join(staged, SITE_PACKAGES), progress);
+    const wheels = await buildNativePackages(req.lines, staged, interpreterCacheDir(), () => reachableIndexes(req), progress);
+    await installPythonRequirements(requirementsFile, join(staged, SITE_PACKAGES), progress, wheels);
     await store.publishFolder(staged, dir);
   } catch (error) {
     await rm(staged, { recursive: true, force: true });

@@ -1,6 +1,7 @@
 // Installs a pip requirements file into a site-packages folder for the WASI
-// interpreter. Only pure-Python distributions can run there, so anything
-// native is refused by name, before and after pip runs.
+// interpreter. Pure-Python distributions run there as they are; a native one
+// runs only when vial has a recipe to build it (native-layer.ts), so any other
+// is refused by name, before and after pip runs.
 import { createHash } from "node:crypto";
 import { VialError } from "../errors.ts";
 import { existsSync, statSync } from "node:fs";
@@ -8,6 +9,7 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { basename, dirname, isAbsolute, join, relative, resolve } from "node:path";
 import { run } from "../run-command.ts";
+import { recipeFor, recipeNames } from "./recipes/index.ts";
 
 export interface ParsedRequirements {
   /** Requirement lines as pip gets them (local paths made absolute). */
@@ -68,8 +70,15 @@ export function refuseNativeWheel(name: string): void {
   const parts = name.replace(/\.whl$/, "").split("-");
   const [abi, platform] = parts.slice(-2);
   if (parts.length < 5 || abi !== "none" || platform !== "any") {
-    throw new VialError(`native dependency refused: ${name} (tags ${abi}-${platform}; only pure-Python *-none-any wheels run in the sandbox)`);
+    throw new VialError(`native dependency refused: ${name} (tags ${abi}-${platform}; only pure-Python *-none-any wheels run in the sandbox). ${nativeHint(parts[0])}`);
   }
+}
+
+/** What to do about a native distribution: use its recipe, or there is none. */
+function nativeHint(distribution: string): string {
+  const recipe = recipeFor(distribution);
+  if (recipe) return `vial builds ${recipe.name} from source for the sandbox: require ${recipe.name}==${recipe.defaultVersion} instead`;
+  return `vial builds native packages only from a recipe, and has none for ${distribution} (it has: ${recipeNames().join(", ")}; see docs/python.md, "numpy and other native packages")`;
 }
 
 /** Digest of the requirements file and every local file it references. */
@@ -88,17 +97,19 @@ export async function requirementsDigest(file: string): Promise<string> {
   return h.digest("hex");
 }
 
+/** Installs the requirements; `substitutes` replaces lines (a native package by the wheel of its built Python files). */
 export async function installPythonRequirements(
   requirementsFile: string,
   targetDir: string,
   onProgress?: (msg: string) => void,
+  substitutes: Map<string, string> = new Map(),
 ): Promise<void> {
   const req = await parseRequirements(requirementsFile);
   if (req.lines.length === 0) return;
   const work = await mkdtemp(join(tmpdir(), "vial-req-"));
   try {
     const normalized = join(work, "requirements.txt");
-    await writeFile(normalized, req.lines.join("\n") + "\n");
+    await writeFile(normalized, req.lines.map((l) => substitutes.get(l) ?? l).join("\n") + "\n");
     const args = [
       "-m", "pip", "install", "--target", targetDir, "--upgrade", "--no-compile",
       "--no-warn-script-location", "--disable-pip-version-check", "--root-user-action=ignore", "--no-build-isolation",
@@ -142,7 +153,7 @@ function pipFailure(output: string): string {
 }
 
 /** Index URLs (file/config/env, pip's default last resort) that answer now. */
-async function reachableIndexes(req: ParsedRequirements): Promise<string[]> {
+export async function reachableIndexes(req: ParsedRequirements): Promise<string[]> {
   let configured: string[] = [];
   try {
     const cfg = await run(pythonForPip(), ["-m", "pip", "config", "list"]);
@@ -177,12 +188,14 @@ async function refuseNativeResult(site: string): Promise<void> {
   for (const d of distInfos) {
     const wheel = join(site, d, "WHEEL");
     if (existsSync(wheel) && /^Root-Is-Purelib:\s*false/im.test(await readFile(wheel, "utf8"))) {
-      throw new VialError(`native dependency refused: ${d.replace(/\.dist-info$/, "")} (not a pure-Python distribution)`);
+      const dist = d.replace(/\.dist-info$/, "");
+      throw new VialError(`native dependency refused: ${dist} (not a pure-Python distribution). ${nativeHint(dist.split("-")[0])}`);
     }
   }
   if (native) {
     const owner = await ownerOf(site, distInfos, String(native));
-    throw new VialError(`native dependency refused: ${owner ?? String(native)} (contains compiled ${basename(String(native))})`);
+    const dist = owner ?? String(native);
+    throw new VialError(`native dependency refused: ${dist} (contains compiled ${basename(String(native))}). ${nativeHint(dist.split(/[-/]/)[0])}`);
   }
 }
 

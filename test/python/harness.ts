@@ -20,12 +20,13 @@ export const FIXTURES = join(ROOT, "test", "python", "fixtures");
 const DEBIAN_FUZZY = "/usr/lib/python3/dist-packages/fuzzywuzzy";
 export const NATIVE_PYTHON = "/usr/bin/python3";
 
-/** Debian's python3-fuzzywuzzy, installed if missing. */
-export function ensureDebianFuzzywuzzy(): string {
-  if (!existsSync(DEBIAN_FUZZY)) {
+/** A Debian package's files, installed if missing. */
+export function ensureDebianPackage(pkg: string, path: string): string {
+  if (!existsSync(path)) {
     const apt = (...args: string[]) =>
-      execFileSync("apt-get", args, { stdio: "ignore", env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" } });
-    const install = () => apt("install", "-y", "-q", "--no-install-recommends", "python3-fuzzywuzzy");
+      // Builds in other test files may be installing too: wait for apt's lock.
+      execFileSync("apt-get", ["-o", "DPkg::Lock::Timeout=600", ...args], { stdio: "ignore", env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" } });
+    const install = () => apt("install", "-y", "-q", "--no-install-recommends", pkg);
     try {
       install();
     } catch {
@@ -33,8 +34,11 @@ export function ensureDebianFuzzywuzzy(): string {
       install();
     }
   }
-  return DEBIAN_FUZZY;
+  return path;
 }
+
+/** Debian's python3-fuzzywuzzy, installed if missing. */
+export const ensureDebianFuzzywuzzy = (): string => ensureDebianPackage("python3-fuzzywuzzy", DEBIAN_FUZZY);
 
 export function makeWheel(outDir: string, name: string, version: string, tag: string, srcDirs: string[]): string {
   return execFileSync("python3", [join(FIXTURES, "make_wheel.py"), outDir, name, version, tag, ...srcDirs], {
@@ -105,4 +109,21 @@ export function callNative(modulePath: string, fn: string, rows: unknown[]): { r
 
 export function moduleName(path: string): string {
   return path.split("/").pop()!.replace(/\.py$/, "");
+}
+
+const DIST_PACKAGES = "/usr/lib/python3/dist-packages";
+
+/** Debian's numpy, the native side of comparisons with the sandbox's. */
+export const ensureDebianNumpy = (): string => ensureDebianPackage("python3-numpy", join(DIST_PACKAGES, "numpy"));
+
+/**
+ * A wheel of Debian's pytest and hypothesis and what importing them needs:
+ * numpy's test modules import both (the runner skips hypothesis's tests).
+ */
+export async function pytestWheel(): Promise<string> {
+  ensureDebianPackage("python3-pytest", join(DIST_PACKAGES, "_pytest"));
+  ensureDebianPackage("python3-hypothesis", join(DIST_PACKAGES, "hypothesis"));
+  const dir = await mkdtemp(join(tmpdir(), "vial-pytest-"));
+  const parts = ["pytest", "_pytest", "pluggy", "iniconfig", "attr", "py", "hypothesis", "sortedcontainers"].map((p) => join(DIST_PACKAGES, p));
+  return makeWheel(dir, "pytest", "7.2.1", "py3-none-any", parts);
 }

@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { installPythonRequirements, requirementsDigest } from "../../builds/python/requirements.js";
+import { nativeRequirements } from "../../builds/python/native-requirements.js";
 import { fuzzyRequirements, makeWheel } from "./harness.js";
 
 async function project(lines: string[]): Promise<{ dir: string; file: string }> {
@@ -28,8 +29,14 @@ describe("installPythonRequirements", () => {
     await writeFile(join(pkg, "__init__.py"), "");
     makeWheel(join(dir, "wheels"), "fastmath", "1.0", "cp311-cp311-manylinux_2_17_x86_64", [pkg]);
     await expect(installPythonRequirements(file, join(dir, "site"))).rejects.toThrow(
-      /native dependency refused: fastmath-1\.0-cp311-cp311-manylinux_2_17_x86_64\.whl/,
+      /native dependency refused: fastmath-1\.0-cp311-cp311-manylinux_2_17_x86_64\.whl .*vial builds native packages only from a recipe, and has none for fastmath \(it has: numpy/,
     );
+  });
+
+  it("points a native numpy wheel to numpy's recipe", async () => {
+    const { dir, file } = await project(["./wheels/numpy-1.24.2-cp311-cp311-manylinux_2_17_x86_64.whl"]);
+    await writeFile(join(dir, "wheels", "numpy-1.24.2-cp311-cp311-manylinux_2_17_x86_64.whl"), "");
+    await expect(installPythonRequirements(file, join(dir, "site"))).rejects.toThrow(/vial builds numpy from source for the sandbox: require numpy==1\.24\.2 instead/);
   });
 
   it("refuses a wheel that claims to be pure but ships a compiled module", async () => {
@@ -56,5 +63,21 @@ describe("installPythonRequirements", () => {
     expect(await requirementsDigest(file)).toBe(first);
     await writeFile(join(dir, "wheels", "a-1.0-py3-none-any.whl"), "two");
     expect(await requirementsDigest(file)).not.toBe(first);
+  });
+});
+
+describe("nativeRequirements", () => {
+  const versions = (lines: string[]) => nativeRequirements(lines).map((r) => `${r.recipe.name} ${r.version}${r.localSdist ? " (local)" : ""}`);
+
+  it("finds the packages vial builds from a recipe, pinned, bare or as a local sdist", () => {
+    expect(versions(["numpy==1.24.2", "fuzzywuzzy==0.18.0"])).toEqual(["numpy 1.24.2"]);
+    expect(versions(["NumPy"])).toEqual(["numpy 1.24.2"]);
+    expect(versions(["numpy == 1.24.2 ; python_version >= '3.8'"])).toEqual(["numpy 1.24.2"]);
+    expect(versions(["/somewhere/numpy-1.24.3.tar.gz"])).toEqual(["numpy 1.24.3 (local)"]);
+  });
+
+  it("asks for one pinned version the recipe builds", () => {
+    expect(() => nativeRequirements(["numpy>=1.20"])).toThrow(/numpy>=1\.20: pin numpy to one version \(numpy==1\.24\.2\)/);
+    expect(() => nativeRequirements(["numpy==2.0.0"])).toThrow(/vial's numpy recipe does not build numpy 2\.0\.0: use numpy==1\.24\.2/);
   });
 });

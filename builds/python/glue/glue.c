@@ -14,6 +14,10 @@
 
 static PyObject *fn_describe, *fn_reseed, *fn_call;
 
+// Generated per environment (inittab.ts): registers the extension modules of
+// native packages linked into this interpreter, before it starts.
+void vial_extend_inittab(void);
+
 // The canonical ABI allocates incoming strings/lists with this. The preview1
 // adapter also relies on it: without a working export its state gets corrupted.
 // A zero-size request gets the alignment back, not heap memory: see release().
@@ -46,6 +50,7 @@ static PyObject *attr(PyObject *mod, const char *name) {
 
 __attribute__((export_name("wizer.initialize")))
 void vial_initialize(void) {
+  vial_extend_inittab();
   PyConfig config;
   PyConfig_InitIsolatedConfig(&config);
   config.install_signal_handlers = 0;

@@ -12,6 +12,11 @@ set -euo pipefail
 
 OUT=${1:?usage: build.sh OUT_DIR WORK_DIR}
 WORK=${2:?usage: build.sh OUT_DIR WORK_DIR}
+# How to build (interpreter.ts passes its options; docs/python.md has what was measured).
+PY_OPT=${PY_OPT:--O3}              # optimisation level for CPython's own C
+PY_PYMALLOC=${PY_PYMALLOC:-yes}    # CPython's small-object allocator (configure's WASI default is off)
+PY_COMPUTED_GOTOS=${PY_COMPUTED_GOTOS:-no}
+PY_LTO=${PY_LTO:-no}               # no, thin or full: bitcode in the libraries, optimised at the final link
 PY_VERSION=3.11.2
 # The security mirror sometimes lists a newer .dsc than it serves; this pinned
 # revision is known to be fetchable and is tried when the default one fails.
@@ -42,15 +47,16 @@ Suites: bookworm-security
 Components: main
 Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
 EOF
-  apt-get update -q
+  apt-get -o DPkg::Lock::Timeout=600 update -q
 fi
 NEED=""
 for p in clang-16 lld-16 llvm-16 wasi-libc libclang-rt-16-dev-wasm32 wabt dpkg-dev python3.11; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || NEED="$NEED $p"
 done
 if [ -n "$NEED" ]; then
-  apt-get update -q
-  apt-get install -y -q --no-install-recommends $NEED
+  # Other builds (a native package's, a test's) may hold apt's lock: wait for it.
+  apt-get -o DPkg::Lock::Timeout=600 update -q
+  apt-get -o DPkg::Lock::Timeout=600 install -y -q --no-install-recommends $NEED
 fi
 BUILD_PY=/usr/bin/python3.11
 "$BUILD_PY" -c "import sys; assert sys.version.startswith('$PY_VERSION'), sys.version" \
@@ -108,17 +114,23 @@ rm -rf "$B" && mkdir -p "$B"
 cd "$B"
 # The prefix map and a relative source path (configure bakes it into getpath.o)
 # keep build paths out of the objects: the output does not depend on WORK.
+FEATURES=""
+[ "$PY_PYMALLOC" = yes ] && FEATURES="$FEATURES --with-pymalloc"
+[ "$PY_COMPUTED_GOTOS" = yes ] && FEATURES="$FEATURES --with-computed-gotos"
+[ "$PY_LTO" != no ] && FEATURES="$FEATURES --with-lto=$PY_LTO"
+# OPT replaces configure's "-DNDEBUG -g -fwrapv -O3 -Wall": no debug info, the
+# final link strips it anyway.
 CONFIG_SITE="$PYSRC/Tools/wasm/config.site-wasm32-wasi" WASI_SDK_PATH="$SDK" \
-  CFLAGS="-ffile-prefix-map=$WORK=/vial-build" \
+  OPT="-DNDEBUG -fwrapv $PY_OPT -Wall" CFLAGS="-ffile-prefix-map=$WORK=/vial-build" \
   ZLIB_CFLAGS="-I$ZOUT/include" ZLIB_LIBS="-L$ZOUT/lib -lz" \
   "$PYSRC/Tools/wasm/wasi-env" "$(realpath --relative-to="$B" "$PYSRC")/configure" -q \
     --host=wasm32-unknown-wasi --build="$("$PYSRC/config.guess")" \
-    --with-build-python="$BUILD_PY" --disable-test-modules --without-ensurepip
+    --with-build-python="$BUILD_PY" --disable-test-modules --without-ensurepip $FEATURES
 
 step "cpython make"
 # clang-16 turns int-conversion into an error (timemodule.c).
 WASI_SDK_PATH="$SDK" "$PYSRC/Tools/wasm/wasi-env" \
-  make -j"$JOBS" EXTRA_CFLAGS="-Wno-int-conversion" libpython3.11.a python.wasm pybuilddir.txt >/dev/null
+  make -j"$JOBS" EXTRA_CFLAGS="-Wno-int-conversion" libpython3.11.a pybuilddir.txt >/dev/null
 
 # --- collect -----------------------------------------------------------------
 step "collect"
@@ -161,6 +173,7 @@ with open(dst, "w") as out:
 PY
 done
 cat >"$OUT/manifest.json" <<EOF
-{"python": "$PY_VERSION", "source": "$(basename "$PY_TAR")", "zlib": "$(basename "$ZLIB_TAR")", "cc": "$(clang-16 --version | head -1)"}
+{"python": "$PY_VERSION", "source": "$(basename "$PY_TAR")", "zlib": "$(basename "$ZLIB_TAR")", "cc": "$(clang-16 --version | head -1)",
+ "opt": "$PY_OPT", "pymalloc": "$PY_PYMALLOC", "computed_gotos": "$PY_COMPUTED_GOTOS", "lto": "$PY_LTO"}
 EOF
 step "done: $OUT"

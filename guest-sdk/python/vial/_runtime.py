@@ -10,6 +10,8 @@ import os
 import random
 import sys
 import traceback
+import warnings
+from importlib.machinery import BuiltinImporter, ModuleSpec
 
 from . import REGISTRY
 from .codec import FieldError, decode, encode
@@ -24,8 +26,12 @@ def describe():
 
 
 def reseed(entropy):
-    # The snapshot froze the `random` module's state; every instance gets its own.
+    # The snapshot froze the `random` module's state (and numpy's global
+    # generator, if loaded); every instance gets its own.
     random.seed(bytes(entropy))
+    np_random = sys.modules.get("numpy.random")
+    if np_random is not None:
+        np_random.seed([int.from_bytes(entropy[i:i + 4], "little") for i in range(0, len(entropy), 4)])
 
 
 def _message(exc):
@@ -159,20 +165,37 @@ def boot(module_name, site_dirs=()):
     import importlib
     import pkgutil
 
+    sys.meta_path.insert(0, _BuiltinSubmoduleFinder)
     importlib.import_module(module_name)
     if not REGISTRY:
         raise RuntimeError(f"module {module_name} defines no @transformation")
     for name in WARM_STDLIB:
         _try_import(name)
-    for info in pkgutil.walk_packages(list(site_dirs), onerror=lambda _n: None):
-        if {"test", "tests"} & set(info.name.split(".")):
-            continue
-        _try_import(info.name)
+    with warnings.catch_warnings():
+        # Warm-up imports of whole packages (numpy.array_api warns that it
+        # is experimental); what the user module imports still warns.
+        warnings.simplefilter("ignore")
+        for info in pkgutil.walk_packages(list(site_dirs), onerror=lambda _n: None):
+            if {"test", "tests"} & set(info.name.split(".")):
+                continue
+            _try_import(info.name)
     _seal_imports()
     # Output printed at import time belongs to the build log, not to the
     # first caller of the snapshot.
     sys.stdout.flush()
     sys.stderr.flush()
+
+
+class _BuiltinSubmoduleFinder:
+    """Finds extension modules linked into the interpreter under dotted names
+    (numpy.core._multiarray_umath): the stock BuiltinImporter answers only
+    top-level names."""
+
+    @classmethod
+    def find_spec(cls, name, path=None, target=None):
+        if "." in name and name in sys.builtin_module_names:
+            return ModuleSpec(name, BuiltinImporter, origin="built-in")
+        return None
 
 
 def _seal_imports():

@@ -40,6 +40,9 @@ def decode(t, v, where):
 
 def encode(t, v, where):
     """Handler output value -> wire (JSON) value, checking its type."""
+    if type(v).__module__ == "numpy" and hasattr(v, "tolist"):
+        # numpy scalars and arrays stand for the Python values they hold.
+        v = v.tolist()
     if isinstance(t, Optional):
         return None if v is None else encode(t.item, v, where)
     if t is Bytes:

@@ -1,0 +1,95 @@
+// Builds (once) and caches a native package's extension modules for one
+// interpreter build: keyed by the package version, the interpreter's digest,
+// the source's digest and the recipe (its settings, patches and the scripts).
+import { createHash } from "node:crypto";
+import { readdir, readFile, rm } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { run } from "../run-command.ts";
+import { VialError } from "../errors.ts";
+import { cachedBuild } from "./cached-build.ts";
+import type { InterpreterBuild } from "./interpreter.ts";
+import type { NativeRecipe } from "./recipes/recipe.ts";
+import { recipeSettings } from "./recipes/index.ts";
+
+const SCRIPTS = join(dirname(fileURLToPath(import.meta.url)), "native");
+
+/** One extension module linked into the interpreter: `PyImport_AppendInittab(module, init)`. */
+export interface ExtensionModule {
+  module: string;
+  init: string;
+  /** The module as one relocatable wasm object. */
+  object: string;
+}
+
+export interface NativeBuild {
+  dir: string;
+  /** The package's Python files, for pip. */
+  wheel: string;
+  modules: ExtensionModule[];
+}
+
+export interface NativeBuildRequest {
+  recipe: NativeRecipe;
+  version: string;
+  sdist: string;
+  interp: InterpreterBuild;
+  cacheDir: string;
+  onProgress?: (msg: string) => void;
+}
+
+export async function ensureNativeBuild(req: NativeBuildRequest): Promise<NativeBuild> {
+  const { recipe, version, cacheDir } = req;
+  const dir = await cachedBuild({
+    cacheDir,
+    prefix: `native-${recipe.name}-${version}-`,
+    key: await buildKey(req),
+    marker: "modules.json",
+    what: `${recipe.name} ${version}`,
+    onProgress: req.onProgress,
+    build: (into) => build(into, req),
+  });
+  return describe(dir, recipe, version);
+}
+
+async function buildKey({ recipe, sdist, interp }: NativeBuildRequest): Promise<string> {
+  const h = createHash("sha256").update(interp.digest).update(await readFile(sdist));
+  h.update(recipeSettings(recipe));
+  for (const patch of recipe.patches) h.update(await readFile(patch));
+  for (const script of (await readdir(SCRIPTS)).sort()) h.update(script).update(await readFile(join(SCRIPTS, script)));
+  return h.digest("hex").slice(0, 16);
+}
+
+async function build(into: string, { recipe, version, sdist, interp, cacheDir, onProgress }: NativeBuildRequest): Promise<void> {
+  const work = join(cacheDir, `native-${recipe.name}-work-${process.pid}`);
+  onProgress?.(`building ${recipe.name} ${version} for wasm32-wasi (first time takes a few minutes)`);
+  const env = {
+    ...process.env,
+    ...recipe.env,
+    VIAL_NAME: recipe.name,
+    VIAL_VERSION: version,
+    VIAL_APT: recipe.apt.join(" "),
+    VIAL_PATCHES: recipe.patches.join(" "),
+    VIAL_CFLAGS: recipe.cflags.join(" "),
+    VIAL_SETUP_ARGS: recipe.setupArgs.join(" "),
+    VIAL_DROP: recipe.drop.join(" "),
+  };
+  try {
+    await run("bash", [join(SCRIPTS, "cross-build.sh"), sdist, into, interp.dir, work], {
+      env,
+      onLine: (l) => { if (l.startsWith("==> ")) onProgress?.(`${recipe.name}: ${l.slice(4)}`); },
+    });
+  } catch (e) {
+    throw new VialError(`building ${recipe.name} ${version} for the sandbox failed (build log: ${join(work, "build.log")}):\n${(e as Error).message}`);
+  }
+  await rm(work, { recursive: true, force: true });
+}
+
+async function describe(dir: string, recipe: NativeRecipe, version: string): Promise<NativeBuild> {
+  const modules = JSON.parse(await readFile(join(dir, "modules.json"), "utf8")) as ExtensionModule[];
+  return {
+    dir,
+    wheel: join(dir, `${recipe.name.replace(/-/g, "_")}-${version}-py3-none-any.whl`),
+    modules: modules.map((m) => ({ ...m, object: join(dir, m.object) })),
+  };
+}

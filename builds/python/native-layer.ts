@@ -1,0 +1,69 @@
+/**
+ * Native packages in a Python layer. At `env create` each is built (or found
+ * in the cache), its Python files are installed with the rest, and its source
+ * is kept in the layer with a native.json naming it; at deploy the layer's
+ * record gives the extension modules to link, rebuilt from the kept source
+ * if the interpreter has changed since.
+ */
+import { existsSync } from "node:fs";
+import { copyFile, mkdir, readFile, writeFile } from "node:fs/promises";
+import { basename, join } from "node:path";
+import { ensureInterpreter } from "./interpreter.ts";
+import { ensureNativeBuild, type ExtensionModule } from "./native-build.ts";
+import { findSource } from "./native-source.ts";
+import { nativeRequirements } from "./native-requirements.ts";
+import { recipeFor } from "./recipes/index.ts";
+import { VialError } from "../errors.ts";
+
+const RECORD = "native.json";
+
+interface NativeRecord {
+  name: string;
+  version: string;
+  /** Source archive, relative to the layer. */
+  sdist: string;
+}
+
+/**
+ * Builds the layer's native packages; returns pip line -> wheel of the
+ * package's Python files, for the install that follows.
+ */
+export async function buildNativePackages(
+  lines: string[],
+  layerDir: string,
+  cacheDir: string,
+  indexes: () => Promise<string[]>,
+  progress: (msg: string) => void,
+): Promise<Map<string, string>> {
+  const wanted = nativeRequirements(lines);
+  const wheels = new Map<string, string>();
+  if (wanted.length === 0) return wheels;
+  const interp = await ensureInterpreter({ cacheDir, onProgress: progress });
+  const records: NativeRecord[] = [];
+  await mkdir(join(layerDir, "native"), { recursive: true });
+  for (const { recipe, version, line, localSdist } of wanted) {
+    const found = await findSource({ recipe, version, localSdist, indexes, work: join(layerDir, "native"), progress });
+    const sdist = join("native", basename(found));
+    if (found !== join(layerDir, sdist)) await copyFile(found, join(layerDir, sdist));
+    const built = await ensureNativeBuild({ recipe, version, sdist: join(layerDir, sdist), interp, cacheDir, onProgress: progress });
+    wheels.set(line, built.wheel);
+    records.push({ name: recipe.name, version, sdist });
+  }
+  await writeFile(join(layerDir, RECORD), JSON.stringify(records, null, 2));
+  return wheels;
+}
+
+/** The extension modules a layer's native packages bring, built for the current interpreter. */
+export async function layerExtensions(layerDir: string, cacheDir: string, progress: (msg: string) => void): Promise<ExtensionModule[]> {
+  if (!existsSync(join(layerDir, RECORD))) return [];
+  const records = JSON.parse(await readFile(join(layerDir, RECORD), "utf8")) as NativeRecord[];
+  const interp = await ensureInterpreter({ cacheDir, onProgress: progress });
+  const modules: ExtensionModule[] = [];
+  for (const { name, version, sdist } of records) {
+    const recipe = recipeFor(name);
+    if (!recipe) throw new VialError(`this layer was built with a ${name} recipe this vial does not have: run 'vial env create' again`);
+    const built = await ensureNativeBuild({ recipe, version, sdist: join(layerDir, sdist), interp, cacheDir, onProgress: progress });
+    modules.push(...built.modules);
+  }
+  return modules;
+}

@@ -1,0 +1,43 @@
+// Requirement lines that name a package vial builds from a recipe:
+// `numpy`, `numpy==1.24.2`, or a local sdist such as ./numpy-1.24.2.tar.gz.
+import { basename } from "node:path";
+import { VialError } from "../errors.ts";
+import { recipeFor } from "./recipes/index.ts";
+import type { NativeRecipe } from "./recipes/recipe.ts";
+
+export interface NativeRequirement {
+  recipe: NativeRecipe;
+  version: string;
+  /** The line as pip would have got it. */
+  line: string;
+  localSdist?: string;
+}
+
+const SDIST = /^(.+?)-(\d[^-]*?)\.(tar\.gz|tgz|tar\.xz|tar\.bz2|zip)$/;
+const REQUIREMENT = /^([A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:\[[^\]]*\])?\s*([^;]*)/;
+
+/** The native requirements among pip lines (local paths already absolute). */
+export function nativeRequirements(lines: string[]): NativeRequirement[] {
+  const found: NativeRequirement[] = [];
+  for (const line of lines) {
+    const sdist = line.startsWith("/") ? SDIST.exec(basename(line)) : null;
+    const [name, spec] = sdist ? [sdist[1], `==${sdist[2]}`] : (REQUIREMENT.exec(line) ?? []).slice(1);
+    const recipe = name ? recipeFor(name) : undefined;
+    if (!recipe) continue;
+    const version = versionOf(recipe, spec.trim());
+    if (!recipe.supports(version)) {
+      throw new VialError(`vial's ${recipe.name} recipe does not build ${recipe.name} ${version}: use ${recipe.name}==${recipe.defaultVersion}`);
+    }
+    found.push({ recipe, version, line, localSdist: sdist ? line : undefined });
+  }
+  return found;
+}
+
+function versionOf(recipe: NativeRecipe, spec: string): string {
+  if (spec === "") return recipe.defaultVersion;
+  const pinned = /^===?\s*([0-9][0-9A-Za-z.]*)$/.exec(spec);
+  if (!pinned) {
+    throw new VialError(`${recipe.name}${spec}: pin ${recipe.name} to one version (${recipe.name}==${recipe.defaultVersion}); vial builds it from source for the sandbox`);
+  }
+  return pinned[1];
+}

@@ -1,0 +1,71 @@
+"""Sorts a cross build's output (build/lib.*) into what vial links and installs.
+
+    collect.py BUILD_LIB OUT NAME VERSION [DROP...]
+
+OUT/ext/<module>.o    one object per extension module (see ldshared.sh)
+OUT/modules.json      [{"module", "init", "object"}]: the interpreter's inittab entries
+OUT/<wheel>           the pure-Python rest as a wheel pip can install; DROP names
+                      subpackages left out (build tools with no use in a sandbox)
+"""
+import base64
+import hashlib
+import json
+import os
+import sys
+import zipfile
+
+EXT = ".cpython-311-wasm32-wasi.so"
+
+
+def record_line(arcname, data):
+    digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+    return f"{arcname},sha256={digest},{len(data)}"
+
+
+def main(lib, out, name, version, *drop):
+    os.makedirs(os.path.join(out, "ext"), exist_ok=True)
+    modules, files = [], []
+    for root, dirs, names in os.walk(lib):
+        dirs.sort()
+        rel_root = os.path.relpath(root, lib)
+        if any(rel_root == d or rel_root.startswith(d + os.sep) for d in drop):
+            continue
+        for n in sorted(names):
+            path = os.path.join(root, n)
+            rel = os.path.normpath(os.path.join(rel_root, n))
+            if n.endswith(EXT):
+                module = rel[: -len(EXT)].replace(os.sep, ".")
+                obj = os.path.join("ext", module + ".o")
+                os.replace(path, os.path.join(out, obj))
+                modules.append({"module": module, "init": "PyInit_" + module.rsplit(".", 1)[-1], "object": obj})
+            elif not n.endswith((".pyc", ".c", ".h", ".pyx", ".pxd", ".src")):
+                files.append((rel, path))
+    with open(os.path.join(out, "modules.json"), "w") as f:
+        json.dump(modules, f, indent=1)
+    write_wheel(out, name, version, files)
+
+
+def write_wheel(out, name, version, files):
+    dist = f"{name.replace('-', '_')}-{version}"
+    wheel = os.path.join(out, f"{dist}-py3-none-any.whl")
+    meta = {
+        "METADATA": f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n",
+        # The compiled part is linked into the interpreter; what pip installs is pure Python.
+        "WHEEL": "Wheel-Version: 1.0\nGenerator: vial\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
+    }
+    records = []
+    with zipfile.ZipFile(wheel, "w", zipfile.ZIP_DEFLATED) as z:
+        for rel, path in files:
+            data = open(path, "rb").read()
+            z.writestr(zipfile.ZipInfo(rel, (2023, 1, 1, 0, 0, 0)), data, zipfile.ZIP_DEFLATED)
+            records.append(record_line(rel, data))
+        for fname, text in meta.items():
+            arc = f"{dist}.dist-info/{fname}"
+            z.writestr(zipfile.ZipInfo(arc, (2023, 1, 1, 0, 0, 0)), text)
+            records.append(record_line(arc, text.encode()))
+        records.append(f"{dist}.dist-info/RECORD,,")
+        z.writestr(zipfile.ZipInfo(f"{dist}.dist-info/RECORD", (2023, 1, 1, 0, 0, 0)), "\n".join(records) + "\n")
+
+
+if __name__ == "__main__":
+    main(*sys.argv[1:])
