@@ -181,11 +181,6 @@ export class Executor {
     });
   }
 
-  /** Calls sent and not yet finished by the executor. */
-  get inFlight(): number {
-    return this.pending.size;
-  }
-
   /** Lets the executor finish what it has taken, then waits for it to exit (killed after `graceMs`). */
   async stop(graceMs: number): Promise<void> {
     if (this.exited) return;

@@ -82,7 +82,7 @@ function launcher(code: ExecutorCode, setup: Setup) {
 }
 
 /** Runs a probe program the way an executor would run; resolves with what it printed, or rejects. */
-function probe(command: LaunchCommand): Promise<string> {
+export function runProbe(command: LaunchCommand): Promise<string> {
   return new Promise((resolve, reject) => {
     const child = spawn(command.command, command.args, { ...command.options, stdio: ["ignore", "pipe", "pipe"] });
     let out = "";
@@ -109,7 +109,7 @@ async function detect(code: ExecutorCode): Promise<Sandbox> {
   for (const setup of setups) {
     const launch = launcher(code, setup);
     try {
-      await probe(launch("component", ["-e", "process.exit(0)"]));
+      await runProbe(launch("component", ["-e", "process.exit(0)"]));
     } catch (error) {
       failures.push(`${describe(setup)}: ${(error as Error).message}`);
       continue;
@@ -117,7 +117,7 @@ async function detect(code: ExecutorCode): Promise<Sandbox> {
     let v8: SandboxReport["v8"];
     try {
       if (!code.isolatedVm) throw new Error("isolated-vm is not installed");
-      if ((await probe(launch("v8", ["-e", V8_PROBE(code.isolatedVm)]))) !== "42") throw new Error("an isolate did not compute");
+      if ((await runProbe(launch("v8", ["-e", V8_PROBE(code.isolatedVm)]))) !== "42") throw new Error("an isolate did not compute");
       v8 = { available: true };
     } catch (error) {
       v8 = { available: false, reason: `isolated-vm cannot run in an executor here (${(error as Error).message})` };

@@ -10,7 +10,7 @@ import { createInterface } from "node:readline";
 import { rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Store } from "../../builds/store.ts";
-import { deployModule, eventually, metricValue, REPO, tempStore } from "../host/helpers.ts";
+import { deployModule, eventually, executorIdle, executorOf as executorOfHost, metricValue, REPO, tempStore } from "../host/helpers.ts";
 import { SECURITY_FIXTURES, watchedHost, type Watched } from "../security/helpers.ts";
 
 const ENV = "work";
@@ -20,11 +20,8 @@ let host: Watched;
 const figures = { injected: 0, survived: 0, bystanderFailures: 0, inFlightAtSigterm: 0, lostAtSigterm: 0 };
 
 const metric = async (name: string, labels: Record<string, string>) => metricValue(await host.serving.host.metrics.registry.metrics(), name, labels);
-const executorOf = async (env: string) =>
-  ((await (await fetch(`${host.base}/v1/environments`)).json()) as { environments: Array<{ name: string; executor: { pid: number; status: string } }> }).environments.find(
-    (e) => e.name === env,
-  )!.executor;
-const running = async (env: string) => (await executorOf(env)).status === "running" && (await metric("vial_instances", { env, state: "idle" })) === 2;
+const executorOf = (env: string) => executorOfHost(host.base, env);
+const running = (env: string) => executorIdle(host.base, env, 2);
 
 beforeAll(async () => {
   store = await tempStore();

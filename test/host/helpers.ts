@@ -94,3 +94,15 @@ export function metricValue(text: string, name: string, labels: Record<string, s
 export async function eventually(check: () => Promise<boolean> | boolean, everyMs = 50): Promise<void> {
   while (!(await check())) await new Promise((resolve) => setTimeout(resolve, everyMs));
 }
+
+/** An environment's executor as `GET /v1/environments` shows it. */
+export async function executorOf(base: string, env: string): Promise<{ pid: number; status: string }> {
+  const { environments } = (await (await fetch(`${base}/v1/environments`)).json()) as { environments: Array<{ name: string; executor: { pid: number; status: string } }> };
+  return environments.find((e) => e.name === env)!.executor;
+}
+
+/** Whether an environment's executor runs and all `size` of its instances are idle. */
+export async function executorIdle(base: string, env: string, size: number): Promise<boolean> {
+  const metrics = await (await fetch(`${base}/metrics`)).text();
+  return (await executorOf(base, env)).status === "running" && metricValue(metrics, "vial_instances", { env, state: "idle" }) === size;
+}

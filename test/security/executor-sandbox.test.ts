@@ -7,14 +7,13 @@
  * namespaces and the user it runs as).
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { spawn } from "node:child_process";
 import { createServer, type Server } from "node:net";
 import { once } from "node:events";
 import { chmod, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { executorCode } from "../../host/executors/code.ts";
-import { EXECUTOR_ENV, executorSandbox, type LaunchCommand, type Sandbox } from "../../host/executors/sandbox.ts";
+import { EXECUTOR_ENV, executorSandbox, runProbe, type LaunchCommand, type Sandbox } from "../../host/executors/sandbox.ts";
 import { REPO } from "../host/helpers.ts";
 
 /** Each attempt reports the error code it met, or "allowed". */
@@ -49,16 +48,7 @@ let secret: string;
 let listener: Server;
 let port: number;
 
-function run(command: LaunchCommand): Promise<Report> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command.command, command.args, { ...command.options, stdio: ["ignore", "pipe", "pipe"] });
-    let out = "";
-    let err = "";
-    child.stdout!.on("data", (c: Buffer) => (out += c));
-    child.stderr!.on("data", (c: Buffer) => (err += c));
-    child.on("close", (code) => (code === 0 ? resolve(JSON.parse(out) as Report) : reject(new Error(`probe exited ${code}: ${err}`))));
-  });
-}
+const run = async (command: LaunchCommand): Promise<Report> => JSON.parse(await runProbe(command)) as Report;
 
 /** The executor's launch, with the probe in place of its entry. */
 const asExecutor = () => sandbox.launch("v8", ["-e", PROBE, secret, REPO, String(port), String(process.pid)]);

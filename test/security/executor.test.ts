@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { rm } from "node:fs/promises";
 import type { Store } from "../../builds/store.ts";
 import { STUCK_AFTER_MS } from "../../host/executors/executor.ts";
-import { deployModule, eventually, metricValue, tempStore } from "../host/helpers.ts";
+import { deployModule, eventually, executorIdle, executorOf as executorOfHost, metricValue, tempStore } from "../host/helpers.ts";
 import { SECURITY_FIXTURES, watchedHost, type Watched } from "./helpers.ts";
 
 const CANARY_NAME = "VIAL_TEST_EXECUTOR_CANARY";
@@ -33,11 +33,8 @@ let host: Watched;
 const figures = { attempts: 0, contained: 0, bystanderCalls: 0, bystanderFailures: 0, hostileThrowAnsweredMs: 0, frozenAnsweredMs: 0 };
 
 const metric = async (name: string, labels: Record<string, string>) => metricValue(await host.serving.host.metrics.registry.metrics(), name, labels);
-const executorOf = async (env: string) =>
-  ((await (await fetch(`${host.base}/v1/environments`)).json()) as { environments: Array<{ name: string; executor: { pid: number; status: string } }> }).environments.find(
-    (e) => e.name === env,
-  )!.executor;
-const serving = async (env: string) => (await executorOf(env)).status === "running" && (await metric("vial_instances", { env, state: "idle" })) === 2;
+const executorOf = (env: string) => executorOfHost(host.base, env);
+const serving = (env: string) => executorIdle(host.base, env, 2);
 
 async function attempt(fn: string, arg = ""): Promise<string> {
   figures.attempts++;
