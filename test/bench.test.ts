@@ -72,5 +72,5 @@ describe("bench --smoke", () => {
     // Marks that were drawn, not only axes: a bar of non-zero height, and the payload lines.
     expect(await readFile(join(out, "latency.svg"), "utf8")).toMatch(/aria-roledescription="bar" d="M[\d.,]+h[\d.]+v[1-9]/);
     expect(await readFile(join(out, "payload.svg"), "utf8")).toContain('aria-roledescription="line mark"');
-  }, 420_000);
+  }, 900_000);
 });
