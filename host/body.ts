@@ -32,8 +32,13 @@ export function declaredLength(c: Context): number | undefined {
   return header === undefined ? undefined : Number(header);
 }
 
+/** A declared length over the limit: refused before a byte of the body is read. */
+export function refuseDeclaredOverLimit(c: Context, maxBytes: number): void {
+  if ((declaredLength(c) ?? 0) > maxBytes) throw closing(c, bodyTooLarge(maxBytes));
+}
+
 export async function readBody(c: Context, limits: BodyLimits): Promise<Uint8Array> {
-  if ((declaredLength(c) ?? 0) > limits.maxBytes) throw closing(c, bodyTooLarge(limits.maxBytes));
+  refuseDeclaredOverLimit(c, limits.maxBytes);
   let size = 0;
   const accept = (chunk: Uint8Array): ApiError | undefined => {
     size += chunk.byteLength;

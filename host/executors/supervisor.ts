@@ -137,11 +137,6 @@ export class Supervisor {
     return error;
   }
 
-  /** Calls admitted and not yet finished (reading bodies, waiting, running). */
-  get admitted(): number {
-    return this.gate.state().admitted;
-  }
-
   async view(): Promise<ExecutorView> {
     const executor = this.executor;
     const status = this.stopped ? "stopped" : executor && !executor.exited ? "running" : "restarting";
@@ -169,7 +164,8 @@ export class Supervisor {
         return void metrics.instantiations.inc({ env });
       case "restarted":
         metrics.restart(env, msg.cause);
-        return void log.warn({ env, version: this.version, cause: msg.cause }, "instance replaced");
+        // A recycled instance answered fine and only gave its memory back: not worth a warning.
+        return void log[msg.cause === "recycle" ? "info" : "warn"]({ env, version: this.version, cause: msg.cause }, "instance replaced");
       case "start-failed":
         return void log.error({ env, version: this.version, err: msg.message }, "instance failed to start");
       case "request-path-instantiation":

@@ -13,7 +13,7 @@ import { CONTENT_TYPES, formatOf } from "../../runtime/codec.ts";
 import { ClientGone, badRequest, bodyTooSlow, notReady, shuttingDown } from "../../runtime/errors.ts";
 import { requireInvoke } from "../middleware/auth.ts";
 import { servedFunction } from "../invoke.ts";
-import { DrainRate, declaredLength, discardBody, readBody } from "../body.ts";
+import { DrainRate, declaredLength, discardBody, readBody, refuseDeclaredOverLimit } from "../body.ts";
 import { afterResponse, callerGone } from "../node-bindings.ts";
 import { effectiveDeadline } from "../policy.ts";
 
@@ -51,10 +51,11 @@ export function invokeRoutes(app: Hono<HostEnv>, host: HostRuntime): void {
     const format = formatOf(c.req.header("content-type"));
     const deadlineMs = effectiveDeadline(served.policy, deadlineFrom(c.req.header(DEADLINE_HEADER)));
     const deadlineAt = c.var.arrivedAt + deadlineMs;
+    refuseDeclaredOverLimit(c, host.config.bodyLimitBytes);
     const declared = declaredLength(c);
     let admission;
     try {
-      admission = served.executor.admit(Math.min(declared ?? 0, host.config.bodyLimitBytes));
+      admission = served.executor.admit(declared ?? 0);
     } catch (error) {
       await discardBody(c, deadlineAt, drain);
       throw error;
