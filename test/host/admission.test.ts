@@ -1,0 +1,73 @@
+/** The host's admission on its own: the line in front of an executor and the byte budget, in milliseconds. */
+import { describe, expect, it } from "vitest";
+import { Gate } from "../../host/admission/gate.ts";
+import { ByteBudget, Reservation } from "../../host/admission/byte-budget.ts";
+
+const later = (ms = 60_000) => performance.now() + ms;
+
+describe("the line in front of an executor", () => {
+  it("runs one call per slot, lines up the rest in order, and admits no more than slots + queue", async () => {
+    const gate = new Gate(1, 2);
+    const tickets = [gate.admit()!, gate.admit()!, gate.admit()!];
+    expect(gate.admit()).toBeUndefined();
+    expect(await tickets[0]!.slot(later())).toBe("ready");
+    const order: number[] = [];
+    const waiting = [1, 2].map((i) => tickets[i]!.slot(later()).then((outcome) => order.push(i) && outcome));
+    expect(gate.state()).toEqual({ admitted: 3, running: 1, queued: 2 });
+    tickets[0]!.release();
+    await waiting[0];
+    tickets[1]!.release();
+    expect(await Promise.all(waiting)).toEqual(["ready", "ready"]);
+    expect(order).toEqual([1, 2]);
+    tickets[2]!.release();
+    expect(gate.state()).toEqual({ admitted: 0, running: 0, queued: 0 });
+  });
+
+  it("lets a waiting call leave at its deadline or when its caller is gone, and frees its place", async () => {
+    const gate = new Gate(1, 4);
+    const running = gate.admit()!;
+    await running.slot(later());
+    const late = gate.admit()!;
+    expect(await late.slot(later(5))).toBe("timeout");
+    const abort = new AbortController();
+    const gone = gate.admit()!;
+    const leaving = gone.slot(later(), abort.signal);
+    abort.abort();
+    expect(await leaving).toBe("cancelled");
+    late.release();
+    gone.release();
+    expect(gate.state()).toEqual({ admitted: 1, running: 1, queued: 0 });
+  });
+
+  it("says when every admitted call has finished", async () => {
+    const gate = new Gate(2, 2);
+    const ticket = gate.admit()!;
+    let idle = false;
+    const drained = gate.idle().then(() => (idle = true));
+    await Promise.resolve();
+    expect(idle).toBe(false);
+    ticket.release();
+    await drained;
+    expect(idle).toBe(true);
+  });
+});
+
+describe("the byte budget", () => {
+  it("refuses past the host's bound or an environment's share, and gives back what is released", () => {
+    const budget = new ByteBudget(100, 60);
+    const a = budget.reserve("a", 50) as Reservation;
+    expect(budget.reserve("a", 20)).toBe("environment");
+    const b = budget.reserve("b", 40) as Reservation;
+    expect(budget.reserve("c", 20)).toBe("host");
+    expect(b.grow(20)).toBe("host");
+    a.release();
+    a.release();
+    expect(budget.held()).toBe(40);
+    expect(b.grow(20)).toBeUndefined();
+    b.add(1000);
+    expect(budget.held("b")).toBe(1060);
+    b.release();
+    expect(budget.held()).toBe(0);
+    expect(budget.environments()).toEqual([]);
+  });
+});
