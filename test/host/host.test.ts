@@ -239,6 +239,24 @@ describe("transports and client", () => {
   });
 });
 
+describe("engines", () => {
+  it("runs a v8 version on V8 by default, and its QuickJS component where the host's configuration says so", async () => {
+    const listed = async (app: { request(path: string): Response | Promise<Response> }) =>
+      ((await (await app.request("/v1/environments")).json()) as { environments: Array<{ name: string; engine: unknown }> }).environments.find((e) => e.name === "fuzzy")!.engine;
+    expect(await listed(host.app)).toEqual({ version: "v8", running: "v8" });
+    const wasm = createHost({ store, logger, watch: false, config: { pool: { size: 1, engine: "component" } } });
+    try {
+      await wasm.ready;
+      expect(await listed(wasm.app)).toEqual({ version: "v8", running: "component", reason: "the host's configuration runs components (engine: component)" });
+      const rows = [{ text: "Mocha brownie bars" }, { text: "" }];
+      const onV8 = await host.invoke("fuzzy", "fuzzy_similarity", rows);
+      expect(await wasm.invoke("fuzzy", "fuzzy_similarity", rows)).toEqual(onV8);
+    } finally {
+      await wasm.close();
+    }
+  });
+});
+
 describe("tokens", () => {
   it("answers 401 without a valid token and 403 for another environment's token", async () => {
     const guarded = createHost({ store, logger, watch: false, config: { pool: { size: 1 }, tokens: { "fx-token": ["fx"], "fuzzy-token": ["fuzzy"] }, adminToken: "admin-token" } });
