@@ -68,7 +68,8 @@ describe("hot deploy", () => {
   });
 
   it("switches to a new version and back (rollback) under continuous load without a failed request", async () => {
-    server = await serve({ store, logger: createLogger("warn"), config: { port: 0, watchPollMs: 200, pool: { size: 2 } } });
+    // A deadline no busy machine reaches: a failed request here would be the swap's doing.
+    server = await serve({ store, logger: createLogger("warn"), config: { port: 0, watchPollMs: 200, pool: { size: 2, deadlineMs: 60_000 } } });
     await server.host.ready;
     const load = continuousLoad(server.address, 4);
     await load.until("v1", 20);
