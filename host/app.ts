@@ -14,6 +14,7 @@ import { healthRoutes } from "./routes/health.ts";
 import { environmentRoutes } from "./routes/environments.ts";
 import { invokeRoutes } from "./routes/invoke.ts";
 import { adminRoutes } from "./routes/admin.ts";
+import { openApiRoutes } from "./routes/openapi.ts";
 
 export function createApp(host: HostRuntime): Hono<HostEnv> {
   const app = new Hono<HostEnv>();
@@ -24,6 +25,7 @@ export function createApp(host: HostRuntime): Hono<HostEnv> {
   environmentRoutes(app, host);
   invokeRoutes(app, host);
   adminRoutes(app, host);
+  openApiRoutes(app, host);
 
   app.notFound((c) => respondError(c, new ApiError(404, "bad_request", `no route ${c.req.method} ${c.req.path}: see GET /v1/environments`)));
   app.onError(function answerError(error, c) {
