@@ -15,6 +15,7 @@ import { environmentRoutes } from "./routes/environments.ts";
 import { invokeRoutes } from "./routes/invoke.ts";
 import { adminRoutes } from "./routes/admin.ts";
 import { openApiRoutes } from "./routes/openapi.ts";
+import { statusRoutes } from "./routes/status.ts";
 
 export function createApp(host: HostRuntime): Hono<HostEnv> {
   const app = new Hono<HostEnv>();
@@ -26,6 +27,7 @@ export function createApp(host: HostRuntime): Hono<HostEnv> {
   invokeRoutes(app, host);
   adminRoutes(app, host);
   openApiRoutes(app, host);
+  statusRoutes(app, host);
 
   app.notFound((c) => respondError(c, new ApiError(404, "bad_request", `no route ${c.req.method} ${c.req.path}: see GET /v1/environments`)));
   app.onError(function answerError(error, c) {

@@ -64,7 +64,7 @@ export function createHost(opts: CreateHostOptions = {}): Host {
   let status: HostStatus = "starting";
   let watcher: StoreWatcher | undefined;
   const reload = (env?: string) => (env ? envs.refresh(env, true).then((r) => [r]) : envs.refreshAll(true));
-  const runtime: HostRuntime = { environments: envs, metrics, log, config, status: () => status, reload };
+  const runtime: HostRuntime = { environments: envs, store, metrics, log, config, status: () => status, reload };
 
   const ready = (async () => {
     // A missing store is not an error: the host is ready with nothing to serve and picks up the first deploy.

@@ -3,11 +3,14 @@ import type { Environments, RefreshResult } from "./environments.ts";
 import type { HostMetrics } from "./metrics.ts";
 import type { Logger } from "./logger.ts";
 import type { HostConfig } from "./config.ts";
+import type { Store } from "../builds/store.ts";
 
 export type HostStatus = "starting" | "ready" | "stopping";
 
 export interface HostRuntime {
   environments: Environments;
+  /** Where versions are published: the status page reads each environment's deploy history from it. */
+  store: Store;
   metrics: HostMetrics;
   log: Logger;
   config: HostConfig;

@@ -180,7 +180,7 @@ export class Supervisor {
   private ended(reason: string): void {
     if (this.stopped) return;
     this.restarts++;
-    this.deps.metrics.executorRestarts.inc({ env: this.env });
+    this.deps.metrics.executorRestarted(this.env, reason);
     if (performance.now() - this.startedAt > HEALTHY_AFTER_MS) this.failuresInARow = 0;
     this.deps.log.error({ env: this.env, version: this.version, reason }, "executor ended: restarting it");
     this.scheduleRestart();

@@ -93,3 +93,42 @@ export const reloadResponse = z.object({
 
 /** An OpenAPI 3.1 document: checked by validators in the tests, kept open here. */
 export const openApiDocument = z.object({ openapi: z.string(), info: z.object({ title: z.string(), version: z.string() }).catchall(z.unknown()) }).catchall(z.unknown());
+
+const windowSummary = z.object({
+  count: z.number().int(),
+  failed: z.number().int().meta({ description: "calls not answered 200" }),
+  perSecond: z.number(),
+  p50Ms: z.number().nullable(),
+  p90Ms: z.number().nullable(),
+  p99Ms: z.number().nullable(),
+});
+
+const seriesPoint = z.object({ at: z.number().meta({ description: "start of the 10 s bucket, ms since the epoch" }), count: z.number().int(), failed: z.number().int(), p50Ms: z.number().nullable(), p99Ms: z.number().nullable() });
+
+export const statusReport = z.object({
+  host: z.object({ status: z.enum(["starting", "ready", "stopping"]), startedAt: z.string(), now: z.string(), version: z.string() }),
+  environments: z.array(
+    environmentView.extend({
+      activity: z.array(
+        z.object({
+          function: z.string(),
+          lastMinute: windowSummary,
+          lastFiveMinutes: windowSummary,
+          series: z.array(seriesPoint).meta({ description: "the last 5 minutes in 10 s buckets, oldest first" }),
+        }),
+      ),
+      deploys: z.array(z.object({ version: z.string(), createdAt: z.string(), current: z.boolean(), serving: z.boolean(), functions: z.array(z.string()) })).meta({ description: "the environment's versions in the store, newest first" }),
+    }),
+  ),
+  events: z.array(
+    z.object({
+      at: z.string(),
+      kind: z.enum(["error", "instance-restart", "executor-restart"]),
+      env: z.string(),
+      function: z.string().optional(),
+      status: z.number().int().optional(),
+      code: z.string().optional(),
+      message: z.string(),
+    }),
+  ),
+});

@@ -11,6 +11,7 @@ import type { HostEnv } from "../middleware/context.ts";
 import type { HostRuntime } from "../runtime.ts";
 import { CONTENT_TYPES, formatOf } from "../../runtime/codec.ts";
 import {
+  ApiError,
   ClientGone,
   badRequest,
   bodyTooLarge,
@@ -108,7 +109,12 @@ export function invokeRoutes(app: Hono<HostEnv>, host: HostRuntime): void {
     const known = host.environments.get(env)?.functions.has(fn);
     const labels = known ? { env, function: fn } : { env: "unknown", function: "unknown" };
     host.metrics.requests.inc({ ...labels, status: String(c.res.status) });
-    host.metrics.latency.observe(labels, (performance.now() - c.var.arrivedAt) / 1000);
+    const ms = performance.now() - c.var.arrivedAt;
+    host.metrics.latency.observe(labels, ms / 1000);
+    if (!known) return;
+    host.metrics.activity.record(env, fn, ms, c.res.status !== 200);
+    const error = c.error instanceof ApiError ? c.error : undefined;
+    if (error && !(error instanceof ClientGone)) host.metrics.events.add({ kind: "error", env, function: fn, status: error.status, code: error.code, message: error.message });
   }, async function invokeFunction(c) {
     const status = host.status();
     if (status === "starting") throw notReady();

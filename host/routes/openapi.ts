@@ -8,14 +8,13 @@ import type { HostEnv } from "../middleware/context.ts";
 import type { HostRuntime } from "../runtime.ts";
 import { requireInvoke } from "../middleware/auth.ts";
 import { forbidden, unknownEnvironment } from "../../runtime/errors.ts";
-import { readFileSync } from "node:fs";
+import { VIAL_VERSION } from "../version.ts";
 import { declareRoute, declaredRoutes } from "../openapi/route.ts";
 import { hostDocument } from "../openapi/document.ts";
 import { environmentDocument } from "../openapi/environment-document.ts";
 import { openApiDocument } from "../openapi/schemas.ts";
 import { INVOKE_ROUTE } from "./invoke.ts";
 
-const VERSION: string = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")).version;
 const document = { "application/json": openApiDocument };
 
 export function openApiRoutes(app: Hono<HostEnv>, host: HostRuntime): void {
@@ -24,7 +23,7 @@ export function openApiRoutes(app: Hono<HostEnv>, host: HostRuntime): void {
     app,
     { method: "get", path: "/openapi.json", operationId: "openapi", summary: "This document: the host's API in OpenAPI 3.1", tag: "openapi", access: "public", responses: { 200: { description: "OpenAPI 3.1", content: document } }, errors: [] },
     // Built on first request, once every route is declared.
-    (c) => c.json((described ??= hostDocument(declaredRoutes(app), VERSION)) as Record<string, never>),
+    (c) => c.json((described ??= hostDocument(declaredRoutes(app), VIAL_VERSION)) as Record<string, never>),
   );
 
   declareRoute(

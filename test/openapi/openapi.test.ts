@@ -72,6 +72,10 @@ describe("GET /openapi.json", () => {
     const cases: Array<[string, string, { headers?: Record<string, string>; body?: string | Uint8Array }, number]> = [
       ["GET", "/healthz", {}, 200],
       ["GET", "/readyz", {}, 200],
+      ["GET", "/", {}, 200],
+      ["GET", "/status/app.js", {}, 200],
+      ["GET", "/v1/status", { headers: bearer("kitchen-token") }, 200],
+      ["GET", "/v1/status", { headers: bearer("other-token") }, 200],
       ["GET", "/v1/environments", { headers: bearer("kitchen-token") }, 200],
       ["GET", "/v1/environments", {}, 401],
       ["GET", "/v1/environments", { headers: bearer("nobody-issued-this") }, 401],
