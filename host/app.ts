@@ -16,11 +16,15 @@ import { invokeRoutes } from "./routes/invoke.ts";
 import { adminRoutes } from "./routes/admin.ts";
 import { openApiRoutes } from "./routes/openapi.ts";
 import { statusRoutes } from "./routes/status.ts";
+import { INVOKE_ROUTE } from "./routes/invoke.ts";
+import { honoPath } from "./openapi/route.ts";
+import { traceInvocations } from "./tracing/middleware.ts";
 
 export function createApp(host: HostRuntime): Hono<HostEnv> {
   const app = new Hono<HostEnv>();
   app.use(requestId(host.log));
   app.use("/v1/*", authenticate(host.config));
+  if (host.tracing) app.use(honoPath(INVOKE_ROUTE.path), traceInvocations(host.tracing, INVOKE_ROUTE.path));
 
   healthRoutes(app, host);
   environmentRoutes(app, host);

@@ -4,6 +4,7 @@ import type { HostMetrics } from "./metrics.ts";
 import type { Logger } from "./logger.ts";
 import type { HostConfig } from "./config.ts";
 import type { Store } from "../builds/store.ts";
+import type { Tracing } from "./tracing/index.ts";
 
 export type HostStatus = "starting" | "ready" | "stopping";
 
@@ -14,6 +15,8 @@ export interface HostRuntime {
   metrics: HostMetrics;
   log: Logger;
   config: HostConfig;
+  /** Set when OTEL_EXPORTER_OTLP_ENDPOINT is: resolves to the tracer (undefined if it could not load). */
+  tracing?: Promise<Tracing | undefined>;
   status(): HostStatus;
   /** Re-reads current versions (all environments, or one), retrying refused ones. */
   reload(env?: string): Promise<RefreshResult[]>;
