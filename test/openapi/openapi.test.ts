@@ -14,6 +14,7 @@ import { createHost, type Host } from "../../host/host.ts";
 import { createLogger } from "../../host/logger.ts";
 import { deployModule, FIXTURES, REPO, tempStore } from "../host/helpers.ts";
 import { answerProblem, operationFor, schemaProblem, type Doc } from "./conformance.ts";
+import { typeErrors } from "./typed-client.ts";
 
 const cbor = new Encoder({ useRecords: false, mapsAsObjects: true, tagUint8Array: false });
 const cborDecoder = new Decoder({ useRecords: false, mapsAsObjects: true });
@@ -138,5 +139,23 @@ describe("GET /v1/environments/{env}/openapi.json", () => {
       if (!fits) refused++;
     }
     expect(refused).toBe(6);
+  });
+
+  it("generates a typed client: rows of the right types compile, wrong ones do not", async () => {
+    const doc = await document("/v1/environments/kitchen/openapi.json", bearer("kitchen-token"));
+    const client = (row: string) => `
+      import type { paths } from "./api";
+      type Mirror = paths["/v1/invoke/kitchen/mirror"]["post"];
+      type Row = Mirror["requestBody"]["content"]["application/json"]["rows"][number];
+      type Answer = Mirror["responses"][200]["content"]["application/json"];
+      const row: Row = ${row};
+      declare const answer: Answer;
+      const size: number | undefined = answer.rows[0]?.size;
+      const raw: string | undefined = answer.rows[0]?.raw;
+      export { row, size, raw };
+    `;
+    expect(await typeErrors(doc, client('{ s: "a", n: 1, x: 0.5, b: true, raw: "AQI=", list: [1, 2] }'))).toEqual([]);
+    expect((await typeErrors(doc, client('{ s: "a", n: "1", x: 0.5, b: true, raw: "AQI=", list: [1] }'))).join("\n")).toMatch(/'string' is not assignable to type 'number'/);
+    expect((await typeErrors(doc, client('{ s: "a", n: 1, x: 0.5, b: true, list: [1] }'))).join("\n")).toMatch(/'raw' is missing/);
   });
 });
