@@ -33,7 +33,7 @@ export function createApp(host: HostRuntime): Hono<HostEnv> {
   openApiRoutes(app, host);
   statusRoutes(app, host);
 
-  app.notFound((c) => respondError(c, new ApiError(404, "bad_request", `no route ${c.req.method} ${c.req.path}: see GET /v1/environments`)));
+  app.notFound((c) => respondError(c, new ApiError(404, "bad_request", `no route ${c.req.method} ${c.req.path}: GET /openapi.json lists them`)));
   app.onError(function answerError(error, c) {
     const log = c.var.log ?? host.log;
     if (error instanceof ApiError) {
