@@ -24,7 +24,7 @@ export function createApp(host: HostRuntime): Hono<HostEnv> {
   const app = new Hono<HostEnv>();
   app.use(requestId(host.log));
   app.use("/v1/*", authenticate(host.config));
-  if (host.tracing) app.use(honoPath(INVOKE_ROUTE.path), traceInvocations(host.tracing, INVOKE_ROUTE.path));
+  if (host.tracing) app.post(honoPath(INVOKE_ROUTE.path), traceInvocations(host.tracing, INVOKE_ROUTE.path));
 
   healthRoutes(app, host);
   environmentRoutes(app, host);
