@@ -5,13 +5,15 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { randomBytes } from "node:crypto";
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import type { Store } from "../../builds/store.ts";
 import { serve } from "../../host/serve.ts";
 import { createHost } from "../../host/host.ts";
 import { createLogger } from "../../host/logger.ts";
-import { deployModule, FIXTURES, tempStore } from "../host/helpers.ts";
+import { deployModule, FIXTURES, REPO, tempStore } from "../host/helpers.ts";
 import { startReceiver, type ReceivedSpan, type Receiver } from "./otlp-receiver.ts";
 
 const ROUTE = "POST /v1/invoke/{env}/{fn}";
@@ -94,4 +96,17 @@ describe("traces over OTLP/HTTP", () => {
       await untraced.close();
     }
   });
+
+  it("never import the SDK without an endpoint: a host serves with its imports blocked", async () => {
+    const script = join(REPO, "test/tracing/fixtures/host-with-and-without-endpoint.ts");
+    const args = ["--import", join(REPO, "test/tracing/fixtures/block-sdk.mjs"), "--import", "tsx", script, store.root];
+    const { stdout } = await promisify(execFile)(process.execPath, args, { cwd: REPO });
+    const result = JSON.parse(stdout) as { untraced: number; traced: number; untracedLog: string[]; tracedLog: string[] };
+    expect(result.untraced).toBe(200);
+    expect(result.untracedLog).toEqual([]);
+    // With an endpoint the host reaches for the SDK (blocked here), says so, and serves untraced.
+    expect(result.tracedLog.join("\n")).toMatch(/"err":"blocked import of @opentelemetry\/[^"]+".*tracing could not start/);
+    expect(result.traced).toBe(200);
+  });
 });
+
