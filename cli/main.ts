@@ -5,9 +5,13 @@ import { createEnvironment } from "../builds/env-create.ts";
 import { deploy } from "../builds/deploy.ts";
 import { JS_ENGINES } from "../builds/js/engines.ts";
 import { VialError } from "../builds/errors.ts";
-import { serveCommand, invokeCommand } from "./host-commands.ts";
+import { serveCommand } from "./host-commands.ts";
+import { invokeCommand } from "./invoke-command.ts";
+import { testCommand } from "./test-command.ts";
+import { devCommand } from "./dev-command.ts";
+import { createProgress } from "./progress.ts";
 
-const progress = (msg: string) => process.stderr.write(`  ${msg}\n`);
+const progress = createProgress();
 const storeOption = () => new Option("--store <dir>", "artifact store (default: $VIAL_STORE or ./.vial)");
 const openStore = (dir?: string) => new Store(dir);
 
@@ -25,7 +29,7 @@ env
   .action(async (opts) => {
     const store = openStore(opts.store);
     process.stderr.write(`creating environment '${opts.name}'\n`);
-    const def = await createEnvironment({ ...opts, store, progress });
+    const def = await progress.track(createEnvironment({ ...opts, store, progress }));
     console.log(`environment '${def.name}' (${def.language}${def.engine ? `, ${def.engine}` : ""}) ready: layer ${def.layer}${def.reused ? " (unchanged)" : ""}`);
   });
 env
@@ -60,7 +64,7 @@ program
   .action(async (modulePath, opts) => {
     const store = openStore(opts.store);
     process.stderr.write(`deploying ${modulePath} to '${opts.env}'\n`);
-    const { manifest } = await deploy({ store, env: opts.env, modulePath, progress });
+    const { manifest } = await progress.track(deploy({ store, env: opts.env, modulePath, progress }));
     console.log(`published ${opts.env}@${manifest.version} (${manifest.engine}, ${(manifest.component.bytes / 1e6).toFixed(1)} MB, ${manifest.buildMs} ms)`);
     for (const f of manifest.functions) {
       const fields = (list: typeof f.inputs) => list.map((x) => `${x.name}: ${JSON.stringify(x.type)}`).join(", ");
@@ -90,13 +94,40 @@ program
   .action(serveCommand);
 
 program
-  .command("invoke <env/function>")
-  .description("run one batch through an environment's current version, without a server")
+  .command("invoke <env> [function]")
+  .description("run one batch: through a running host with --url or --socket, else in this process from the store (also <env>/<function>)")
   .addOption(storeOption())
-  .option("--rows <json>", "the batch: a JSON array of rows")
-  .option("--file <file>", "read the batch from a file (- for stdin)")
+  .option("--rows <rows>", "rows.json (an array, or {\"rows\": [...]}), rows.ndjson, - for stdin, or inline JSON")
+  .option("--file <file>", "the same as --rows <file>")
+  .option("--url <url>", "a running host, e.g. http://127.0.0.1:8787")
+  .option("--socket <path>", "a running host's unix socket")
+  .option("--token <token>", "bearer token (default $VIAL_TOKEN)")
+  .option("--cbor", "send and receive CBOR (bytes as byte strings)")
   .option("--deadline <ms>", "stop the call after this many milliseconds")
   .action(invokeCommand);
+
+program
+  .command("test <module>")
+  .description("build a module as deploy would, run rows through it in a real executor, publish nothing")
+  .requiredOption("--env <env>", "environment whose dependencies and engine to build with")
+  .requiredOption("--fn <name>", "function to run")
+  .requiredOption("--rows <rows>", "rows.json, rows.ndjson, - for stdin, or inline JSON")
+  .option("--json", 'print one {"rows": [...], "errors": [...]} document, as the HTTP API answers')
+  .option("--deadline <ms>", "stop the call after this many milliseconds")
+  .addOption(storeOption())
+  .action(testCommand);
+
+program
+  .command("dev <module>")
+  .description("serve the store and redeploy the module on every save of it or its requirements")
+  .requiredOption("--env <env>", "environment to deploy into")
+  .option("--port <port>", "TCP port (default 8787; 0 picks a free one)")
+  .option("--host <address>", "address to bind (default 127.0.0.1)")
+  .option("--rows <rows>", "test rows to run after each deploy (rows.json, rows.ndjson or inline JSON)")
+  .option("--fn <name>", "run the test rows through this function only")
+  .option("--requirements <file>", "requirements to watch (default: the ones the environment was created from)")
+  .addOption(storeOption())
+  .action(devCommand);
 
 try {
   await program.parseAsync();

@@ -19,7 +19,7 @@ import {
 } from "../runtime/errors.ts";
 import type { Pool, PoolResult } from "./pool/pool.ts";
 import { bytesToBinary, checkOutputs, prepareInputs, type RowError } from "./rows.ts";
-import type { CallInput, CallMessage, CallReply } from "./protocol.ts";
+import type { CallInput, CallMessage, CallReply, GuestTiming } from "./protocol.ts";
 
 export interface CallContext {
   env: string;
@@ -37,14 +37,20 @@ interface Envelope {
   logs?: unknown[];
 }
 
+const epochNow = () => performance.timeOrigin + performance.now();
+
 export async function runCall(ctx: CallContext, msg: CallMessage, signal: AbortSignal): Promise<CallReply> {
   const deadlineAt = performance.now() + msg.timeLeftMs;
   let logs: string[] | undefined;
+  let guest: GuestTiming | undefined;
   try {
     const schema = ctx.functions.get(msg.fn);
     if (!schema) throw unknownFunction(ctx.env, msg.fn, [...ctx.functions.keys()]);
     const inputs = prepareInputs(schema.inputs, rowsOfInput(msg.input));
-    const result = await ctx.pool.call(msg.fn, JSON.stringify(inputs), deadlineAt, signal);
+    const batch = JSON.stringify(inputs);
+    const start = epochNow();
+    const result = await ctx.pool.call(msg.fn, batch, deadlineAt, signal);
+    guest = { start, end: epochNow() };
     if (!result.ok) throw failure(ctx, result, msg.fn, msg.deadlineMs);
 
     const envelope = parseEnvelope(result.envelope, inputs.length, ctx.env, msg.fn);
@@ -58,10 +64,10 @@ export async function runCall(ctx: CallContext, msg: CallMessage, signal: AbortS
     const binary = msg.input.format === "cbor" || (msg.input.format === "values" && msg.input.bytes === "binary");
     const answer = { rows: binary ? bytesToBinary(schema.outputs, rows) : rows, errors };
     const body = msg.input.format === "values" ? answer : toBytes(encodeBody(msg.input.format, answer));
-    return { type: "done", id: msg.id, ok: true, body, logs };
+    return { type: "done", id: msg.id, ok: true, body, logs, guest };
   } catch (error) {
     if (!(error instanceof ApiError)) throw error;
-    return { type: "done", id: msg.id, ok: false, error: { status: error.status, code: error.code, message: error.message, retryAfter: error.retryAfter }, logs };
+    return { type: "done", id: msg.id, ok: false, error: { status: error.status, code: error.code, message: error.message, retryAfter: error.retryAfter }, logs, guest };
   }
 }
 

@@ -55,9 +55,15 @@ export interface CallError {
   retryAfter?: number;
 }
 
+/** When the guest call ran, in ms since the epoch (for traces: the host's clock and this one agree). */
+export interface GuestTiming {
+  start: number;
+  end: number;
+}
+
 export type CallReply =
-  | { type: "done"; id: number; ok: true; body: Uint8Array | { rows: unknown[]; errors: unknown[] }; logs?: string[] }
-  | { type: "done"; id: number; ok: false; error: CallError; logs?: string[] };
+  | { type: "done"; id: number; ok: true; body: Uint8Array | { rows: unknown[]; errors: unknown[] }; logs?: string[]; guest?: GuestTiming }
+  | { type: "done"; id: number; ok: false; error: CallError; logs?: string[]; guest?: GuestTiming };
 
 export interface ExecutorState extends PoolState {
   rssBytes: number;

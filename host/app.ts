@@ -14,18 +14,26 @@ import { healthRoutes } from "./routes/health.ts";
 import { environmentRoutes } from "./routes/environments.ts";
 import { invokeRoutes } from "./routes/invoke.ts";
 import { adminRoutes } from "./routes/admin.ts";
+import { openApiRoutes } from "./routes/openapi.ts";
+import { statusRoutes } from "./routes/status.ts";
+import { INVOKE_ROUTE } from "./routes/invoke.ts";
+import { honoPath } from "./openapi/route.ts";
+import { traceInvocations } from "./tracing/middleware.ts";
 
 export function createApp(host: HostRuntime): Hono<HostEnv> {
   const app = new Hono<HostEnv>();
   app.use(requestId(host.log));
   app.use("/v1/*", authenticate(host.config));
+  if (host.tracing) app.post(honoPath(INVOKE_ROUTE.path), traceInvocations(host.tracing, INVOKE_ROUTE.path));
 
   healthRoutes(app, host);
   environmentRoutes(app, host);
   invokeRoutes(app, host);
   adminRoutes(app, host);
+  openApiRoutes(app, host);
+  statusRoutes(app, host);
 
-  app.notFound((c) => respondError(c, new ApiError(404, "bad_request", `no route ${c.req.method} ${c.req.path}: see GET /v1/environments`)));
+  app.notFound((c) => respondError(c, new ApiError(404, "bad_request", `no route ${c.req.method} ${c.req.path}: GET /openapi.json lists them`)));
   app.onError(function answerError(error, c) {
     const log = c.var.log ?? host.log;
     if (error instanceof ApiError) {

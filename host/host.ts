@@ -22,6 +22,7 @@ import { invokeRows, type InvokeOptions, type InvokeResult } from "./invoke.ts";
 import { createApp } from "./app.ts";
 import type { HostEnv } from "./middleware/context.ts";
 import type { HostRuntime, HostStatus } from "./runtime.ts";
+import { loadTracing } from "./tracing/index.ts";
 
 export interface CreateHostOptions {
   store?: Store | string;
@@ -64,7 +65,8 @@ export function createHost(opts: CreateHostOptions = {}): Host {
   let status: HostStatus = "starting";
   let watcher: StoreWatcher | undefined;
   const reload = (env?: string) => (env ? envs.refresh(env, true).then((r) => [r]) : envs.refreshAll(true));
-  const runtime: HostRuntime = { environments: envs, metrics, log, config, status: () => status, reload };
+  const tracing = loadTracing(process.env, (error) => log.error({ err: error.message }, "tracing could not start: requests are served untraced"));
+  const runtime: HostRuntime = { environments: envs, store, metrics, log, config, tracing, status: () => status, reload };
 
   const ready = (async () => {
     // A missing store is not an error: the host is ready with nothing to serve and picks up the first deploy.
@@ -100,6 +102,7 @@ export function createHost(opts: CreateHostOptions = {}): Host {
       watcher?.close();
       await ready.catch(() => undefined);
       await envs.close(config.drainTimeoutMs);
+      await (await tracing)?.shutdown();
     },
   };
 }

@@ -2,6 +2,8 @@
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
 import type { RestartCause } from "../runtime/instance.ts";
 import type { ExecutorView } from "./executors/supervisor.ts";
+import { RecentActivity } from "./status/rolling.ts";
+import { RecentEvents } from "./status/events.ts";
 
 export interface HostMetrics {
   registry: Registry;
@@ -16,7 +18,11 @@ export interface HostMetrics {
   shed: Counter<"env" | "reason">;
   /** Connections cut for being too slow (headers, body, a response nobody reads) or gone mid-request. */
   clients: Counter<"event">;
+  /** The last minutes per function and the recent events, for the status page. */
+  activity: RecentActivity;
+  events: RecentEvents;
   restart(env: string, cause: RestartCause, count?: number): void;
+  executorRestarted(env: string, reason: string): void;
 }
 
 /** `executors` is read at scrape time: one state query per executor. */
@@ -131,6 +137,8 @@ export function createMetrics(sources: MetricSources): HostMetrics {
       for (const { env, view } of await current()) this.inc({ env }, view.state?.rssBytes ?? 0);
     },
   });
+  const activity = new RecentActivity();
+  const events = new RecentEvents();
   return {
     registry,
     requests,
@@ -142,6 +150,15 @@ export function createMetrics(sources: MetricSources): HostMetrics {
     requestPathInstantiations,
     shed,
     clients,
-    restart: (env, cause, count = 1) => restarts.inc({ env, cause }, count),
+    activity,
+    events,
+    restart(env, cause, count = 1) {
+      restarts.inc({ env, cause }, count);
+      if (count > 0) events.add({ kind: "instance-restart", env, message: `an instance was replaced (${cause})` });
+    },
+    executorRestarted(env, reason) {
+      executorRestarts.inc({ env });
+      events.add({ kind: "executor-restart", env, message: `the executor ${reason}: restarting it` });
+    },
   };
 }

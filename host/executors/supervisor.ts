@@ -15,6 +15,7 @@ import { ApiError, bytesShed, clientGone, deadlineExceeded, executorLost, overlo
 import { Gate, type Ticket } from "../admission/gate.ts";
 import type { ByteBudget, Reservation } from "../admission/byte-budget.ts";
 import { Executor } from "./executor.ts";
+import { epochNow, type CallObserver } from "../tracing/index.ts";
 import type { ExecutorCode } from "./code.ts";
 import type { Sandbox } from "./sandbox.ts";
 import type { EngineReport } from "./engine.ts";
@@ -119,13 +120,20 @@ export class Supervisor {
    * Runs an admitted call once a warm instance is free for it; `deadlineAt`
    * (performance.now() ms) is the caller's, counted from its arrival.
    */
-  async call(admission: Admission, fn: string, input: CallInput, deadline: { deadlineMs: number; deadlineAt: number }, signal?: AbortSignal): Promise<CallAnswer> {
+  async call(admission: Admission, fn: string, input: CallInput, deadline: { deadlineMs: number; deadlineAt: number }, signal?: AbortSignal, observer?: CallObserver): Promise<CallAnswer> {
+    const waitedFrom = observer && epochNow();
     const waited = await admission.ticket.slot(deadline.deadlineAt, signal);
+    if (observer) observer.waited(waitedFrom!, epochNow(), waited);
     if (waited === "timeout") throw deadlineExceeded(this.env, fn, deadline.deadlineMs, false);
     if (waited === "cancelled") throw clientGone();
     const executor = this.executor;
     if (!executor || executor.exited) throw unavailable(this.env, this.retryAfterSeconds());
+    const sentAt = observer && epochNow();
     const reply = await executor.call(fn, input, { deadlineMs: deadline.deadlineMs, timeLeftMs: deadline.deadlineAt - performance.now() }, signal);
+    if (observer) {
+      const outcome = typeof reply === "string" ? reply : reply.ok ? "ok" : reply.error.code;
+      observer.ran(sentAt!, epochNow(), { pid: executor.pid, version: this.version, engine: this.engine.running, outcome }, typeof reply === "string" ? undefined : reply.guest);
+    }
     if (reply === "deadline") throw deadlineExceeded(this.env, fn, deadline.deadlineMs, true);
     if (reply === "lost") throw executorLost(this.env, fn, executor.exitedBecause ?? "stopped");
     if (!reply.ok) throw new ApiError(reply.error.status, reply.error.code, reply.error.message, reply.error.retryAfter);
@@ -176,7 +184,7 @@ export class Supervisor {
   private ended(reason: string): void {
     if (this.stopped) return;
     this.restarts++;
-    this.deps.metrics.executorRestarts.inc({ env: this.env });
+    this.deps.metrics.executorRestarted(this.env, reason);
     if (performance.now() - this.startedAt > HEALTHY_AFTER_MS) this.failuresInARow = 0;
     this.deps.log.error({ env: this.env, version: this.version, reason }, "executor ended: restarting it");
     this.scheduleRestart();

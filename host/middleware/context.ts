@@ -1,5 +1,6 @@
 /** What middleware puts on a request's context for the handlers after it. */
 import type { Logger } from "../logger.ts";
+import type { CallObserver } from "../tracing/index.ts";
 
 export interface Principal {
   /** Environments this caller may invoke: "*" for all. */
@@ -16,5 +17,7 @@ export interface HostEnv {
     arrivedAt: number;
     log: Logger;
     principal: Principal;
+    /** The request's trace, when tracing is on. */
+    trace?: CallObserver;
   };
 }

@@ -4,34 +4,55 @@
  * sandbox executors get on this machine.
  */
 import type { Hono } from "hono";
-import type { HostEnv } from "../middleware/context.ts";
+import type { z } from "zod";
+import type { HostEnv, Principal } from "../middleware/context.ts";
 import type { HostRuntime } from "../runtime.ts";
 import { mayInvoke } from "../middleware/auth.ts";
+import { declareRoute } from "../openapi/route.ts";
+import { environmentList, environmentView } from "../openapi/schemas.ts";
+
+/** The environments `principal` may invoke, as GET /v1/environments shows them. */
+export async function environmentViews(host: HostRuntime, principal: Principal): Promise<Array<z.infer<typeof environmentView>>> {
+  const served = host.environments.list().filter((s) => mayInvoke(principal, s.env));
+  return Promise.all(
+    served.map(async (s) => {
+      const { state, ...executor } = await s.executor.view();
+      const { rssBytes, size, idle, busy, starting, queued } = state ?? { rssBytes: 0, size: s.policy.size, idle: 0, busy: 0, starting: 0, queued: 0 };
+      return {
+        name: s.env,
+        version: s.version,
+        language: s.manifest.language,
+        engine: s.executor.engine,
+        servingSince: s.since,
+        functions: s.manifest.functions,
+        executor: { ...executor, residentMiB: Math.round((rssBytes / 2 ** 20) * 10) / 10 },
+        pool: { size, idle, busy, starting, queued, maxQueue: s.policy.maxQueue, deadlineMs: s.policy.deadlineMs, memoryMiB: s.policy.memoryLimitBytes / 2 ** 20 },
+        refused: host.environments.refusedVersion(s.env),
+      };
+    }),
+  );
+}
 
 export function environmentRoutes(app: Hono<HostEnv>, host: HostRuntime): void {
-  app.get("/v1/environments", async function listEnvironments(c) {
-    const served = host.environments.list().filter((s) => mayInvoke(c.var.principal, s.env));
-    const environments = await Promise.all(
-      served.map(async (s) => {
-        const { state, ...executor } = await s.executor.view();
-        const { rssBytes, size, idle, busy, starting, queued } = state ?? { rssBytes: 0, size: s.policy.size, idle: 0, busy: 0, starting: 0, queued: 0 };
-        return {
-          name: s.env,
-          version: s.version,
-          language: s.manifest.language,
-          engine: s.executor.engine,
-          servingSince: s.since,
-          functions: s.manifest.functions,
-          executor: { ...executor, residentMiB: Math.round((rssBytes / 2 ** 20) * 10) / 10 },
-          pool: { size, idle, busy, starting, queued, maxQueue: s.policy.maxQueue, deadlineMs: s.policy.deadlineMs, memoryMiB: s.policy.memoryLimitBytes / 2 ** 20 },
-          refused: host.environments.refusedVersion(s.env),
-        };
-      }),
-    );
-    const sandbox = await host.environments.sandbox().then(
-      (s) => s.report,
-      (error: Error) => ({ error: error.message }),
-    );
-    return c.json({ environments, sandbox });
-  });
+  declareRoute(
+    app,
+    {
+      method: "get",
+      path: "/v1/environments",
+      operationId: "listEnvironments",
+      summary: "The environments this token may invoke: versions, functions with schemas, engine, executor and pool state, and the executors' sandbox",
+      tag: "environments",
+      access: "token",
+      responses: { 200: { description: "served environments", content: { "application/json": environmentList } } },
+      errors: [],
+    },
+    async function listEnvironments(c) {
+      const environments = await environmentViews(host, c.var.principal);
+      const sandbox = await host.environments.sandbox().then(
+        (s) => s.report,
+        (error: Error) => ({ error: error.message }),
+      );
+      return c.json({ environments, sandbox } satisfies z.infer<typeof environmentList>);
+    },
+  );
 }

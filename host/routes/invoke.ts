@@ -10,12 +10,36 @@ import type { Hono } from "hono";
 import type { HostEnv } from "../middleware/context.ts";
 import type { HostRuntime } from "../runtime.ts";
 import { CONTENT_TYPES, formatOf } from "../../runtime/codec.ts";
-import { ClientGone, badRequest, bodyTooSlow, notReady, shuttingDown } from "../../runtime/errors.ts";
+import {
+  ApiError,
+  ClientGone,
+  badRequest,
+  bodyTooLarge,
+  bodyTooSlow,
+  bytesShed,
+  deadlineExceeded,
+  executorLost,
+  forbidden,
+  guestError,
+  guestTrap,
+  invalidRow,
+  memoryLimit,
+  notReady,
+  outputTooLarge,
+  overloaded,
+  shuttingDown,
+  unavailable,
+  unknownEnvironment,
+  unknownFunction,
+  unsupportedMediaType,
+} from "../../runtime/errors.ts";
 import { requireInvoke } from "../middleware/auth.ts";
 import { servedFunction } from "../invoke.ts";
 import { DrainRate, declaredLength, discardBody, readBody, refuseDeclaredOverLimit } from "../body.ts";
 import { afterResponse, callerGone } from "../node-bindings.ts";
 import { effectiveDeadline } from "../policy.ts";
+import { declareRoute, type RouteDeclaration } from "../openapi/route.ts";
+import { invokeRequest, invokeResponse } from "../openapi/schemas.ts";
 
 export const DEADLINE_HEADER = "x-vial-deadline-ms";
 
@@ -26,26 +50,79 @@ function deadlineFrom(header: string | undefined): number | undefined {
   return ms;
 }
 
+const [ENV, FN] = ["{env}", "{fn}"];
+
+/** The invoke route as GET /openapi.json shows it; each environment's document specialises it per function. */
+export const INVOKE_ROUTE: RouteDeclaration = {
+  method: "post",
+  path: "/v1/invoke/{env}/{fn}",
+  operationId: "invoke",
+  summary: "Run a batch of rows through a function",
+  description:
+    "Rows are checked against the function's input schema before they enter the guest, outputs against its output schema (a wrong output row becomes that row's error). The answer is in the request's format. Concrete row schemas: GET /v1/environments/{env}/openapi.json.",
+  tag: "invoke",
+  access: "token",
+  params: { env: "environment name", fn: "function name" },
+  headers: { [DEADLINE_HEADER]: "lowers (never raises) the environment's deadline, in milliseconds; it counts from the request's arrival" },
+  body: {
+    required: true,
+    description: "bytes fields as base64 strings in JSON, as byte strings in CBOR",
+    content: { "application/json": invokeRequest, "application/cbor": invokeRequest },
+  },
+  responses: {
+    200: {
+      description: "one result per row, null where the row failed, and the per-row errors",
+      content: { "application/json": invokeResponse, "application/cbor": invokeResponse },
+    },
+  },
+  errors: [
+    invalidRow(0, "field 'text': expected string, got number"),
+    badRequest('body must be an object {"rows": [...]}'),
+    badRequest(`${DEADLINE_HEADER} must be a positive number of milliseconds, got 'soon'`),
+    forbidden(`invoke environment '${ENV}'`),
+    unknownEnvironment(ENV),
+    unknownFunction(ENV, FN, ["…"]),
+    bodyTooLarge(8 * 2 ** 20),
+    unsupportedMediaType("text/plain"),
+    guestError(ENV, FN, "…"),
+    guestTrap(ENV, FN, "…"),
+    executorLost(ENV, FN, "was killed by SIGKILL"),
+    memoryLimit(ENV, FN, 256 * 2 ** 20),
+    outputTooLarge(ENV, FN, 40 * 2 ** 20, 32 * 2 ** 20),
+    overloaded(ENV, 1),
+    bytesShed(ENV, "environment", 128 * 2 ** 20, 1),
+    unavailable(ENV, 1),
+    notReady(),
+    shuttingDown(),
+    deadlineExceeded(ENV, FN, 1000, true),
+    deadlineExceeded(ENV, FN, 1000, false),
+    bodyTooSlow(ENV, FN, 1000),
+  ],
+};
+
 export function invokeRoutes(app: Hono<HostEnv>, host: HostRuntime): void {
   const drain = new DrainRate(host.config.discardBytesPerSecond);
-  app.post("/v1/invoke/:env/:fn", async function countInvocation(c, next) {
+  declareRoute(app, INVOKE_ROUTE, async function countInvocation(c, next) {
     await next();
-    const { env, fn } = c.req.param();
+    const { env, fn } = c.req.param() as { env: string; fn: string };
     // Labels only for what exists: arbitrary names in URLs must not grow the metrics.
     const known = host.environments.get(env)?.functions.has(fn);
     const labels = known ? { env, function: fn } : { env: "unknown", function: "unknown" };
     host.metrics.requests.inc({ ...labels, status: String(c.res.status) });
-    host.metrics.latency.observe(labels, (performance.now() - c.var.arrivedAt) / 1000);
-  });
-
-  app.post("/v1/invoke/:env/:fn", async function invokeFunction(c) {
+    const ms = performance.now() - c.var.arrivedAt;
+    host.metrics.latency.observe(labels, ms / 1000);
+    if (!known) return;
+    host.metrics.activity.record(env, fn, ms, c.res.status !== 200);
+    const error = c.error instanceof ApiError ? c.error : undefined;
+    if (error && !(error instanceof ClientGone)) host.metrics.events.add({ kind: "error", env, function: fn, status: error.status, code: error.code, message: error.message });
+  }, async function invokeFunction(c) {
     const status = host.status();
     if (status === "starting") throw notReady();
     if (status === "stopping") {
       c.header("connection", "close");
       throw shuttingDown();
     }
-    const { env, fn } = c.req.param();
+    const { env, fn } = c.req.param() as { env: string; fn: string };
     requireInvoke(c.var.principal, env);
     const served = servedFunction(host.environments, env, fn);
     const format = formatOf(c.req.header("content-type"));
@@ -73,7 +150,7 @@ export function invokeRoutes(app: Hono<HostEnv>, host: HostRuntime): void {
         // A declared length was reserved whole; a body without one is reserved as it arrives.
         take: declared === undefined ? (bytes) => served.executor.take(admission, bytes) : undefined,
       });
-      answer = await served.executor.call(admission, fn, { format, body }, { deadlineMs, deadlineAt }, callerGone(c));
+      answer = await served.executor.call(admission, fn, { format, body }, { deadlineMs, deadlineAt }, callerGone(c), c.var.trace);
     } catch (error) {
       reservation.release();
       if (error instanceof ClientGone) host.metrics.clients.inc({ event: "gone_before_answer" });

@@ -10,6 +10,7 @@ import { dirname, join, resolve } from "node:path";
 import { pathToFileURL, fileURLToPath } from "node:url";
 import v8 from "node:v8";
 import { transpileBytes } from "@bytecodealliance/jco-transpile";
+import { ensureDebianPackage } from "../debian.ts";
 import { createWasiImports } from "../../runtime/capabilities/index.js";
 
 v8.setFlagsFromString("--experimental-wasm-extended-const");
@@ -19,23 +20,7 @@ export const CACHE_DIR = process.env.VIAL_CACHE_DIR ?? join(homedir(), ".cache",
 export const FIXTURES = join(ROOT, "test", "python", "fixtures");
 const DEBIAN_FUZZY = "/usr/lib/python3/dist-packages/fuzzywuzzy";
 export const NATIVE_PYTHON = "/usr/bin/python3";
-
-/** A Debian package's files, installed if missing. */
-export function ensureDebianPackage(pkg: string, path: string): string {
-  if (!existsSync(path)) {
-    const apt = (...args: string[]) =>
-      // Builds in other test files may be installing too: wait for apt's lock.
-      execFileSync("apt-get", ["-o", "DPkg::Lock::Timeout=600", ...args], { stdio: "ignore", env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" } });
-    const install = () => apt("install", "-y", "-q", "--no-install-recommends", pkg);
-    try {
-      install();
-    } catch {
-      apt("update", "-q"); // a fresh machine has no package lists yet
-      install();
-    }
-  }
-  return path;
-}
+export { ensureDebianPackage };
 
 /** Debian's python3-fuzzywuzzy, installed if missing. */
 export const ensureDebianFuzzywuzzy = (): string => ensureDebianPackage("python3-fuzzywuzzy", DEBIAN_FUZZY);

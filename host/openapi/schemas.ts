@@ -1,0 +1,134 @@
+/**
+ * The bodies of the host's API, declared once: handlers are type-checked
+ * against them (`satisfies`), and /openapi.json is derived from them.
+ */
+import { z } from "zod";
+
+const fieldType: z.ZodType<unknown> = z
+  .lazy(() => z.union([z.enum(["string", "int64", "float64", "bool", "bytes"]), z.object({ array: fieldType }), z.object({ optional: fieldType })]))
+  .meta({ id: "FieldType", description: "string, int64, float64, bool, bytes, {array: T} or {optional: T}" });
+
+const field = z.object({ name: z.string(), type: fieldType });
+
+export const functionSchema = z.object({
+  name: z.string(),
+  mode: z.enum(["row", "batch"]).meta({ description: "row: the handler runs per row; batch: once per batch" }),
+  inputs: z.array(field),
+  outputs: z.array(field),
+});
+
+const engineReport = z.object({
+  version: z.string().meta({ description: "the version's engine: v8, quickjs, starlingmonkey or cpython" }),
+  running: z.enum(["v8", "component"]),
+  reason: z.string().optional().meta({ description: "why the component runs although the version's engine is v8" }),
+});
+
+export const poolView = z.object({
+  size: z.number().int(),
+  idle: z.number().int(),
+  busy: z.number().int(),
+  starting: z.number().int(),
+  queued: z.number().int().meta({ description: "calls waiting for a free instance, in the host's line and the executor's" }),
+  maxQueue: z.number().int(),
+  deadlineMs: z.number(),
+  memoryMiB: z.number(),
+});
+
+export const executorView = z.object({
+  pid: z.number().int().optional(),
+  restarts: z.number().int(),
+  status: z.enum(["running", "restarting", "stopped"]),
+  residentMiB: z.number(),
+});
+
+export const environmentView = z.object({
+  name: z.string(),
+  version: z.string(),
+  language: z.enum(["js", "python"]),
+  engine: engineReport,
+  servingSince: z.string().meta({ description: "ISO time this version started serving" }),
+  functions: z.array(functionSchema),
+  executor: executorView,
+  pool: poolView,
+  refused: z.object({ version: z.string(), error: z.string() }).optional().meta({ description: "a newer current version the host refused to load" }),
+});
+
+const sandboxReport = z.union([
+  z.object({
+    namespaces: z.boolean(),
+    user: z.string(),
+    permissionModel: z.literal(true),
+    environment: z.literal("empty"),
+    v8: z.union([z.object({ available: z.literal(true) }), z.object({ available: z.literal(false), reason: z.string() })]),
+    warnings: z.array(z.string()),
+  }),
+  z.object({ error: z.string() }),
+]);
+
+export const environmentList = z.object({ environments: z.array(environmentView), sandbox: sandboxReport });
+
+export const invokeRequest = z.object({ rows: z.array(z.record(z.string(), z.unknown())) });
+
+export const rowError = z.object({ row: z.number().int().meta({ description: "index of the row in the batch" }), error: z.string() });
+
+export const invokeResponse = z.object({
+  rows: z.array(z.union([z.record(z.string(), z.unknown()), z.null()])).meta({ description: "one per input row, in order; null where the row failed" }),
+  errors: z.array(rowError),
+});
+
+export const health = z.object({ status: z.literal("ok") });
+export const readiness = z.object({ status: z.enum(["starting", "ready", "stopping"]) });
+
+export const reloadRequest = z.object({ env: z.string().optional() });
+export const reloadResponse = z.object({
+  results: z.array(
+    z.object({
+      env: z.string(),
+      status: z.enum(["unchanged", "loaded", "removed", "refused"]),
+      version: z.string().optional(),
+      error: z.string().optional(),
+    }),
+  ),
+});
+
+/** An OpenAPI 3.1 document: checked by validators in the tests, kept open here. */
+export const openApiDocument = z.object({ openapi: z.string(), info: z.object({ title: z.string(), version: z.string() }).catchall(z.unknown()) }).catchall(z.unknown());
+
+const windowSummary = z.object({
+  count: z.number().int(),
+  failed: z.number().int().meta({ description: "calls not answered 200" }),
+  perSecond: z.number(),
+  p50Ms: z.number().nullable(),
+  p90Ms: z.number().nullable(),
+  p99Ms: z.number().nullable(),
+});
+
+const seriesPoint = z.object({ at: z.number().meta({ description: "start of the 10 s bucket, ms since the epoch" }), count: z.number().int(), failed: z.number().int(), p50Ms: z.number().nullable(), p99Ms: z.number().nullable() });
+
+export const statusReport = z.object({
+  host: z.object({ status: z.enum(["starting", "ready", "stopping"]), startedAt: z.string(), now: z.string(), version: z.string() }),
+  environments: z.array(
+    environmentView.extend({
+      activity: z.array(
+        z.object({
+          function: z.string(),
+          lastMinute: windowSummary,
+          lastFiveMinutes: windowSummary,
+          series: z.array(seriesPoint).meta({ description: "the last 5 minutes in 10 s buckets, oldest first" }),
+        }),
+      ),
+      deploys: z.array(z.object({ version: z.string(), createdAt: z.string(), current: z.boolean(), serving: z.boolean(), functions: z.array(z.string()) })).meta({ description: "the environment's versions in the store, newest first" }),
+    }),
+  ),
+  events: z.array(
+    z.object({
+      at: z.string(),
+      kind: z.enum(["error", "instance-restart", "executor-restart"]),
+      env: z.string(),
+      function: z.string().optional(),
+      status: z.number().int().optional(),
+      code: z.string().optional(),
+      message: z.string(),
+    }),
+  ),
+});
