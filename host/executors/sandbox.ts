@@ -94,8 +94,10 @@ function probe(command: LaunchCommand): Promise<string> {
   });
 }
 
-const V8_PROBE = (isolatedVm: string) =>
-  `const ivm = require(${JSON.stringify(isolatedVm)}); const i = new ivm.Isolate({ memoryLimit: 8 }); process.stdout.write(String(i.compileScriptSync("6*7").runSync(i.createContextSync())));`;
+/** Loads the first of isolated-vm's folders that loads (as the executor's loader does) and runs an isolate. */
+const V8_PROBE = (folders: string[]) =>
+  `let ivm, failed = []; for (const f of ${JSON.stringify(folders)}) { try { ivm = require(f + "/isolated-vm.js"); break; } catch (e) { failed.push(String(e.message).split("\\n")[0]); } }` +
+  ` if (!ivm) throw new Error(failed.join("; ")); const i = new ivm.Isolate({ memoryLimit: 8 }); process.stdout.write(String(i.compileScriptSync("6*7").runSync(i.createContextSync())));`;
 
 async function detect(code: ExecutorCode): Promise<Sandbox> {
   const root = process.getuid?.() === 0;
@@ -116,7 +118,7 @@ async function detect(code: ExecutorCode): Promise<Sandbox> {
     }
     let v8: SandboxReport["v8"];
     try {
-      if (!code.isolatedVm) throw new Error("isolated-vm is not installed");
+      if (code.isolatedVm.length === 0) throw new Error(`isolated-vm is not installed for Node ${process.versions.node}`);
       if ((await probe(launch("v8", ["-e", V8_PROBE(code.isolatedVm)]))) !== "42") throw new Error("an isolate did not compute");
       v8 = { available: true };
     } catch (error) {
