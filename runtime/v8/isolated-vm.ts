@@ -37,18 +37,16 @@ export function isolatedVmFolders(): string[] {
 
 /**
  * What loading them reads, for the executor's permission model: the folders,
- * their dependencies' folders (6 and 7 find their binary with node-gyp-build),
- * and the file node-gyp-build checks to tell musl from glibc.
+ * and for 6 and 7, which find their binary with node-gyp-build at load,
+ * node-gyp-build's folder and the file it checks to tell musl from glibc.
  */
 export function isolatedVmReadable(folders: string[]): string[] {
   const readable = new Set(folders);
   for (const folder of folders) {
     const { dependencies = {} } = JSON.parse(readFileSync(join(folder, "package.json"), "utf8")) as { dependencies?: Record<string, string> };
-    const require = createRequire(join(folder, "package.json"));
-    for (const name of Object.keys(dependencies)) {
-      readable.add(dirname(require.resolve(`${name}/package.json`)));
-      if (name === "node-gyp-build") readable.add("/etc/alpine-release");
-    }
+    if (!("node-gyp-build" in dependencies)) continue;
+    readable.add(dirname(createRequire(join(folder, "package.json")).resolve("node-gyp-build/package.json")));
+    readable.add("/etc/alpine-release");
   }
   return [...readable];
 }
