@@ -1,0 +1,47 @@
+/**
+ * `vial k8s render`: the group read and checked, the objects of the form asked
+ * for, printed as multi-document YAML with a header saying what to build and
+ * create beside them.
+ */
+import { stringify } from "yaml";
+import { VialError } from "../../builds/errors.ts";
+import { readGroup, type Group, type RenderOptions } from "./group.ts";
+import { offlineJob, type JobOptions } from "./offline-job.ts";
+import { names } from "./pod.ts";
+import { servingGroup } from "./serving-group.ts";
+import { sidecar } from "./sidecar.ts";
+
+export interface RenderCommandOptions extends RenderOptions, JobOptions {
+  socket?: boolean;
+  job?: boolean;
+  appImage?: string;
+}
+
+export type KubernetesObject = { apiVersion: string; kind: string };
+
+export function renderObjects(group: Group, opts: RenderCommandOptions): KubernetesObject[] {
+  if (opts.socket && opts.job) throw new VialError("--socket and --job are different forms: choose one");
+  if (opts.socket) return sidecar(group, opts.appImage ?? "feature-server");
+  if (opts.job) return offlineJob(group, opts);
+  return servingGroup(group);
+}
+
+function header(group: Group, opts: RenderCommandOptions): string[] {
+  const form = opts.socket ? "sidecar (merge the template's initContainers, volumes and volumeMounts into the feature server's pod)" : opts.job ? "offline run" : "serving group";
+  const envList = group.environments.map((e) => e.name).join(",");
+  return [
+    `# vial ${form} '${group.name}': ${group.environments.map((e) => `${e.name}@${e.version}`).join(", ")}`,
+    group.storeClaim
+      ? `# store: claim '${group.storeClaim}', mounted read-only; image ${group.image} needs none (docker build -t ${group.image} .)`
+      : `# store: baked into the image: docker build --build-arg VIAL_ENVS=${envList} -t ${group.image} .`,
+    ...(opts.job ? [] : [`# tokens (optional): kubectl create secret generic ${names(group).secret} --from-literal=tokens='<token>=${envList}'`]),
+  ];
+}
+
+export const toYaml = (objects: KubernetesObject[]): string => objects.map((o) => stringify(o, { lineWidth: 0 })).join("---\n");
+
+export async function renderCommand(opts: RenderCommandOptions): Promise<string> {
+  const group = await readGroup(opts);
+  const objects = renderObjects(group, opts);
+  return `${header(group, opts).join("\n")}\n${toYaml(objects)}`;
+}
