@@ -10,11 +10,11 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { partial_ratio, ratio } from "fuzzball";
-import { nodeRelease } from "./node-release.ts";
+import { CI_NODE_RELEASE, nodeRelease } from "./node-release.ts";
 import { copyProject, type ProjectCopy } from "./project-copy.ts";
 import { projectBin, projectTest, serveStore, vial, waitReady, type Served, type Smoke } from "./smoke.ts";
 
-const LINES = (process.env.VIAL_SMOKE_NODE ?? "24.21.0").split(",").map((v) => v.trim());
+const LINES = (process.env.VIAL_SMOKE_NODE ?? CI_NODE_RELEASE).split(",").map((v) => v.trim());
 const BASELINE = "Mocha Cheesecake Fudge Brownie Bars";
 const ROWS = [{ text: "Mocha brownie bars" }, { text: "cheesecake" }];
 

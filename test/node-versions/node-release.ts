@@ -22,6 +22,9 @@ export interface NodeRelease {
   nodedir: string;
 }
 
+/** The Node line CI tries besides the machine's: the newest LTS line (the Dockerfile's base is the same line). */
+export const CI_NODE_RELEASE = "24.21.0";
+
 export const cacheDir = (): string => process.env.VIAL_CACHE_DIR ?? join(homedir(), ".cache", "vial");
 
 function layout(root: string, version: string): NodeRelease {
