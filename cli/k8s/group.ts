@@ -122,9 +122,14 @@ export function splitEnvs(envs: string): string[] {
   return names;
 }
 
-/** The image a baked group gets by default: named after the group, tagged by its versions (a new version, a new tag). */
-export const defaultImage = (name: string, envs: GroupEnvironment[]): string =>
-  `vial-${name}:${sha256(envs.map((e) => `${e.name}@${e.version}`).join(",")).slice(0, 12)}`;
+/**
+ * The image by default: with the store baked in, named after the group and tagged by its versions (a new
+ * version, a new tag); without (a mounted store), vial's own at this version.
+ */
+function defaultImage(name: string, envs: GroupEnvironment[], storeClaim: string | undefined): string {
+  if (storeClaim) return `vial:${(JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string }).version}`;
+  return `vial-${name}:${sha256(envs.map((e) => `${e.name}@${e.version}`).join(",")).slice(0, 12)}`;
+}
 
 export async function readGroup(opts: RenderOptions): Promise<Group> {
   const name = checkName("--name", opts.name)!;
@@ -139,7 +144,7 @@ export async function readGroup(opts: RenderOptions): Promise<Group> {
   return {
     name,
     namespace: checkName("--namespace", opts.namespace, 63),
-    image: opts.image ?? defaultImage(name, environments),
+    image: opts.image ?? defaultImage(name, environments, opts.storeClaim),
     environments,
     configText: text,
     drainTimeoutMs: drainTimeout(config),

@@ -153,9 +153,11 @@ describe("a serving group", () => {
   });
 
   it("mounts only the group's environments read-only from a claim, and takes a sandboxed runtime class", async () => {
-    const objects = await render({ storeClaim: "vial-store", runtimeClass: "gvisor", image: "registry.example/vial:1" });
+    const objects = await render({ storeClaim: "vial-store", runtimeClass: "gvisor" });
     for (const object of objects) validateObject(object);
     const pod = as<IDeployment>(one(objects, "Deployment")).spec!.template.spec!;
+    // No store in the image: vial's own, at this version.
+    expect(pod.containers[0]!.image).toMatch(/^vial:\d+\.\d+\.\d+$/);
     expect(pod.runtimeClassName).toBe("gvisor");
     expect(pod.volumes!.find((v) => v.persistentVolumeClaim)!.persistentVolumeClaim).toEqual({ claimName: "vial-store", readOnly: true });
     const mounts = pod.containers[0]!.volumeMounts!.filter((m) => m.subPath);
