@@ -9,7 +9,7 @@ export function registerK8s(program: Command): void {
     .description("print the manifests of one serving group (or, with --socket, a sidecar; with --job, an offline run) as YAML")
     .requiredOption("--name <group>", "the group's name (objects are named vial-<group>)")
     .requiredOption("--envs <a,b,...>", "the environments the group serves, each with a deployed version")
-    .option("--image <ref>", "vial image (default: vial-<group>:<tag from the versions>, built with the store baked in)")
+    .option("--image <ref>", "vial image (default: vial-<group>:<tag from the versions>, built with the store baked in; with --store-claim, vial:<version>)")
     .option("--min <n>", "fewest replicas (default 2)")
     .option("--max <n>", "most replicas (default 10, at least --min)")
     .addOption(new Option("--scale-on <signal>", "autoscaling signal: CPU, or the busy-instance ratio through a custom metric").choices(["cpu", "busy"]).default("cpu"))

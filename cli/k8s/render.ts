@@ -19,8 +19,18 @@ export interface RenderCommandOptions extends RenderOptions, JobOptions {
 
 export type KubernetesObject = { apiVersion: string; kind: string };
 
-export function renderObjects(group: Group, opts: RenderCommandOptions): KubernetesObject[] {
+const JOB_FLAGS = { fn: "--fn", input: "--input", output: "--output", shards: "--shards", parallelism: "--parallelism", dataClaim: "--data-claim" } as const;
+
+/** Flags of one form given to another would be ignored: say so instead. */
+function checkForm(opts: RenderCommandOptions): void {
   if (opts.socket && opts.job) throw new VialError("--socket and --job are different forms: choose one");
+  const stray = Object.entries(JOB_FLAGS).filter(([key]) => !opts.job && opts[key as keyof typeof JOB_FLAGS] !== undefined);
+  if (stray.length) throw new VialError(`${stray.map(([, flag]) => flag).join(", ")} go with --job (the offline form)`);
+  if (opts.appImage !== undefined && !opts.socket) throw new VialError("--app-image goes with --socket (the sidecar form)");
+}
+
+export function renderObjects(group: Group, opts: RenderCommandOptions): KubernetesObject[] {
+  checkForm(opts);
   if (opts.socket) return sidecar(group, opts.appImage ?? "feature-server");
   if (opts.job) return offlineJob(group, opts);
   return servingGroup(group);

@@ -102,6 +102,8 @@ describe("bad input", () => {
     await expect(render({ min: "0" })).rejects.toThrow("--min must be a whole number of at least 1 (got '0')");
     await expect(render({ name: "Features_1" })).rejects.toThrow("--name must be a DNS label");
     await expect(render({ socket: true, job: true })).rejects.toThrow("--socket and --job are different forms: choose one");
+    await expect(render({ fn: "fuzzy_similarity", shards: "4" })).rejects.toThrow("--fn, --shards go with --job (the offline form)");
+    await expect(render({ appImage: "feature-server:1" })).rejects.toThrow("--app-image goes with --socket (the sidecar form)");
     await expect(render({ cpu: "lots" })).rejects.toThrow("--cpu must be a CPU quantity such as 500m or 2 (got 'lots')");
     const secrets = join(store.root, "with-tokens.json");
     await writeFile(secrets, JSON.stringify({ tokens: { t: ["fuzzy"] } }));
