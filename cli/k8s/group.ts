@@ -35,6 +35,8 @@ export interface GroupEnvironment {
 
 export interface Group {
   name: string;
+  /** The store read, absolute. */
+  storeRoot: string;
   namespace?: string;
   image: string;
   environments: GroupEnvironment[];
@@ -143,6 +145,7 @@ export async function readGroup(opts: RenderOptions): Promise<Group> {
   if (opts.image !== undefined && !/^[^\s]+$/.test(opts.image)) throw new VialError(`--image must be an image reference without spaces (got '${opts.image}')`);
   return {
     name,
+    storeRoot: store.root,
     namespace: checkName("--namespace", opts.namespace, 63),
     image: opts.image ?? defaultImage(name, environments, opts.storeClaim),
     environments,

@@ -3,6 +3,7 @@
  * for, printed as multi-document YAML with a header saying what to build and
  * create beside them.
  */
+import { isAbsolute, relative } from "node:path";
 import { stringify } from "yaml";
 import { VialError } from "../../builds/errors.ts";
 import { readGroup, type Group, type RenderOptions } from "./group.ts";
@@ -36,6 +37,13 @@ export function renderObjects(group: Group, opts: RenderCommandOptions): Kuberne
   return servingGroup(group);
 }
 
+/** The Dockerfile reads the store from .vial in the build context unless told otherwise. */
+function storeDirArg(group: Group): string {
+  const dir = relative(process.cwd(), group.storeRoot);
+  if (dir === ".vial") return "";
+  return dir.startsWith("..") || isAbsolute(dir) ? ` --build-arg VIAL_STORE_DIR=<where ${group.storeRoot} is in the build context>` : ` --build-arg VIAL_STORE_DIR=${dir}`;
+}
+
 function header(group: Group, opts: RenderCommandOptions): string[] {
   const form = opts.socket ? "sidecar (merge the template's initContainers, volumes and volumeMounts into the feature server's pod)" : opts.job ? "offline run" : "serving group";
   const envList = group.environments.map((e) => e.name).join(",");
@@ -43,7 +51,7 @@ function header(group: Group, opts: RenderCommandOptions): string[] {
     `# vial ${form} '${group.name}': ${group.environments.map((e) => `${e.name}@${e.version}`).join(", ")}`,
     group.storeClaim
       ? `# store: claim '${group.storeClaim}', mounted read-only; image ${group.image} needs none (docker build -t ${group.image} .)`
-      : `# store: baked into the image: docker build --build-arg VIAL_ENVS=${envList} -t ${group.image} .`,
+      : `# store: baked into the image: docker build --build-arg VIAL_ENVS=${envList}${storeDirArg(group)} -t ${group.image} .`,
     ...(opts.job ? [] : [`# tokens (optional): kubectl create secret generic ${names(group).secret} --from-literal=tokens='<token>=${envList}'`]),
   ];
 }

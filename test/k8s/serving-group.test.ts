@@ -59,6 +59,12 @@ describe("a serving group", () => {
     expect(container.args).toEqual(["serve", "--store", "/var/lib/vial/store", "--host", "0.0.0.0", "--port", "8787"]);
   });
 
+  it("says in its first lines how to build the image it names", async () => {
+    const text = await renderCommand({ name: "features", envs: "fuzzy,fuzzy-b", store: store.root });
+    const image = (one(parseManifests(text), "Deployment").spec as { template: { spec: { containers: Array<{ image: string }> } } }).template.spec.containers[0]!.image;
+    expect(text.split("\n")[1]).toContain(`docker build --build-arg VIAL_ENVS=fuzzy,fuzzy-b --build-arg VIAL_STORE_DIR=<where ${store.root} is in the build context> -t ${image} .`);
+  });
+
   it("probes readiness on /readyz and liveness on /healthz, on the port it serves", async () => {
     const container = as<IDeployment>(one(await render(), "Deployment")).spec!.template.spec!.containers[0]!;
     expect(container.readinessProbe!.httpGet).toEqual({ path: "/readyz", port: "http" });
