@@ -10,6 +10,7 @@ import { invokeCommand } from "./invoke-command.ts";
 import { testCommand } from "./test-command.ts";
 import { devCommand } from "./dev-command.ts";
 import { createProgress } from "./progress.ts";
+import { registerK8s } from "./k8s/command.ts";
 
 const progress = createProgress();
 const storeOption = () => new Option("--store <dir>", "artifact store (default: $VIAL_STORE or ./.vial)");
@@ -128,6 +129,8 @@ program
   .option("--requirements <file>", "requirements to watch (default: the ones the environment was created from)")
   .addOption(storeOption())
   .action(devCommand);
+
+registerK8s(program);
 
 try {
   await program.parseAsync();

@@ -3,16 +3,16 @@
  * permission model, which lets it read its own code and nothing else, and
  * spawn nothing (so no TypeScript loader). Bundled once per host process
  * into a content-addressed folder; isolated-vm stays a native addon loaded
- * from where npm installed it.
+ * from where npm installed it (the folders are compiled into the bundle).
  */
 import { build, type Plugin } from "esbuild";
 import { chmod, mkdir, mkdtemp, rename, rm, writeFile } from "node:fs/promises";
 import { existsSync } from "node:fs";
-import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { sha256 } from "../../runtime/digest.ts";
+import { isolatedVmFolders, isolatedVmReadable } from "../../runtime/v8/isolated-vm.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 
@@ -21,26 +21,17 @@ export interface ExecutorCode {
   entry: string;
   /** A component instance's thread entry. */
   componentWorker: string;
-  /** isolated-vm's folder (its native addon), when it is installed. */
-  isolatedVm?: string;
-  /** Everything an executor may read: the folders above. */
+  /** isolated-vm's installed folders (its native addon), in the order they are tried. */
+  isolatedVm: string[];
+  /** Everything an executor may read: the folders above (and what loading isolated-vm reads). */
   readable: string[];
 }
 
-function isolatedVmDir(): string | undefined {
-  try {
-    return dirname(createRequire(import.meta.url).resolve("isolated-vm/package.json"));
-  } catch {
-    return undefined;
-  }
-}
-
-/** Native addons resolve to where they are installed, not next to the bundle. */
-function nativeAddons(isolatedVm: string | undefined): Plugin {
+/** Native addons are not bundled. */
+function nativeAddons(): Plugin {
   return {
     name: "native-addons",
     setup(b) {
-      b.onResolve({ filter: /^isolated-vm$/ }, () => ({ path: isolatedVm ? join(isolatedVm, "isolated-vm.js") : "isolated-vm", external: true }));
       // cbor-x runs without its optional native decoder.
       b.onResolve({ filter: /^cbor-extract$/ }, () => ({ path: "cbor-extract", external: true }));
     },
@@ -61,7 +52,7 @@ async function cacheRoot(): Promise<string> {
 }
 
 async function bundleExecutor(): Promise<ExecutorCode> {
-  const isolatedVm = isolatedVmDir();
+  const isolatedVm = isolatedVmFolders();
   const result = await build({
     entryPoints: { executor: join(ROOT, "executor", "main.ts"), "component-worker": join(ROOT, "runtime", "component", "worker.ts") },
     bundle: true,
@@ -72,7 +63,9 @@ async function bundleExecutor(): Promise<ExecutorCode> {
     outdir: "out",
     outExtension: { ".js": ".mjs" },
     logLevel: "silent",
-    plugins: [nativeAddons(isolatedVm)],
+    plugins: [nativeAddons()],
+    // The loader tries these by absolute path: the bundle does not live where node_modules can be found from it.
+    define: { VIAL_ISOLATED_VM_FOLDERS: JSON.stringify(isolatedVm) },
     // CommonJS dependencies inside an ES module bundle still call require.
     banner: { js: `import { createRequire as __vialRequire } from "node:module"; const require = __vialRequire(import.meta.url);` },
   });
@@ -90,7 +83,7 @@ async function bundleExecutor(): Promise<ExecutorCode> {
     entry: join(dir, "executor.mjs"),
     componentWorker: join(dir, "component-worker.mjs"),
     isolatedVm,
-    readable: [dir, ...(isolatedVm ? [isolatedVm] : [])],
+    readable: [dir, ...isolatedVmReadable(isolatedVm)],
   };
 }
 

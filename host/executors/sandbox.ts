@@ -14,6 +14,8 @@
  *   native code in the executor can read the host's private files.
  */
 import { spawn, type SpawnOptions } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { basename, join } from "node:path";
 import type { EngineKind } from "../../runtime/instantiate.ts";
 import type { ExecutorCode } from "./code.ts";
 
@@ -43,7 +45,7 @@ export interface SandboxReport {
   permissionModel: true;
   environment: "empty";
   /** Whether executors can run the V8 engine, or why not. */
-  v8: { available: true } | { available: false; reason: string };
+  v8: { available: true; /** The isolated-vm line that loads: "isolated-vm-6 6.2.0". */ isolatedVm: string } | { available: false; reason: string };
   warnings: string[];
 }
 
@@ -94,8 +96,22 @@ export function runProbe(command: LaunchCommand): Promise<string> {
   });
 }
 
-const V8_PROBE = (isolatedVm: string) =>
-  `const ivm = require(${JSON.stringify(isolatedVm)}); const i = new ivm.Isolate({ memoryLimit: 8 }); process.stdout.write(String(i.compileScriptSync("6*7").runSync(i.createContextSync())));`;
+/** Loads the first of isolated-vm's folders that loads (as the executor's loader does), runs an isolate; prints the answer and the folder. */
+const V8_PROBE = (folders: string[]) =>
+  `let ivm, from, failed = []; for (const f of ${JSON.stringify(folders)}) { try { ivm = require(f + "/isolated-vm.js"); from = f; break; } catch (e) { failed.push(String(e.message).split("\\n")[0]); } }` +
+  ` if (!ivm) throw new Error(failed.join("; ")); const i = new ivm.Isolate({ memoryLimit: 8 }); process.stdout.write(String(i.compileScriptSync("6*7").runSync(i.createContextSync())) + "\\n" + from);`;
+
+async function v8Availability(launch: Sandbox["launch"], code: ExecutorCode): Promise<SandboxReport["v8"]> {
+  try {
+    if (code.isolatedVm.length === 0) throw new Error(`isolated-vm is not installed for Node ${process.versions.node}`);
+    const [answer, folder] = (await runProbe(launch("v8", ["-e", V8_PROBE(code.isolatedVm)]))).split("\n");
+    if (answer !== "42" || !folder) throw new Error("an isolate did not compute");
+    const { version } = JSON.parse(readFileSync(join(folder, "package.json"), "utf8")) as { version: string };
+    return { available: true, isolatedVm: `${basename(folder)} ${version}` };
+  } catch (error) {
+    return { available: false, reason: `isolated-vm cannot run in an executor here (${(error as Error).message})` };
+  }
+}
 
 async function detect(code: ExecutorCode): Promise<Sandbox> {
   const root = process.getuid?.() === 0;
@@ -114,14 +130,7 @@ async function detect(code: ExecutorCode): Promise<Sandbox> {
       failures.push(`${describe(setup)}: ${(error as Error).message}`);
       continue;
     }
-    let v8: SandboxReport["v8"];
-    try {
-      if (!code.isolatedVm) throw new Error("isolated-vm is not installed");
-      if ((await runProbe(launch("v8", ["-e", V8_PROBE(code.isolatedVm)]))) !== "42") throw new Error("an isolate did not compute");
-      v8 = { available: true };
-    } catch (error) {
-      v8 = { available: false, reason: `isolated-vm cannot run in an executor here (${(error as Error).message})` };
-    }
+    const v8 = await v8Availability(launch, code);
     const warnings = [
       ...(setup.namespaces ? [] : ["executors share the host's network and process namespaces (unprivileged user namespaces are not available here): a V8 or engine bug could reach the network and other processes"]),
       ...(root && !setup.nobody ? ["executors run as root, like the host: native code in one could read the host's files"] : []),
