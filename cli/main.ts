@@ -6,6 +6,7 @@ import { deploy } from "../builds/deploy.ts";
 import { JS_ENGINES } from "../builds/js/engines.ts";
 import { VialError } from "../builds/errors.ts";
 import { serveCommand, invokeCommand } from "./host-commands.ts";
+import { registerRunCommands } from "./run-command.ts";
 
 const progress = (msg: string) => process.stderr.write(`  ${msg}\n`);
 const storeOption = () => new Option("--store <dir>", "artifact store (default: $VIAL_STORE or ./.vial)");
@@ -97,6 +98,8 @@ program
   .option("--file <file>", "read the batch from a file (- for stdin)")
   .option("--deadline <ms>", "stop the call after this many milliseconds")
   .action(invokeCommand);
+
+registerRunCommands(program, storeOption);
 
 try {
   await program.parseAsync();

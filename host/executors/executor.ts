@@ -32,6 +32,8 @@ export interface ExecutorOptions {
   outputLimitBytes: number;
   code: ExecutorCode;
   sandbox: Sandbox;
+  /** Scheduling niceness (default: the sandbox's, 10). */
+  niceness?: number;
   /** Instance events, stderr lines, and the end of the process (after ready). */
   onMessage(msg: Extract<ExecutorMessage, { type: "instance" }>): void;
   onStderr(line: string): void;
@@ -78,7 +80,7 @@ export class Executor {
 
   static async start(opts: ExecutorOptions): Promise<Executor> {
     const running: EngineKind = opts.engine.running;
-    const { command, args, options } = opts.sandbox.launch(running, [opts.code.entry]);
+    const { command, args, options } = opts.sandbox.launch(running, [opts.code.entry], opts.niceness);
     const child = spawn(command, args, options);
     const executor = new Executor(child, opts.engine);
     createInterface({ input: child.stderr! }).on("line", (line) => line.trim() && opts.onStderr(line));

@@ -32,6 +32,8 @@ export interface SupervisorDeps {
   log: Logger;
   /** Reads and verifies the version again (for restarts). */
   readVersion(): Promise<VersionArtifacts>;
+  /** Scheduling niceness of the executor (default 10; a shadow version's runs lower). */
+  niceness?: number;
 }
 
 export type CallAnswer = Extract<CallReply, { ok: true }>;
@@ -80,6 +82,7 @@ export class Supervisor {
       outputLimitBytes: this.policy.outputLimitBytes,
       code: this.deps.code,
       sandbox: this.deps.sandbox,
+      niceness: this.deps.niceness,
       onMessage: (msg) => this.instanceEvent(msg),
       onStderr: (line) => this.deps.log.warn({ env: this.env, version: this.version, executor: this.executor?.pid, line }, "executor stderr"),
       onExit: (reason) => this.ended(reason),
