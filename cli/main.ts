@@ -7,6 +7,7 @@ import { JS_ENGINES } from "../builds/js/engines.ts";
 import { VialError } from "../builds/errors.ts";
 import { serveCommand, invokeCommand } from "./host-commands.ts";
 import { registerRunCommands } from "./run-command.ts";
+import { parseFraction, registerShadowCommands, shadowOption } from "./shadow-commands.ts";
 
 const progress = (msg: string) => process.stderr.write(`  ${msg}\n`);
 const storeOption = () => new Option("--store <dir>", "artifact store (default: $VIAL_STORE or ./.vial)");
@@ -55,18 +56,22 @@ env
 
 program
   .command("deploy <module>")
-  .description("build a module into a new version of an environment and make it current")
+  .description("build a module into a new version of an environment and make it current (or its shadow)")
   .requiredOption("--env <env>", "environment to deploy into")
+  .option("--shadow", "do not make it current: run it beside the current version on a copy of its requests and compare")
+  .option("--fraction <share>", "with --shadow: the share of requests mirrored (default 1)", parseFraction)
   .addOption(storeOption())
   .action(async (modulePath, opts) => {
     const store = openStore(opts.store);
-    process.stderr.write(`deploying ${modulePath} to '${opts.env}'\n`);
-    const { manifest } = await deploy({ store, env: opts.env, modulePath, progress });
+    const shadow = shadowOption(opts);
+    process.stderr.write(`deploying ${modulePath} to '${opts.env}'${shadow ? " as its shadow" : ""}\n`);
+    const { manifest } = await deploy({ store, env: opts.env, modulePath, progress, shadow });
     console.log(`published ${opts.env}@${manifest.version} (${manifest.engine}, ${(manifest.component.bytes / 1e6).toFixed(1)} MB, ${manifest.buildMs} ms)`);
     for (const f of manifest.functions) {
       const fields = (list: typeof f.inputs) => list.map((x) => `${x.name}: ${JSON.stringify(x.type)}`).join(", ");
       console.log(`  ${f.name}(${fields(f.inputs)}) -> (${fields(f.outputs)})${f.mode === "batch" ? " [batch]" : ""}`);
     }
+    if (shadow) console.log(`shadowing the current version on ${shadow.fraction * 100}% of its requests: 'vial promote --env ${opts.env}' makes it current, 'vial shadow stop --env ${opts.env}' drops it`);
   });
 
 program
@@ -100,6 +105,7 @@ program
   .action(invokeCommand);
 
 registerRunCommands(program, storeOption);
+registerShadowCommands(program, storeOption);
 
 try {
   await program.parseAsync();

@@ -14,6 +14,7 @@ import { healthRoutes } from "./routes/health.ts";
 import { environmentRoutes } from "./routes/environments.ts";
 import { invokeRoutes } from "./routes/invoke.ts";
 import { adminRoutes } from "./routes/admin.ts";
+import { shadowRoutes } from "./routes/shadow.ts";
 
 export function createApp(host: HostRuntime): Hono<HostEnv> {
   const app = new Hono<HostEnv>();
@@ -22,6 +23,7 @@ export function createApp(host: HostRuntime): Hono<HostEnv> {
 
   healthRoutes(app, host);
   environmentRoutes(app, host);
+  shadowRoutes(app, host);
   invokeRoutes(app, host);
   adminRoutes(app, host);
 

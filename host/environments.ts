@@ -19,6 +19,8 @@ import { executorCode } from "./executors/code.ts";
 import { executorSandbox, type Sandbox } from "./executors/sandbox.ts";
 import { startVersion } from "./executors/start.ts";
 import type { ByteBudget } from "./admission/byte-budget.ts";
+import { Shadows } from "./shadow/shadows.ts";
+import type { Shadow } from "./shadow/shadow.ts";
 
 export interface Served {
   env: string;
@@ -43,6 +45,7 @@ export class Environments {
   /** Versions refused at load: retried when their files change (a copy still under way) or on a forced refresh, not on every poll. */
   private readonly refused = new Map<string, { version: string; error: string; files: string }>();
   private closed = false;
+  private readonly shadows: Shadows;
 
   constructor(
     private readonly store: Store,
@@ -50,10 +53,17 @@ export class Environments {
     private readonly budget: ByteBudget,
     private readonly metrics: HostMetrics,
     private readonly log: Logger,
-  ) {}
+  ) {
+    this.shadows = new Shadows(store, config, metrics, log);
+  }
 
   get(env: string): Served | undefined {
     return this.served.get(env);
+  }
+
+  /** The version shadowing `env`'s current one, if any. */
+  shadow(env: string): Shadow | undefined {
+    return this.shadows.get(env);
   }
 
   list(): Served[] {
@@ -68,7 +78,7 @@ export class Environments {
 
   /** Every executor's view, draining ones included (for metrics). */
   async executorViews(): Promise<Array<{ env: string; view: ExecutorView }>> {
-    const all = [...this.list().map((s) => s.executor), ...this.draining];
+    const all = [...this.list().map((s) => s.executor), ...this.draining, ...this.shadows.supervisors()];
     return Promise.all(all.map(async (executor) => ({ env: executor.env, view: await executor.view() })));
   }
 
@@ -85,7 +95,11 @@ export class Environments {
 
   refresh(env: string, force = false): Promise<RefreshResult> {
     const previous = this.refreshing.get(env) ?? Promise.resolve(undefined);
-    const next = previous.then(() => this.refreshNow(env, force));
+    const next = previous.then(async () => {
+      const result = await this.refreshNow(env, force);
+      await this.shadows.refresh(env, this.closed);
+      return result;
+    });
     this.refreshing.set(env, next);
     void next.finally(() => {
       if (this.refreshing.get(env) === next) this.refreshing.delete(env);
@@ -99,7 +113,7 @@ export class Environments {
     await Promise.allSettled([...this.refreshing.values()]);
     const executors = [...this.list().map((s) => s.executor), ...this.draining];
     this.served.clear();
-    await Promise.all(executors.map((e) => e.drain(drainMs)));
+    await Promise.all([...executors.map((e) => e.drain(drainMs)), this.shadows.close(drainMs)]);
   }
 
   private async refreshNow(env: string, force: boolean): Promise<RefreshResult> {

@@ -10,7 +10,7 @@ import type { Logger } from "../logger.ts";
 import type { HostMetrics } from "../metrics.ts";
 import type { PoolPolicy } from "../policy.ts";
 import type { VersionArtifacts } from "../../runtime/version/read-version.ts";
-import type { CallInput, CallReply, ExecutorMessage, ExecutorState } from "../../executor/protocol.ts";
+import type { CallInput, CallReply, CurrentAnswer, ExecutorMessage, ExecutorState } from "../../executor/protocol.ts";
 import { ApiError, bytesShed, clientGone, deadlineExceeded, executorLost, overloaded, unavailable } from "../../runtime/errors.ts";
 import { Gate, type Ticket } from "../admission/gate.ts";
 import type { ByteBudget, Reservation } from "../admission/byte-budget.ts";
@@ -122,13 +122,21 @@ export class Supervisor {
    * Runs an admitted call once a warm instance is free for it; `deadlineAt`
    * (performance.now() ms) is the caller's, counted from its arrival.
    */
-  async call(admission: Admission, fn: string, input: CallInput, deadline: { deadlineMs: number; deadlineAt: number }, signal?: AbortSignal): Promise<CallAnswer> {
+  async call(
+    admission: Admission,
+    fn: string,
+    input: CallInput,
+    deadline: { deadlineMs: number; deadlineAt: number },
+    signal?: AbortSignal,
+    /** For a shadow version: the current version's answer, which the executor compares its own with. */
+    compareWith?: CurrentAnswer,
+  ): Promise<CallAnswer> {
     const waited = await admission.ticket.slot(deadline.deadlineAt, signal);
     if (waited === "timeout") throw deadlineExceeded(this.env, fn, deadline.deadlineMs, false);
     if (waited === "cancelled") throw clientGone();
     const executor = this.executor;
     if (!executor || executor.exited) throw unavailable(this.env, this.retryAfterSeconds());
-    const reply = await executor.call(fn, input, { deadlineMs: deadline.deadlineMs, timeLeftMs: deadline.deadlineAt - performance.now() }, signal);
+    const reply = await executor.call(fn, input, { deadlineMs: deadline.deadlineMs, timeLeftMs: deadline.deadlineAt - performance.now() }, signal, compareWith);
     if (reply === "deadline") throw deadlineExceeded(this.env, fn, deadline.deadlineMs, true);
     if (reply === "lost") throw executorLost(this.env, fn, executor.exitedBecause ?? "stopped");
     if (!reply.ok) throw new ApiError(reply.error.status, reply.error.code, reply.error.message, reply.error.retryAfter);

@@ -11,6 +11,10 @@ import { mayInvoke } from "../middleware/auth.ts";
 export function environmentRoutes(app: Hono<HostEnv>, host: HostRuntime): void {
   app.get("/v1/environments", async function listEnvironments(c) {
     const served = host.environments.list().filter((s) => mayInvoke(c.var.principal, s.env));
+    const shadowOf = (env: string) => {
+      const shadow = host.environments.shadow(env);
+      return shadow && { version: shadow.version, fraction: shadow.fraction };
+    };
     const environments = await Promise.all(
       served.map(async (s) => {
         const { state, ...executor } = await s.executor.view();
@@ -25,6 +29,7 @@ export function environmentRoutes(app: Hono<HostEnv>, host: HostRuntime): void {
           executor: { ...executor, residentMiB: Math.round((rssBytes / 2 ** 20) * 10) / 10 },
           pool: { size, idle, busy, starting, queued, maxQueue: s.policy.maxQueue, deadlineMs: s.policy.deadlineMs, memoryMiB: s.policy.memoryLimitBytes / 2 ** 20 },
           refused: host.environments.refusedVersion(s.env),
+          shadow: shadowOf(s.env),
         };
       }),
     );
