@@ -47,7 +47,7 @@ export async function textFile(path: string): Promise<{ write(text: string): Pro
   };
 }
 
-export async function writeOutput(spec: OutputSpec, batches: AsyncIterable<OutputRow[]>): Promise<void> {
+export async function writeOutput(spec: OutputSpec, batches: AsyncIterable<OutputRow[]> | Iterable<OutputRow[]>): Promise<void> {
   if (spec.format === "parquet") {
     const sink = parquetSink(spec.path, spec.fields, spec.keyValues, spec.createdBy);
     await sink.start();
