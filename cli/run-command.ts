@@ -6,7 +6,7 @@ import { VialError } from "../builds/errors.ts";
 import { loadConfig } from "../host/config.ts";
 import { createLogger } from "../host/logger.ts";
 import { FILE_FORMATS } from "../offline/formats/format.ts";
-import { parseShard } from "../offline/plan.ts";
+import { parseShard, type PlanOptions } from "../offline/plan.ts";
 import { runFile, type RunSummary } from "../offline/run.ts";
 import { mergeShards } from "../offline/merge.ts";
 
@@ -20,17 +20,7 @@ function positiveInteger(flag: string) {
   };
 }
 
-interface RunCommandOptions {
-  env: string;
-  fn: string;
-  input: string;
-  output: string;
-  version?: string;
-  errors?: string;
-  format?: string;
-  inputFormat?: string;
-  batch?: number;
-  chunk?: number;
+interface RunCommandOptions extends Pick<PlanOptions, "env" | "fn" | "input" | "output" | "version" | "errors" | "format" | "inputFormat" | "batch" | "chunk"> {
   workers: number;
   resume?: boolean;
   shard?: string;
@@ -62,18 +52,10 @@ async function runCommand(opts: RunCommandOptions): Promise<void> {
     process.stderr.write(`\ninterrupted: run the same command with --resume to continue where the last complete chunk ended\n`);
     process.exit(130);
   });
+  const { env, fn, input, output, version, errors, inputFormat, format, batch, chunk } = opts;
   const summary = await runFile({
+    ...{ env, fn, input, output, version, errors, inputFormat, format, batch, chunk },
     store: new Store(config.store),
-    env: opts.env,
-    fn: opts.fn,
-    input: opts.input,
-    output: opts.output,
-    version: opts.version,
-    errors: opts.errors,
-    inputFormat: opts.inputFormat,
-    format: opts.format,
-    batch: opts.batch,
-    chunk: opts.chunk,
     shard: opts.shard === undefined ? undefined : parseShard(opts.shard),
     resume: opts.resume === true,
     workers: opts.workers,
