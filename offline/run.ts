@@ -133,7 +133,7 @@ export async function runFile(opts: RunOptions): Promise<RunSummary> {
 }
 
 /** Assembles the output under temporary names, then renames it into place: the errors, the metadata, the output last. */
-export async function publish(folder: RunFolder, plan: Pick<Plan, "output" | "outputFormat" | "errors">, metadata: RunMetadata): Promise<void> {
+async function publish(folder: RunFolder, plan: Pick<Plan, "output" | "outputFormat" | "errors">, metadata: RunMetadata): Promise<void> {
   const outputTemp = `${folder.dir}/output.tmp`;
   const errorsTemp = `${plan.errors}.tmp-${process.pid}`;
   const spec = { format: plan.outputFormat, path: outputTemp, fields: metadata.output.outputs, keyValues: { [METADATA_KEY]: JSON.stringify(metadata) }, createdBy: `vial ${VIAL_VERSION}` };

@@ -78,9 +78,11 @@ export async function* readCsvRows(path: string, fields: FieldSchema[]): AsyncGe
 }
 
 export function csvSink(fields: FieldSchema[], write: (text: string) => Promise<void>): OutputSink {
+  // With one column, a failed row's empty cell would be an empty line, which readers skip: it is quoted instead.
+  const options = { quoted_empty: fields.length === 1 };
   return {
     start: () => write(stringify([fields.map((f) => f.name)])),
-    write: (rows) => write(stringify(rows.map((row) => fields.map((f) => valueToCell(row?.[f.name]))))),
+    write: (rows) => write(stringify(rows.map((row) => fields.map((f) => valueToCell(row?.[f.name]))), options)),
     finish: async () => {},
   };
 }

@@ -12,7 +12,6 @@ export type FileFormat = (typeof FILE_FORMATS)[number];
 const EXTENSIONS: Record<string, FileFormat> = {
   ".ndjson": "ndjson",
   ".jsonl": "ndjson",
-  ".json": "ndjson",
   ".csv": "csv",
   ".parquet": "parquet",
   ".pq": "parquet",

@@ -52,6 +52,7 @@ const ROWS: OutputRow[] = [
 describe("formats", () => {
   it("tells formats by extension or name, and refuses what it cannot tell", () => {
     expect(formatOf("a/b.JSONL")).toBe("ndjson");
+    expect(() => formatOf("rows.json")).toThrow(/--format/);
     expect(formatOf("x.parquet")).toBe("parquet");
     expect(formatOf("x.txt", "csv")).toBe("csv");
     expect(() => formatOf("x.txt")).toThrow(/--format/);
@@ -109,6 +110,12 @@ describe("formats", () => {
       const expected = format === "ndjson" ? ROWS : format === "csv" ? [ROWS[0], { ...nulls, s: "", raw: "" }, { ...ROWS[2], s: "", raw: "" }] : [ROWS[0], nulls, ROWS[2]];
       expect(back, format).toEqual(expected);
     }
+    // One column: a failed row is still a line of its own.
+    const single = join(dir, "single.csv");
+    await writeOutput({ format: "csv", path: single, fields: [{ name: "y", type: "float64" }], keyValues: {}, createdBy: "vial test" }, [[null, { y: 0.5 }, null]]);
+    const singleBack: OutputRow[] = [];
+    for await (const rows of readOutput("csv", single, [{ name: "y", type: "float64" }])) singleBack.push(...rows);
+    expect(singleBack).toEqual([{ y: null }, { y: 0.5 }, { y: null }]);
     const parquet = join(dir, "out.parquet");
     const table = tableFromIPC(parquetWasm.readParquet(await readFile(parquet)).intoIPCStream());
     expect(Object.fromEntries(table.schema.fields.map((f) => [f.name, String(f.type)]))).toEqual({
