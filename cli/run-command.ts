@@ -61,7 +61,8 @@ async function runCommand(opts: RunCommandOptions): Promise<void> {
     workers: opts.workers,
     deadlineMs: opts.deadline,
     pool: { ...config.pool, ...config.environments[opts.env] },
-    log: createLogger("warn", 2),
+    // Routine instance replacements (recycled isolates, a row past its deadline) would break the progress line; failures still show.
+    log: createLogger("error", 2),
     progress: { stream: process.stderr, everyMs: opts.progressEvery * 1000 },
   });
   report(summary, opts.allowErrors === true);
