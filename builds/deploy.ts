@@ -1,5 +1,5 @@
 /**
- * `vial deploy`: module + environment -> a new immutable, current version.
+ * `vial deploy`: module + environment -> a new immutable, current version (or the environment's shadow).
  * Build everything in a staging folder, check it, then publish by rename, so a
  * failure at any step leaves the store as it was.
  */
@@ -23,6 +23,8 @@ export interface DeployOptions {
   env: string;
   modulePath: string;
   progress?: (msg: string) => void;
+  /** Publish the version as the environment's shadow (mirrored this share of requests) instead of making it current. */
+  shadow?: { fraction: number };
 }
 
 export interface DeployResult {
@@ -86,6 +88,9 @@ export async function deploy(opts: DeployOptions): Promise<DeployResult> {
   const modulePath = resolve(opts.modulePath);
   if (!existsSync(modulePath)) throw new VialError(`module ${opts.modulePath} does not exist`);
   const def = await opts.store.readEnvironment(opts.env);
+  if (opts.shadow && !(await opts.store.current(opts.env))) {
+    throw new VialError(`environment '${opts.env}' has no current version to compare a shadow with: deploy one without --shadow first`);
+  }
   const layerDir = opts.store.layerDir(def.language, def.layer);
   const lang = language(def.language);
   const built = await lang.build({ modulePath, layerDir, engine: def.engine, progress });
@@ -137,7 +142,8 @@ export async function deploy(opts: DeployOptions): Promise<DeployResult> {
     await writeFile(join(staged, "manifest.json"), JSON.stringify(manifest, null, 2));
     const versionDir = opts.store.versionDir(opts.env, version);
     await opts.store.publishFolder(staged, versionDir);
-    await opts.store.setCurrent(opts.env, version);
+    if (opts.shadow) await opts.store.setShadow(opts.env, version, opts.shadow.fraction);
+    else await opts.store.setCurrent(opts.env, version);
     return { manifest, versionDir };
   } catch (error) {
     await rm(staged, { recursive: true, force: true });

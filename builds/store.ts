@@ -6,7 +6,7 @@
  *   <store>/layers/<language>/<digest>/          installed dependencies
  *   <store>/envs/<env>/env.json                 environment definition
  *   <store>/envs/<env>/versions/<version>/      manifest.json, component.wasm, bindings.js, core/*.wasm
- *   <store>/envs/<env>/current.json             { version, history }
+ *   <store>/envs/<env>/current.json             { version, history, shadow? }
  */
 import { mkdir, readFile, readdir, rename, rm, writeFile, mkdtemp } from "node:fs/promises";
 import { existsSync } from "node:fs";
@@ -33,6 +33,15 @@ export interface CurrentPointer {
   version: string;
   /** Earlier current versions, newest last: what rollback returns to. */
   history: string[];
+  /** A version the host runs beside the current one on a copy of its requests, to compare their answers. */
+  shadow?: ShadowPointer;
+}
+
+export interface ShadowPointer {
+  version: string;
+  /** The share of requests mirrored to it, in (0, 1]. */
+  fraction: number;
+  since: string;
 }
 
 const ENV_NAME = /^[a-z][a-z0-9-]{0,62}$/;
@@ -103,12 +112,43 @@ export class Store {
     return JSON.parse(await readFile(file, "utf8"));
   }
 
+  /** Makes `version` current; a shadow stays unless it is that version (then it has been promoted). */
   async setCurrent(env: string, version: string): Promise<CurrentPointer> {
     const previous = await this.current(env);
     const history = previous && previous.version !== version ? [...previous.history, previous.version] : (previous?.history ?? []);
-    const pointer = { version, history };
-    await writeAtomically(join(this.envDir(env), "current.json"), JSON.stringify(pointer, null, 2));
+    const shadow = previous?.shadow && previous.shadow.version !== version ? { shadow: previous.shadow } : {};
+    const pointer = { version, history, ...shadow };
+    await this.writePointer(env, pointer);
     return pointer;
+  }
+
+  /** Marks `version` as the environment's shadow, mirrored `fraction` of its requests. */
+  async setShadow(env: string, version: string, fraction: number): Promise<CurrentPointer> {
+    const pointer = await this.current(env);
+    if (!pointer) throw new VialError(`environment '${env}' has no current version to compare a shadow with: deploy one without --shadow first`);
+    const next = { ...pointer, shadow: { version, fraction, since: new Date().toISOString() } };
+    await this.writePointer(env, next);
+    return next;
+  }
+
+  /** Stops shadowing; returns the version that was the shadow. */
+  async stopShadow(env: string): Promise<string> {
+    const pointer = await this.current(env);
+    if (!pointer?.shadow) throw new VialError(`environment '${env}' has no shadow version`);
+    const { shadow, ...rest } = pointer;
+    await this.writePointer(env, rest);
+    return shadow.version;
+  }
+
+  /** Makes the shadow version current (the previous current goes to the history, for rollback). */
+  async promote(env: string): Promise<CurrentPointer> {
+    const shadow = (await this.current(env))?.shadow;
+    if (!shadow) throw new VialError(`environment '${env}' has no shadow version to promote: deploy one with 'vial deploy <module> --env ${env} --shadow'`);
+    return this.setCurrent(env, shadow.version);
+  }
+
+  private writePointer(env: string, pointer: CurrentPointer): Promise<void> {
+    return writeAtomically(join(this.envDir(env), "current.json"), JSON.stringify(pointer, null, 2));
   }
 
   /** Makes the previous (or the named) version current again. */
@@ -121,8 +161,9 @@ export class Store {
       throw new VialError(`environment '${env}' has no version '${target}' (see 'vial env versions ${env}')`);
     }
     const history = pointer.history.filter((v) => v !== target);
-    const next = { version: target, history: to ? [...history, pointer.version] : history };
-    await writeAtomically(join(this.envDir(env), "current.json"), JSON.stringify(next, null, 2));
+    const shadow = pointer.shadow && pointer.shadow.version !== target ? { shadow: pointer.shadow } : {};
+    const next = { version: target, history: to ? [...history, pointer.version] : history, ...shadow };
+    await this.writePointer(env, next);
     return next;
   }
 

@@ -11,6 +11,8 @@ import { testCommand } from "./test-command.ts";
 import { devCommand } from "./dev-command.ts";
 import { createProgress } from "./progress.ts";
 import { registerK8s } from "./k8s/command.ts";
+import { registerRunCommands } from "./run-command.ts";
+import { parseFraction, registerShadowCommands, shadowOption } from "./shadow-commands.ts";
 
 const progress = createProgress();
 const storeOption = () => new Option("--store <dir>", "artifact store (default: $VIAL_STORE or ./.vial)");
@@ -59,18 +61,22 @@ env
 
 program
   .command("deploy <module>")
-  .description("build a module into a new version of an environment and make it current")
+  .description("build a module into a new version of an environment and make it current (or its shadow)")
   .requiredOption("--env <env>", "environment to deploy into")
+  .option("--shadow", "do not make it current: run it beside the current version on a copy of its requests and compare")
+  .option("--fraction <share>", "with --shadow: the share of requests mirrored (default 1)", parseFraction)
   .addOption(storeOption())
   .action(async (modulePath, opts) => {
     const store = openStore(opts.store);
-    process.stderr.write(`deploying ${modulePath} to '${opts.env}'\n`);
-    const { manifest } = await progress.track(deploy({ store, env: opts.env, modulePath, progress }));
+    const shadow = shadowOption(opts);
+    process.stderr.write(`deploying ${modulePath} to '${opts.env}'${shadow ? " as its shadow" : ""}\n`);
+    const { manifest } = await progress.track(deploy({ store, env: opts.env, modulePath, progress, shadow }));
     console.log(`published ${opts.env}@${manifest.version} (${manifest.engine}, ${(manifest.component.bytes / 1e6).toFixed(1)} MB, ${manifest.buildMs} ms)`);
     for (const f of manifest.functions) {
       const fields = (list: typeof f.inputs) => list.map((x) => `${x.name}: ${JSON.stringify(x.type)}`).join(", ");
       console.log(`  ${f.name}(${fields(f.inputs)}) -> (${fields(f.outputs)})${f.mode === "batch" ? " [batch]" : ""}`);
     }
+    if (shadow) console.log(`shadowing the current version on ${shadow.fraction * 100}% of its requests: 'vial promote --env ${opts.env}' makes it current, 'vial shadow stop --env ${opts.env}' drops it`);
   });
 
 program
@@ -131,6 +137,8 @@ program
   .action(devCommand);
 
 registerK8s(program);
+registerRunCommands(program, storeOption);
+registerShadowCommands(program, storeOption);
 
 try {
   await program.parseAsync();

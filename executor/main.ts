@@ -11,6 +11,7 @@ import { runInNewContext } from "node:vm";
 import { Pool } from "./pool/pool.ts";
 import { instanceFactory } from "./engine.ts";
 import { runCall, type CallContext } from "./call.ts";
+import { runShadowCall } from "./shadow.ts";
 import type { CallMessage, ExecutorMessage, ExecutorSetup, HostMessage } from "./protocol.ts";
 
 const send = (msg: ExecutorMessage) => process.send!(msg);
@@ -61,7 +62,7 @@ async function start(setup: ExecutorSetup): Promise<void> {
     const abort = new AbortController();
     running.set(msg.id, abort);
     try {
-      send(await runCall(ctx, msg, abort.signal));
+      send(await (msg.compareWith ? runShadowCall(ctx, { ...msg, compareWith: msg.compareWith }, abort.signal) : runCall(ctx, msg, abort.signal)));
     } catch (error) {
       // A bug in this trusted code, not the guest's doing: the call fails, the executor goes on.
       send({ type: "done", id: msg.id, ok: false, error: { status: 500, code: "internal", message: `the executor failed on this call: ${(error as Error).message}` } });

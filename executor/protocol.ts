@@ -37,6 +37,22 @@ export interface CallMessage {
   /** The caller's deadline (for messages), and the milliseconds left of it when the host sent the call. */
   deadlineMs: number;
   timeLeftMs: number;
+  /** For a shadow version: the current version's answer to the same call, to compare with (the reply is the comparison). */
+  compareWith?: CurrentAnswer;
+}
+
+/** The current version's answer, as it went to the caller. */
+export type CurrentAnswer = { format: "json" | "cbor"; body: Uint8Array } | { format: "values"; rows: unknown[]; errors: unknown[] };
+
+/** A row's answer in a comparison: its output row, or its error. */
+export type RowAnswer = Record<string, unknown> | { error: string };
+
+export interface Comparison {
+  compared: number;
+  matched: number;
+  mismatched: number;
+  /** A few mismatched rows, bytes as base64. */
+  samples: Array<{ input: unknown; current: RowAnswer | null; shadow: RowAnswer | null }>;
 }
 
 export type HostMessage =
@@ -62,7 +78,7 @@ export interface GuestTiming {
 }
 
 export type CallReply =
-  | { type: "done"; id: number; ok: true; body: Uint8Array | { rows: unknown[]; errors: unknown[] }; logs?: string[]; guest?: GuestTiming }
+  | { type: "done"; id: number; ok: true; body: Uint8Array | { rows: unknown[]; errors: unknown[] }; logs?: string[]; guest?: GuestTiming; comparison?: Comparison }
   | { type: "done"; id: number; ok: false; error: CallError; logs?: string[]; guest?: GuestTiming };
 
 export interface ExecutorState extends PoolState {

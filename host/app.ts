@@ -19,6 +19,7 @@ import { statusRoutes } from "./routes/status.ts";
 import { INVOKE_ROUTE } from "./routes/invoke.ts";
 import { honoPath } from "./openapi/route.ts";
 import { traceInvocations } from "./tracing/middleware.ts";
+import { shadowRoutes } from "./routes/shadow.ts";
 
 export function createApp(host: HostRuntime): Hono<HostEnv> {
   const app = new Hono<HostEnv>();
@@ -28,6 +29,7 @@ export function createApp(host: HostRuntime): Hono<HostEnv> {
 
   healthRoutes(app, host);
   environmentRoutes(app, host);
+  shadowRoutes(app, host);
   invokeRoutes(app, host);
   adminRoutes(app, host);
   openApiRoutes(app, host);

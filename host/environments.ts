@@ -9,17 +9,18 @@ import { join } from "node:path";
 import type { Store } from "../builds/store.ts";
 import type { FunctionSchema } from "../guest-sdk/js/schema.ts";
 import type { Manifest } from "../runtime/manifest.ts";
-import { readVersion } from "../runtime/version/read-version.ts";
 import { LoadError } from "../runtime/errors.ts";
 import type { Logger } from "./logger.ts";
 import type { HostMetrics } from "./metrics.ts";
 import type { HostConfig } from "./config.ts";
 import { resolvePolicy, type PoolPolicy } from "./policy.ts";
-import { Supervisor, type ExecutorView } from "./executors/supervisor.ts";
+import type { Supervisor, ExecutorView } from "./executors/supervisor.ts";
 import { executorCode } from "./executors/code.ts";
 import { executorSandbox, type Sandbox } from "./executors/sandbox.ts";
-import { chooseEngine } from "./executors/engine.ts";
+import { startVersion } from "./executors/start.ts";
 import type { ByteBudget } from "./admission/byte-budget.ts";
+import { Shadows } from "./shadow/shadows.ts";
+import type { Shadow } from "./shadow/shadow.ts";
 
 export interface Served {
   env: string;
@@ -44,6 +45,7 @@ export class Environments {
   /** Versions refused at load: retried when their files change (a copy still under way) or on a forced refresh, not on every poll. */
   private readonly refused = new Map<string, { version: string; error: string; files: string }>();
   private closed = false;
+  private readonly shadows: Shadows;
 
   constructor(
     private readonly store: Store,
@@ -51,10 +53,17 @@ export class Environments {
     private readonly budget: ByteBudget,
     private readonly metrics: HostMetrics,
     private readonly log: Logger,
-  ) {}
+  ) {
+    this.shadows = new Shadows(store, config, metrics, log);
+  }
 
   get(env: string): Served | undefined {
     return this.served.get(env);
+  }
+
+  /** The version shadowing `env`'s current one, if any. */
+  shadow(env: string): Shadow | undefined {
+    return this.shadows.get(env);
   }
 
   list(): Served[] {
@@ -69,7 +78,7 @@ export class Environments {
 
   /** Every executor's view, draining ones included (for metrics). */
   async executorViews(): Promise<Array<{ env: string; view: ExecutorView }>> {
-    const all = [...this.list().map((s) => s.executor), ...this.draining];
+    const all = [...this.list().map((s) => s.executor), ...this.draining, ...this.shadows.supervisors()];
     return Promise.all(all.map(async (executor) => ({ env: executor.env, view: await executor.view() })));
   }
 
@@ -86,7 +95,11 @@ export class Environments {
 
   refresh(env: string, force = false): Promise<RefreshResult> {
     const previous = this.refreshing.get(env) ?? Promise.resolve(undefined);
-    const next = previous.then(() => this.refreshNow(env, force));
+    const next = previous.then(async () => {
+      const result = await this.refreshNow(env, force);
+      await this.shadows.refresh(env, this.closed);
+      return result;
+    });
     this.refreshing.set(env, next);
     void next.finally(() => {
       if (this.refreshing.get(env) === next) this.refreshing.delete(env);
@@ -100,7 +113,7 @@ export class Environments {
     await Promise.allSettled([...this.refreshing.values()]);
     const executors = [...this.list().map((s) => s.executor), ...this.draining];
     this.served.clear();
-    await Promise.all(executors.map((e) => e.drain(drainMs)));
+    await Promise.all([...executors.map((e) => e.drain(drainMs)), this.shadows.close(drainMs)]);
   }
 
   private async refreshNow(env: string, force: boolean): Promise<RefreshResult> {
@@ -121,20 +134,15 @@ export class Environments {
     if (!force && refused?.version === current.version && refused.files === files) return { env, status: "refused", version: refused.version, error: refused.error };
 
     const policy = resolvePolicy(this.config.pool, this.config.environments[env]);
-    const read = () => readVersion(versionDir, env, current.version);
-    let executor: Supervisor | undefined;
     try {
-      const artifacts = await read();
-      const code = await executorCode();
-      const sandbox = await executorSandbox(code);
-      const engine = chooseEngine(artifacts.manifest, policy.engine, sandbox.report.v8);
-      executor = new Supervisor(env, current.version, policy, engine, { budget: this.budget, code, sandbox, metrics: this.metrics, log: this.log, readVersion: read });
-      await executor.start(artifacts);
+      const { supervisor: executor, manifest } = await startVersion(
+        { env, version: current.version, versionDir, policy },
+        { budget: this.budget, metrics: this.metrics, log: this.log },
+      );
       if (this.closed) {
         await executor.drain(0);
         return { env, status: "unchanged" };
       }
-      const { manifest } = artifacts;
       this.served.set(env, { env, version: current.version, manifest, functions: new Map(manifest.functions.map((f) => [f.name, f])), policy, executor, since: new Date().toISOString() });
       // Present from the start (at 0), so "none happened" is visible rather than absent.
       this.metrics.requestPathInstantiations.inc({ env }, 0);
@@ -143,10 +151,9 @@ export class Environments {
       this.refused.delete(env);
       if (serving) this.retire(serving.executor);
       this.metrics.deploys.inc({ env, result: "loaded" });
-      this.log.info({ env, version: current.version, previous: serving?.version, instances: policy.size, engine }, "serving version");
+      this.log.info({ env, version: current.version, previous: serving?.version, instances: policy.size, engine: executor.engine }, "serving version");
       return { env, status: "loaded", version: current.version };
     } catch (error) {
-      await executor?.drain(0);
       const message = error instanceof LoadError ? error.message : new LoadError(env, current.version, `its executor could not start: ${(error as Error).message}`).message;
       this.refused.set(env, { version: current.version, error: message, files });
       this.metrics.deploys.inc({ env, result: "refused" });

@@ -38,9 +38,12 @@ export async function invokeRows(environments: Environments, env: string, fn: st
   const deadlineMs = effectiveDeadline(served.policy, opts.deadlineMs);
   const admission = served.executor.admit();
   try {
-    const answer = await served.executor.call(admission, fn, { format: "values", rows, bytes: opts.bytes ?? "base64" }, { deadlineMs, deadlineAt: arrivedAt + deadlineMs });
+    const input = { format: "values", rows, bytes: opts.bytes ?? "base64" } as const;
+    const answer = await served.executor.call(admission, fn, input, { deadlineMs, deadlineAt: arrivedAt + deadlineMs });
     for (const line of answer.logs ?? []) opts.log?.info({ env, function: fn, version: served.version, guest: line }, "guest log");
-    return answer.body as InvokeResult;
+    const result = answer.body as InvokeResult;
+    environments.shadow(env)?.offer(fn, input, { format: "values", ...result });
+    return result;
   } finally {
     admission.ticket.release();
     admission.reservation.release();

@@ -21,9 +21,19 @@ export interface HostMetrics {
   /** The last minutes per function and the recent events, for the status page. */
   activity: RecentActivity;
   events: RecentEvents;
+  /** Shadow versions: rows compared with the current version's answers, and requests not mirrored or failed. */
+  shadow: Record<"compared" | "matched" | "mismatched" | "shed" | "failed", Counter<"env" | "function" | "version">>;
   restart(env: string, cause: RestartCause, count?: number): void;
   executorRestarted(env: string, reason: string): void;
 }
+
+const SHADOW_HELP = {
+  compared: ["vial_shadow_compared_rows_total", "Rows a shadow version answered and compared with the current version's answer"],
+  matched: ["vial_shadow_matched_rows_total", "Compared rows whose shadow answer (output row or per-row error) equals the current one"],
+  mismatched: ["vial_shadow_mismatched_rows_total", "Compared rows whose shadow answer differs from the current one"],
+  shed: ["vial_shadow_shed_total", "Requests not mirrored to the shadow version because its queue or byte budget was full"],
+  failed: ["vial_shadow_failed_total", "Mirrored requests whose shadow call failed outside the guest (executor lost or stuck)"],
+} as const;
 
 /** `executors` is read at scrape time: one state query per executor. */
 export interface MetricSources {
@@ -139,8 +149,17 @@ export function createMetrics(sources: MetricSources): HostMetrics {
   });
   const activity = new RecentActivity();
   const events = new RecentEvents();
+  const shadowCounter = ([name, help]: readonly [string, string]) => new Counter({ name, help, labelNames: ["env", "function", "version"] as const, registers });
+  const shadow = {
+    compared: shadowCounter(SHADOW_HELP.compared),
+    matched: shadowCounter(SHADOW_HELP.matched),
+    mismatched: shadowCounter(SHADOW_HELP.mismatched),
+    shed: shadowCounter(SHADOW_HELP.shed),
+    failed: shadowCounter(SHADOW_HELP.failed),
+  };
   return {
     registry,
+    shadow,
     requests,
     latency,
     restarts,

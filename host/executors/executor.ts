@@ -11,7 +11,7 @@ import { once } from "node:events";
 import { createInterface } from "node:readline";
 import type { VersionArtifacts } from "../../runtime/version/read-version.ts";
 import type { EngineKind } from "../../runtime/instantiate.ts";
-import type { CallInput, CallReply, ExecutorMessage, ExecutorSetup, ExecutorState, HostMessage } from "../../executor/protocol.ts";
+import type { CallInput, CallReply, CurrentAnswer, ExecutorMessage, ExecutorSetup, ExecutorState, HostMessage } from "../../executor/protocol.ts";
 import type { EngineReport } from "./engine.ts";
 import type { ExecutorCode } from "./code.ts";
 import type { Sandbox } from "./sandbox.ts";
@@ -32,6 +32,8 @@ export interface ExecutorOptions {
   outputLimitBytes: number;
   code: ExecutorCode;
   sandbox: Sandbox;
+  /** Scheduling niceness (default: the sandbox's, 10). */
+  niceness?: number;
   /** Instance events, stderr lines, and the end of the process (after ready). */
   onMessage(msg: Extract<ExecutorMessage, { type: "instance" }>): void;
   onStderr(line: string): void;
@@ -78,7 +80,7 @@ export class Executor {
 
   static async start(opts: ExecutorOptions): Promise<Executor> {
     const running: EngineKind = opts.engine.running;
-    const { command, args, options } = opts.sandbox.launch(running, [opts.code.entry]);
+    const { command, args, options } = opts.sandbox.launch(running, [opts.code.entry], opts.niceness);
     const child = spawn(command, args, options);
     const executor = new Executor(child, opts.engine);
     createInterface({ input: child.stderr! }).on("line", (line) => line.trim() && opts.onStderr(line));
@@ -143,7 +145,7 @@ export class Executor {
    * Sends one call; resolves with the executor's reply, "deadline" when it has
    * not answered by the deadline (plus slack), or "lost" if the process ended first.
    */
-  call(fn: string, input: CallInput, deadline: { deadlineMs: number; timeLeftMs: number }, signal?: AbortSignal): Promise<CallReply | "deadline" | "lost"> {
+  call(fn: string, input: CallInput, deadline: { deadlineMs: number; timeLeftMs: number }, signal?: AbortSignal, compareWith?: CurrentAnswer): Promise<CallReply | "deadline" | "lost"> {
     if (this.exited) return Promise.resolve("lost");
     const id = this.nextId++;
     return new Promise((resolve) => {
@@ -160,7 +162,7 @@ export class Executor {
       );
       signal?.addEventListener("abort", () => this.post({ type: "cancel", id }), { once: true });
       this.pending.set(id, pending);
-      this.post({ type: "call", id, fn, input, ...deadline });
+      this.post({ type: "call", id, fn, input, ...deadline, ...(compareWith ? { compareWith } : {}) });
     });
   }
 

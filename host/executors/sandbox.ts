@@ -57,11 +57,12 @@ export interface LaunchCommand {
 
 export interface Sandbox {
   report: SandboxReport;
-  launch(engine: EngineKind, entryArgs: string[]): LaunchCommand;
+  /** `niceness` (default 10): how far below the host the process runs in the scheduler. */
+  launch(engine: EngineKind, entryArgs: string[], niceness?: number): LaunchCommand;
 }
 
 function launcher(code: ExecutorCode, setup: Setup) {
-  return (engine: EngineKind, entryArgs: string[]): LaunchCommand => {
+  return (engine: EngineKind, entryArgs: string[], niceness = EXECUTOR_NICENESS): LaunchCommand => {
     const node = [
       "--no-warnings",
       PERMISSION_FLAG,
@@ -79,7 +80,7 @@ function launcher(code: ExecutorCode, setup: Setup) {
     const inner = setup.namespaces ? ["unshare", ...NAMESPACES, "--", process.execPath, ...node] : [process.execPath, ...node];
     // Below the host in the scheduler (every thread inherits it): routing, health checks and other environments'
     // answers come before a flooded environment's work.
-    return { command: "nice", args: ["-n", String(EXECUTOR_NICENESS), ...inner], options };
+    return { command: "nice", args: ["-n", String(niceness), ...inner], options };
   };
 }
 

@@ -10,7 +10,7 @@ import type { Logger } from "../logger.ts";
 import type { HostMetrics } from "../metrics.ts";
 import type { PoolPolicy } from "../policy.ts";
 import type { VersionArtifacts } from "../../runtime/version/read-version.ts";
-import type { CallInput, CallReply, ExecutorMessage, ExecutorState } from "../../executor/protocol.ts";
+import type { CallInput, CallReply, CurrentAnswer, ExecutorMessage, ExecutorState } from "../../executor/protocol.ts";
 import { ApiError, bytesShed, clientGone, deadlineExceeded, executorLost, overloaded, unavailable } from "../../runtime/errors.ts";
 import { Gate, type Ticket } from "../admission/gate.ts";
 import type { ByteBudget, Reservation } from "../admission/byte-budget.ts";
@@ -33,6 +33,8 @@ export interface SupervisorDeps {
   log: Logger;
   /** Reads and verifies the version again (for restarts). */
   readVersion(): Promise<VersionArtifacts>;
+  /** Scheduling niceness of the executor (default 10; a shadow version's runs lower). */
+  niceness?: number;
 }
 
 export type CallAnswer = Extract<CallReply, { ok: true }>;
@@ -81,6 +83,7 @@ export class Supervisor {
       outputLimitBytes: this.policy.outputLimitBytes,
       code: this.deps.code,
       sandbox: this.deps.sandbox,
+      niceness: this.deps.niceness,
       onMessage: (msg) => this.instanceEvent(msg),
       onStderr: (line) => this.deps.log.warn({ env: this.env, version: this.version, executor: this.executor?.pid, line }, "executor stderr"),
       onExit: (reason) => this.ended(reason),
@@ -120,7 +123,16 @@ export class Supervisor {
    * Runs an admitted call once a warm instance is free for it; `deadlineAt`
    * (performance.now() ms) is the caller's, counted from its arrival.
    */
-  async call(admission: Admission, fn: string, input: CallInput, deadline: { deadlineMs: number; deadlineAt: number }, signal?: AbortSignal, observer?: CallObserver): Promise<CallAnswer> {
+  async call(
+    admission: Admission,
+    fn: string,
+    input: CallInput,
+    deadline: { deadlineMs: number; deadlineAt: number },
+    signal?: AbortSignal,
+    observer?: CallObserver,
+    /** For a shadow version: the current version's answer, which the executor compares its own with. */
+    compareWith?: CurrentAnswer,
+  ): Promise<CallAnswer> {
     const waitedFrom = observer && epochNow();
     const waited = await admission.ticket.slot(deadline.deadlineAt, signal);
     if (observer) observer.waited(waitedFrom!, epochNow(), waited);
@@ -129,7 +141,7 @@ export class Supervisor {
     const executor = this.executor;
     if (!executor || executor.exited) throw unavailable(this.env, this.retryAfterSeconds());
     const sentAt = observer && epochNow();
-    const reply = await executor.call(fn, input, { deadlineMs: deadline.deadlineMs, timeLeftMs: deadline.deadlineAt - performance.now() }, signal);
+    const reply = await executor.call(fn, input, { deadlineMs: deadline.deadlineMs, timeLeftMs: deadline.deadlineAt - performance.now() }, signal, compareWith);
     if (observer) {
       const outcome = typeof reply === "string" ? reply : reply.ok ? "ok" : reply.error.code;
       observer.ran(sentAt!, epochNow(), { pid: executor.pid, version: this.version, engine: this.engine.running, outcome }, typeof reply === "string" ? undefined : reply.guest);

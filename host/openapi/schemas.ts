@@ -51,6 +51,7 @@ export const environmentView = z.object({
   executor: executorView,
   pool: poolView,
   refused: z.object({ version: z.string(), error: z.string() }).optional().meta({ description: "a newer current version the host refused to load" }),
+  shadow: z.object({ version: z.string(), fraction: z.number() }).optional().meta({ description: "the shadow version mirrored requests also run on, and the share mirrored" }),
 });
 
 const sandboxReport = z.union([
@@ -75,6 +76,22 @@ export const invokeResponse = z.object({
   rows: z.array(z.union([z.record(z.string(), z.unknown()), z.null()])).meta({ description: "one per input row, in order; null where the row failed" }),
   errors: z.array(rowError),
 });
+
+const rowAnswer = z.union([z.record(z.string(), z.unknown()), z.object({ error: z.string() })]).nullable();
+
+const functionShadowStats = z.object({
+  compared: z.number().int().meta({ description: "rows the shadow answered and compared with the current version's answer" }),
+  matched: z.number().int(),
+  mismatched: z.number().int(),
+  shed: z.number().int().meta({ description: "requests not mirrored: the shadow's queue or byte budget was full" }),
+  failed: z.number().int().meta({ description: "mirrored requests whose shadow call failed outside the guest" }),
+  samples: z.array(z.object({ input: z.unknown(), current: rowAnswer, shadow: rowAnswer })).meta({ description: "the latest mismatched rows, bytes as base64" }),
+});
+
+export const shadowReport = z.union([
+  z.object({ version: z.string(), fraction: z.number(), since: z.string(), functions: z.record(z.string(), functionShadowStats) }),
+  z.object({ version: z.null(), fraction: z.literal(0), functions: z.object({}) }).meta({ description: "the environment has no shadow version" }),
+]);
 
 export const health = z.object({ status: z.literal("ok") });
 export const readiness = z.object({ status: z.enum(["starting", "ready", "stopping"]) });

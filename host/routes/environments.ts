@@ -14,6 +14,10 @@ import { environmentList, environmentView } from "../openapi/schemas.ts";
 /** The environments `principal` may invoke, as GET /v1/environments shows them. */
 export async function environmentViews(host: HostRuntime, principal: Principal): Promise<Array<z.infer<typeof environmentView>>> {
   const served = host.environments.list().filter((s) => mayInvoke(principal, s.env));
+  const shadowOf = (env: string) => {
+    const shadow = host.environments.shadow(env);
+    return shadow && { version: shadow.version, fraction: shadow.fraction };
+  };
   return Promise.all(
     served.map(async (s) => {
       const { state, ...executor } = await s.executor.view();
@@ -28,6 +32,7 @@ export async function environmentViews(host: HostRuntime, principal: Principal):
         executor: { ...executor, residentMiB: Math.round((rssBytes / 2 ** 20) * 10) / 10 },
         pool: { size, idle, busy, starting, queued, maxQueue: s.policy.maxQueue, deadlineMs: s.policy.deadlineMs, memoryMiB: s.policy.memoryLimitBytes / 2 ** 20 },
         refused: host.environments.refusedVersion(s.env),
+        shadow: shadowOf(s.env),
       };
     }),
   );

@@ -139,8 +139,9 @@ export function invokeRoutes(app: Hono<HostEnv>, host: HostRuntime): void {
     }
     const { reservation } = admission;
     let answer;
+    let body!: Uint8Array;
     try {
-      const body = await readBody(c, {
+      body = await readBody(c, {
         maxBytes: host.config.bodyLimitBytes,
         deadlineAt,
         late: () => {
@@ -161,6 +162,7 @@ export function invokeRoutes(app: Hono<HostEnv>, host: HostRuntime): void {
     for (const line of answer.logs ?? []) c.var.log.info({ env, function: fn, version: served.version, guest: line }, "guest log");
     // The answer is held until it is sent: a client that does not read it keeps its bytes counted.
     const bytes = answer.body as Uint8Array<ArrayBuffer>;
+    host.environments.shadow(env)?.offer(fn, { format, body }, { format, body: bytes });
     reservation.add(bytes.byteLength);
     afterResponse(c, () => reservation.release());
     return c.body(bytes, 200, { "content-type": CONTENT_TYPES[format] });

@@ -1,0 +1,71 @@
+/**
+ * A shadow version's call: the same rows the current version answered, run
+ * here (the same per-row work as any call, executor/call.ts), then compared
+ * row by row with the current version's answer, output rows and per-row
+ * errors alike. The comparison is done in this process, the shadow's own, so
+ * the host's thread only forwards bytes.
+ */
+import { isDeepStrictEqual } from "node:util";
+import { decodeBody, rowsOf, toBase64 } from "../runtime/codec.ts";
+import { ApiError } from "../runtime/errors.ts";
+import { runCall, type CallContext } from "./call.ts";
+import type { CallMessage, CallReply, Comparison, CurrentAnswer, RowAnswer } from "./protocol.ts";
+
+/** Mismatched rows a call sends back as samples. */
+const SAMPLES_PER_CALL = 3;
+
+interface Answer {
+  rows: unknown[];
+  errors: Array<{ row: number; error: string }>;
+}
+
+/** Bytes as base64 wherever they are, so a CBOR answer compares with a JSON one and samples are JSON. */
+function canonical(value: unknown): unknown {
+  if (value instanceof Uint8Array) return toBase64(value);
+  if (Array.isArray(value)) return value.map(canonical);
+  if (value !== null && typeof value === "object") return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, canonical(v)]));
+  return value;
+}
+
+function currentAnswer(current: CurrentAnswer): Answer {
+  const answer = current.format === "values" ? current : (decodeBody(current.format, current.body) as Answer);
+  return { rows: answer.rows, errors: answer.errors as Answer["errors"] };
+}
+
+/** Row i's answer: its error if it has one, else its output row. */
+function rowAnswers(answer: Answer | { failure: string }, count: number): Array<RowAnswer | null> {
+  if ("failure" in answer) return new Array<RowAnswer>(count).fill({ error: answer.failure });
+  const errors = new Map(answer.errors.map((e) => [e.row, e.error]));
+  return Array.from({ length: count }, (_, i) => (errors.has(i) ? { error: errors.get(i)! } : (canonical(answer.rows[i]) as RowAnswer | null)));
+}
+
+export function compareAnswers(inputs: unknown[], current: Answer, shadow: Answer | { failure: string }): Comparison {
+  const count = current.rows.length;
+  const ours = rowAnswers(shadow, count);
+  const theirs = rowAnswers(current, count);
+  const comparison: Comparison = { compared: count, matched: 0, mismatched: 0, samples: [] };
+  for (let i = 0; i < count; i++) {
+    if (isDeepStrictEqual(theirs[i], ours[i])) {
+      comparison.matched++;
+      continue;
+    }
+    comparison.mismatched++;
+    if (comparison.samples.length < SAMPLES_PER_CALL) comparison.samples.push({ input: canonical(inputs[i]), current: theirs[i]!, shadow: ours[i]! });
+  }
+  return comparison;
+}
+
+export async function runShadowCall(ctx: CallContext, msg: CallMessage & { compareWith: CurrentAnswer }, signal: AbortSignal): Promise<CallReply> {
+  const current = currentAnswer(msg.compareWith);
+  let inputs: unknown[];
+  try {
+    inputs = msg.input.format === "values" ? msg.input.rows : rowsOf(decodeBody(msg.input.format, msg.input.body));
+  } catch (error) {
+    if (!(error instanceof ApiError)) throw error;
+    return { type: "done", id: msg.id, ok: false, error: { status: error.status, code: error.code, message: error.message } };
+  }
+  // The rows decoded once serve the call and the samples; they go through the same checks as any call's.
+  const reply = await runCall(ctx, { ...msg, input: { format: "values", rows: inputs, bytes: "base64" } }, signal);
+  const shadow = reply.ok ? (reply.body as Answer) : { failure: `${reply.error.code}: ${reply.error.message}` };
+  return { type: "done", id: msg.id, ok: true, body: new Uint8Array(0), logs: reply.logs, comparison: compareAnswers(inputs, current, shadow) };
+}

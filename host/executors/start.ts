@@ -1,0 +1,61 @@
+/**
+ * Starting one version's executor the way every caller needs it: the version
+ * read and verified, the executor's code and sandbox of this machine, the
+ * engine chosen for it, and a supervisor that keeps the process running.
+ * The host's current versions, its shadow versions and `vial run` all start
+ * executors here, so they run the same version the same way.
+ */
+import type { Manifest } from "../../runtime/manifest.ts";
+import { readVersion } from "../../runtime/version/read-version.ts";
+import type { Logger } from "../logger.ts";
+import type { HostMetrics } from "../metrics.ts";
+import type { PoolPolicy } from "../policy.ts";
+import type { ByteBudget } from "../admission/byte-budget.ts";
+import { executorCode } from "./code.ts";
+import { executorSandbox } from "./sandbox.ts";
+import { chooseEngine } from "./engine.ts";
+import { Supervisor } from "./supervisor.ts";
+
+export interface VersionSpec {
+  env: string;
+  version: string;
+  versionDir: string;
+  policy: PoolPolicy;
+  /** The name in logs and metrics (default: the environment's). */
+  label?: string;
+  niceness?: number;
+}
+
+export interface StartDeps {
+  budget: ByteBudget;
+  metrics: HostMetrics;
+  log: Logger;
+}
+
+export interface StartedVersion {
+  supervisor: Supervisor;
+  manifest: Manifest;
+}
+
+/** Resolves once the executor's instances are warm; throws (with nothing left running) when it cannot start. */
+export async function startVersion(spec: VersionSpec, deps: StartDeps): Promise<StartedVersion> {
+  const read = () => readVersion(spec.versionDir, spec.env, spec.version);
+  const artifacts = await read();
+  const code = await executorCode();
+  const sandbox = await executorSandbox(code);
+  const engine = chooseEngine(artifacts.manifest, spec.policy.engine, sandbox.report.v8);
+  const supervisor = new Supervisor(spec.label ?? spec.env, spec.version, spec.policy, engine, {
+    ...deps,
+    code,
+    sandbox,
+    readVersion: read,
+    niceness: spec.niceness,
+  });
+  try {
+    await supervisor.start(artifacts);
+  } catch (error) {
+    await supervisor.drain(0);
+    throw error;
+  }
+  return { supervisor, manifest: artifacts.manifest };
+}
