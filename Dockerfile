@@ -42,6 +42,7 @@ COPY bin ./bin
 COPY cli ./cli
 COPY host ./host
 COPY executor ./executor
+COPY offline ./offline
 COPY runtime ./runtime
 COPY builds ./builds
 COPY guest-sdk ./guest-sdk

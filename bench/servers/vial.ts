@@ -2,7 +2,7 @@
  * Contender "vial": the real server (`vial serve`'s serve(): an executor per
  * environment, warm instances, the slow-client guards) on loopback;
  * "vial_wasm" is the same with `engine: "component"`. The "cold" contender is
- * mounted in vial's process under /cold/, as the brief for scale-from-zero:
+ * mounted in vial's process under /cold/ to measure scale-from-zero:
  * same code, no pool. Started with the V8 flags under test (see bench/run.ts).
  */
 import type { AddressInfo } from "node:net";

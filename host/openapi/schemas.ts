@@ -60,7 +60,7 @@ const sandboxReport = z.union([
     user: z.string(),
     permissionModel: z.literal(true),
     environment: z.literal("empty"),
-    v8: z.union([z.object({ available: z.literal(true) }), z.object({ available: z.literal(false), reason: z.string() })]),
+    v8: z.union([z.object({ available: z.literal(true), isolatedVm: z.string().meta({ description: 'the isolated-vm line that loads, e.g. "isolated-vm-6 6.2.0"' }) }), z.object({ available: z.literal(false), reason: z.string() })]),
     warnings: z.array(z.string()),
   }),
   z.object({ error: z.string() }),
