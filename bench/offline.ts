@@ -18,7 +18,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { benchStore } from "./store.ts";
 import { FUZZY, IDENTITY, ROOT, type BenchEnv } from "./envs.ts";
-import { treeMemory } from "./process-tree.ts";
+import { sampleTreeMemory } from "./process-tree.ts";
 import { machineInfo } from "./machine.ts";
 
 const { values } = parseArgs({ options: { quick: { type: "boolean", default: false } } });
@@ -57,22 +57,16 @@ async function measure(command: string, args: string[], output: string): Promise
   const child = spawn(command, args, { cwd: ROOT, stdio: ["ignore", "ignore", "pipe"] });
   let stderr = "";
   child.stderr.on("data", (d: Buffer) => (stderr = (stderr + d).slice(-2000)));
-  let peakRss = 0;
-  const samples: Array<{ at: number; pss: number }> = [];
-  const sampler = setInterval(() => {
-    const memory = treeMemory(child.pid!);
-    peakRss = Math.max(peakRss, memory.rssBytes);
-    samples.push({ at: performance.now(), pss: memory.pssBytes });
-  }, 100);
+  const sampler = sampleTreeMemory(child.pid!, 100);
   const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
-  clearInterval(sampler);
+  const { samples, peakRssBytes } = await sampler.stop();
   if (code !== 0) throw new Error(`${command} ${args.join(" ")} exited with ${code}: ${stderr}`);
   const mib = (bytes: number) => Math.round(bytes / 2 ** 20);
   const middle = (started + performance.now()) / 2;
-  const peak = (keep: (at: number) => boolean) => mib(Math.max(0, ...samples.filter((s) => keep(s.at)).map((s) => s.pss)));
+  const peak = (keep: (at: number) => boolean) => mib(Math.max(0, ...samples.filter((s) => keep(s.at)).map((s) => s.pssBytes)));
   return {
     seconds: (performance.now() - started) / 1000,
-    peakRssMiB: mib(peakRss),
+    peakRssMiB: mib(peakRssBytes),
     peakPssMiB: peak(() => true),
     halvesPssMiB: [peak((at) => at < middle), peak((at) => at >= middle)],
     outputSha256: await sha256Of(output),

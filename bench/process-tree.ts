@@ -1,25 +1,37 @@
-/** Memory of a process and everything it started (a vial host and its executors), from /proc. */
-import { readFileSync } from "node:fs";
+/**
+ * Memory of a process and everything it started (a vial host and its
+ * executors), from /proc. Reads are asynchronous: reading a large process's
+ * smaps_rollup takes tens of milliseconds, which a synchronous read would add
+ * to every latency the same process is measuring.
+ */
+import { readFile } from "node:fs/promises";
 
-function children(pid: number): number[] {
+async function read(file: string): Promise<string> {
   try {
-    return readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").split(/\s+/).filter(Boolean).map(Number);
+    return await readFile(file, "utf8");
   } catch {
-    return [];
+    return "";
   }
 }
 
-export function processTree(pid: number): number[] {
-  return [pid, ...children(pid).flatMap(processTree)];
+async function children(pid: number): Promise<number[]> {
+  return (await read(`/proc/${pid}/task/${pid}/children`)).split(/\s+/).filter(Boolean).map(Number);
 }
 
-function kib(file: string, field: string): number {
-  try {
-    const match = readFileSync(file, "utf8").match(new RegExp(`^${field}:\\s+(\\d+) kB`, "m"));
-    return match ? Number(match[1]) : 0;
-  } catch {
-    return 0;
-  }
+export async function processTree(pid: number): Promise<number[]> {
+  const below = await Promise.all((await children(pid)).map(processTree));
+  return [pid, ...below.flat()];
+}
+
+async function kib(file: string, field: string): Promise<number> {
+  const match = (await read(file)).match(new RegExp(`^${field}:\\s+(\\d+) kB`, "m"));
+  return match ? Number(match[1]) : 0;
+}
+
+export interface TreeMemory {
+  processes: number;
+  rssBytes: number;
+  pssBytes: number;
 }
 
 /**
@@ -27,11 +39,33 @@ function kib(file: string, field: string): number {
  * processes, such as Node's own code, counted once per process) and PSS (each
  * shared page split between its sharers: what the tree occupies in all).
  */
-export function treeMemory(pid: number): { processes: number; rssBytes: number; pssBytes: number } {
-  const pids = processTree(pid);
+export async function treeMemory(pid: number): Promise<TreeMemory> {
+  const pids = await processTree(pid);
+  const sum = async (file: string, field: string) => (await Promise.all(pids.map((p) => kib(`/proc/${p}/${file}`, field)))).reduce((a, b) => a + b, 0) * 1024;
+  const [rssBytes, pssBytes] = await Promise.all([sum("status", "VmRSS"), sum("smaps_rollup", "Pss")]);
+  return { processes: pids.length, rssBytes, pssBytes };
+}
+
+/** Samples the tree every `intervalMs` (a sample still running is not overlapped) until stopped. */
+export function sampleTreeMemory(pid: number, intervalMs: number) {
+  const samples: Array<TreeMemory & { at: number }> = [];
+  let running: Promise<void> | undefined;
+  const timer = setInterval(() => {
+    running ??= treeMemory(pid).then((m) => {
+      samples.push({ ...m, at: performance.now() });
+      running = undefined;
+    });
+  }, intervalMs);
   return {
-    processes: pids.length,
-    rssBytes: pids.reduce((sum, p) => sum + kib(`/proc/${p}/status`, "VmRSS") * 1024, 0),
-    pssBytes: pids.reduce((sum, p) => sum + kib(`/proc/${p}/smaps_rollup`, "Pss") * 1024, 0),
+    samples,
+    async stop() {
+      clearInterval(timer);
+      await running;
+      return {
+        samples,
+        peakRssBytes: Math.max(0, ...samples.map((s) => s.rssBytes)),
+        peakPssBytes: Math.max(0, ...samples.map((s) => s.pssBytes)),
+      };
+    },
   };
 }

@@ -166,7 +166,7 @@ async function main() {
       : { reason: `the Python environment was not served (${notRun.vial_python ?? "unknown"})` };
     if (pyStore) results.python_build = { cached: pyStore.cached, built_at: pyStore.built_at, environments: pyStore.builds };
     results.footprint = await footprint(bench, vial, mode.footprint.rssInstances, hostFlags, progress);
-    results.overload = await overload(bench.store.root, mode, hostFlags, progress);
+    results.overload = await overload(bench.store.root, mode, progress);
 
     await mkdir(values.out, { recursive: true });
     await writeReports(values.out, {

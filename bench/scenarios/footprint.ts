@@ -18,7 +18,7 @@ async function memoryWithPool(store: string, size: number, nodeFlags: string[]) 
   const server = await startServer("./vial.ts", cfg, nodeFlags);
   try {
     await settle(1_000);
-    return treeMemory(server.pid);
+    return await treeMemory(server.pid);
   } finally {
     await server.stop();
   }

@@ -11,13 +11,13 @@
 import { Pool } from "undici";
 import { fork } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { setPriority, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { FUZZY, IDENTITY } from "../envs.ts";
 import { startServer } from "../servers/spawn.ts";
 import type { VialServerConfig } from "../servers/vial.ts";
-import { treeMemory } from "../process-tree.ts";
+import { sampleTreeMemory, treeMemory } from "../process-tree.ts";
 import { newHistogram, recordMs, summarize } from "../histogram.ts";
 import type { Mode } from "../modes.ts";
 
@@ -39,9 +39,14 @@ interface FloodCounts {
   errors: Record<string, number>;
 }
 
-/** The flood runs in a process of its own: its own work must not slow the probes (bench/load/flood.ts). */
+/**
+ * The flood runs in a process of its own, at the lowest scheduling priority:
+ * it stands for callers on other machines, so neither the probes nor the host
+ * should wait for a core behind the work of sending it (bench/load/flood.ts).
+ */
 function runFlood(cfg: object): Promise<FloodCounts> {
   const child = fork(fileURLToPath(new URL("../load/flood.ts", import.meta.url)), [JSON.stringify(cfg)], { execArgv: ["--import", "tsx"], stdio: ["ignore", "ignore", "inherit", "ipc"] });
+  setPriority(child.pid!, 19);
   return new Promise((resolve, reject) => {
     child.once("message", (counts: FloodCounts) => resolve(counts));
     child.once("exit", (code) => reject(new Error(`the flood process exited (code ${code}) without its counts`)));
@@ -80,9 +85,10 @@ async function probe(probes: Probe[], until: Promise<unknown>) {
   );
 }
 
-export async function overload(store: string, mode: Mode, nodeFlags: string[], progress: (msg: string) => void) {
+export async function overload(store: string, mode: Mode, progress: (msg: string) => void) {
   const cfg: VialServerConfig = { store, size: mode.capacity, deadlineMs: FLOOD_DEADLINE_MS, defaultMaxQueue: 64, maxQueue: {}, cold: [] };
-  const server = await startServer("./vial.ts", cfg, nodeFlags);
+  // No V8 flags: the host as `vial serve` runs it (the contender flags of A-F are for comparing designs).
+  const server = await startServer("./vial.ts", cfg, []);
   const probes = new Pool(server.origin, { connections: 4 });
   try {
     const small = (row: object) => JSON.stringify({ rows: [row] });
@@ -96,19 +102,13 @@ export async function overload(store: string, mode: Mode, nodeFlags: string[], p
     ];
     progress(`G overload: probes on the idle host`);
     const idle = await probe(list, sleep(mode.overload.seconds * 500));
-    const startMemory = treeMemory(server.pid);
+    const startMemory = await treeMemory(server.pid);
 
     progress(`G overload: ${mode.overload.clients} clients flooding ${IDENTITY.name} with ${FLOOD_ROWS.toLocaleString("en")}-row batches`);
     const bodyFile = join(await mkdtemp(join(tmpdir(), "vial-flood-")), "body.json");
     const body = floodBody();
     await writeFile(bodyFile, body);
-    let peak = startMemory.rssBytes;
-    let peakPss = startMemory.pssBytes;
-    const sampler = setInterval(() => {
-      const now = treeMemory(server.pid);
-      peak = Math.max(peak, now.rssBytes);
-      peakPss = Math.max(peakPss, now.pssBytes);
-    }, 100);
+    const sampler = sampleTreeMemory(server.pid, 100);
     const flooding = runFlood({
       origin: server.origin,
       path: `/v1/invoke/${IDENTITY.name}/${IDENTITY.fn}`,
@@ -119,10 +119,12 @@ export async function overload(store: string, mode: Mode, nodeFlags: string[], p
     });
     const loaded = await probe(list, flooding);
     const flood = await flooding;
-    clearInterval(sampler);
+    const sampled = await sampler.stop();
+    const peak = Math.max(startMemory.rssBytes, sampled.peakRssBytes);
+    const peakPss = Math.max(startMemory.pssBytes, sampled.peakPssBytes);
     await rm(join(bodyFile, ".."), { recursive: true, force: true });
     await sleep(5_000);
-    const settled = treeMemory(server.pid);
+    const settled = await treeMemory(server.pid);
     const metrics = await (await probes.request({ method: "GET", path: "/metrics" })).body.text();
     const events = Object.fromEntries([...metrics.matchAll(/^vial_client_events_total\{event="(\w+)"\} (\d+)/gm)].map((m) => [m[1], Number(m[2])]));
     return {

@@ -19,7 +19,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { createInterface } from "node:readline";
 import { writeFile } from "node:fs/promises";
 import { deployModule, eventually, metricValue, REPO, tempStore } from "../host/helpers.ts";
-import { treeMemory } from "../../bench/process-tree.ts";
+import { sampleTreeMemory, treeMemory } from "../../bench/process-tree.ts";
 
 const IDENTITY = join(REPO, "bench", "fixtures", "identity");
 const FLOODED = "flooded";
@@ -99,11 +99,10 @@ afterAll(async () => {
 describe("a flood of large batches to one environment", () => {
   it("sheds what it cannot hold, answers everything once, and leaves the others alone", async () => {
     const idleCalm = await Promise.all(Array.from({ length: 20 }, () => send(`/v1/invoke/${CALM}/identity`, small)));
-    const before = treeMemory(server.pid!);
-    let peak = before.rssBytes;
+    const before = await treeMemory(server.pid!);
+    const memory = sampleTreeMemory(server.pid!, 50);
     let mostBuffered = 0;
     const sampler = setInterval(() => {
-      peak = Math.max(peak, treeMemory(server.pid!).rssBytes);
       void fetch(`${base}/metrics`)
         .then((r) => r.text())
         .then((text) => (mostBuffered = Math.max(mostBuffered, metricValue(text, "vial_buffered_bytes"))));
@@ -122,6 +121,7 @@ describe("a flood of large batches to one environment", () => {
       probeWhile(flood, () => send(`/v1/invoke/${FLOODED}/identity`, small, { "x-vial-deadline-ms": String(TIGHT_DEADLINE_MS) })),
     ]);
     clearInterval(sampler);
+    const peak = Math.max(before.rssBytes, (await memory.stop()).peakRssBytes);
 
     // Every request had exactly one answer, and only the answers overload allows.
     expect(floodAnswers).toHaveLength(FLOOD_REQUESTS);
