@@ -1,9 +1,12 @@
 /**
  * How many calls an environment version takes, and in what order they reach
- * its executor: at most `slots` run at once (one per warm instance), at most
- * `slots + maxQueue` are admitted at all (reading their bodies, waiting, or
- * running). A waiting call leaves the line at its deadline, or as soon as its
- * caller is gone: it never reaches the executor.
+ * its executor: at most `instances + maxQueue` are admitted at all (reading
+ * their bodies, waiting, or running), at most `instances × callsPerInstance`
+ * are at the executor at once. More than one per instance keeps the next
+ * call decoded and waiting in the executor when an instance finishes one,
+ * so the round trip between the processes does not leave instances idle.
+ * A waiting call leaves the line at its deadline, or as soon as its caller
+ * is gone: it never reaches the executor.
  */
 
 export type SlotOutcome = "ready" | "timeout" | "cancelled";
@@ -22,16 +25,20 @@ export class Gate {
   private admitted = 0;
   private running = 0;
   private readonly line: Waiter[] = [];
+  private readonly slots: number;
   private emptied?: () => void;
 
   constructor(
-    private readonly slots: number,
+    private readonly instances: number,
     private readonly maxQueue: number,
-  ) {}
+    callsPerInstance = 1,
+  ) {
+    this.slots = instances * callsPerInstance;
+  }
 
   /** A place for one more call, or undefined when the environment holds as many as it may. */
   admit(): Ticket | undefined {
-    if (this.admitted >= this.slots + this.maxQueue) return undefined;
+    if (this.admitted >= this.instances + this.maxQueue) return undefined;
     this.admitted++;
     return new Ticket(this);
   }

@@ -24,6 +24,8 @@ import type { EngineReport } from "./engine.ts";
 const RESTART_BACKOFF_MS = [100, 500, 2000, 5000, 10_000, 30_000];
 /** An executor that served this long before ending resets the backoff. */
 const HEALTHY_AFTER_MS = 30_000;
+/** Calls at the executor per warm instance: one running, one decoded and waiting behind it. */
+const CALLS_PER_INSTANCE = 2;
 
 export interface SupervisorDeps {
   budget: ByteBudget;
@@ -69,7 +71,7 @@ export class Supervisor {
     readonly engine: EngineReport,
     private readonly deps: SupervisorDeps,
   ) {
-    this.gate = new Gate(policy.size, policy.maxQueue);
+    this.gate = new Gate(policy.size, policy.maxQueue, CALLS_PER_INSTANCE);
   }
 
   /** Starts the executor with the verified version and waits until its instances are warm; throws if it cannot start. */

@@ -23,6 +23,17 @@ describe("the line in front of an executor", () => {
     expect(gate.state()).toEqual({ admitted: 0, running: 0, queued: 0 });
   });
 
+  it("sends more calls than instances when asked to, without admitting more", async () => {
+    const gate = new Gate(1, 2, 2);
+    const tickets = [gate.admit()!, gate.admit()!, gate.admit()!];
+    expect(gate.admit()).toBeUndefined();
+    expect(await Promise.all([tickets[0]!.slot(later()), tickets[1]!.slot(later())])).toEqual(["ready", "ready"]);
+    const third = tickets[2]!.slot(later());
+    expect(gate.state()).toEqual({ admitted: 3, running: 2, queued: 1 });
+    tickets[0]!.release();
+    expect(await third).toBe("ready");
+  });
+
   it("lets a waiting call leave at its deadline or when its caller is gone, and frees its place", async () => {
     const gate = new Gate(1, 4);
     const running = gate.admit()!;

@@ -13,8 +13,8 @@ const streamOf = (...chunks: string[]) =>
     },
   });
 
-const post = (body: BodyInit, headers: Record<string, string> = {}) =>
-  echo.request("/", { method: "POST", body, headers, duplex: "half" } as RequestInit).then((r) => r.text());
+const post = async (body: BodyInit, headers: Record<string, string> = {}) =>
+  (await echo.request("/", { method: "POST", body, headers, duplex: "half" } as RequestInit)).text();
 
 describe("readBody", () => {
   it("returns the bytes in order whether the length is declared, missing or wrong", async () => {
