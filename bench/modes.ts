@@ -7,8 +7,12 @@ export interface Mode {
   capacity: number;
   /** Interleaving: each scenario is cut into this many rounds, every contender once per round. */
   rounds: number;
-  /** Closed-loop concurrency levels are 1, capacity and 4x capacity. */
-  steady: { secondsPerContender: number };
+  /**
+   * Closed-loop concurrency levels are 1, capacity and 4x capacity, after
+   * `warmUpSeconds` of load at the widest level per contender (unrecorded: JIT
+   * tiers in every process on a request's path, so a few requests do not warm it).
+   */
+  steady: { secondsPerContender: number; warmUpSeconds: number };
   /** Bursts per run, unless a contender's time cap (seconds over all rounds) ends its share first. */
   spiky: { bursts: number; gapMs: [number, number]; capSeconds: number };
   /** Requests per batch size: rowsPerPoint / rows (identity) or fuzzyRowsPerPoint / rows, within [minReps, maxReps]. */
@@ -27,7 +31,7 @@ export const MODES: Record<ModeName, Mode> = {
     name: "smoke",
     capacity: 2,
     rounds: 1,
-    steady: { secondsPerContender: 0.3 },
+    steady: { secondsPerContender: 0.3, warmUpSeconds: 0.1 },
     spiky: { bursts: 6, gapMs: [5, 15], capSeconds: 1 },
     payload: { identityRows: [1, 100, 1_000], fuzzyRows: [1, 10], rowsPerPoint: 2_000, fuzzyRowsPerPoint: 50, minReps: 2, maxReps: 5 },
     overhead: { bursts: 6, capSeconds: 1 },
@@ -39,7 +43,7 @@ export const MODES: Record<ModeName, Mode> = {
     name: "quick",
     capacity: 2,
     rounds: 3,
-    steady: { secondsPerContender: 1 },
+    steady: { secondsPerContender: 1, warmUpSeconds: 1 },
     spiky: { bursts: 300, gapMs: [5, 25], capSeconds: 5 },
     payload: { identityRows: IDENTITY_ROWS, fuzzyRows: [1, 10, 100, 1_000], rowsPerPoint: 20_000, fuzzyRowsPerPoint: 2_000, minReps: 3, maxReps: 30 },
     overhead: { bursts: 300, capSeconds: 5 },
@@ -51,7 +55,7 @@ export const MODES: Record<ModeName, Mode> = {
     name: "full",
     capacity: 2,
     rounds: 6,
-    steady: { secondsPerContender: 8 },
+    steady: { secondsPerContender: 8, warmUpSeconds: 3 },
     spiky: { bursts: 3_000, gapMs: [5, 50], capSeconds: 90 },
     payload: { identityRows: IDENTITY_ROWS, fuzzyRows: [1, 10, 100, 1_000], rowsPerPoint: 1_000_000, fuzzyRowsPerPoint: 30_000, minReps: 5, maxReps: 200 },
     overhead: { bursts: 3_000, capSeconds: 60 },

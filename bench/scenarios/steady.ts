@@ -11,7 +11,10 @@ export async function steady(ctx: ScenarioContext) {
   const levels = [1, mode.capacity, 4 * mode.capacity];
   const contenders = serving(ctx.contenders, FUZZY.name);
   const out: Record<string, Record<string, ReturnType<Recorder["report"]>>> = {};
-  for (const c of contenders) await warmUp(callFor(c, FUZZY.name, FUZZY.fn, body), 20);
+  for (const c of contenders) {
+    await warmUp(callFor(c, FUZZY.name, FUZZY.fn, body), 20);
+    await closedLoop(callFor(c, FUZZY.name, FUZZY.fn, body), levels.at(-1)!, mode.steady.warmUpSeconds * 1000, new Recorder());
+  }
   for (const concurrency of levels) {
     ctx.progress(`A steady: concurrency ${concurrency}`);
     const recs = new Map(contenders.map((c) => [c.name, new Recorder()]));
