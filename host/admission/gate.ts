@@ -4,14 +4,18 @@
  * their bodies, waiting, or running), at most `instances × callsPerInstance`
  * are at the executor at once. More than one per instance keeps the next
  * call decoded and waiting in the executor when an instance finishes one,
- * so the round trip between the processes does not leave instances idle.
- * A waiting call leaves the line at its deadline, or as soon as its caller
- * is gone: it never reaches the executor.
+ * so the round trip between the processes does not leave instances idle;
+ * only small calls go ahead like that (for a large batch the round trip is
+ * noise, and a decoded batch waiting beside each running one would double
+ * what the executor holds). A waiting call leaves the line at its deadline,
+ * or as soon as its caller is gone: it never reaches the executor.
  */
 
 export type SlotOutcome = "ready" | "timeout" | "cancelled";
 
 interface Waiter {
+  /** How many calls may be at the executor for this one to join them. */
+  limit: number;
   resolve(outcome: SlotOutcome): void;
 }
 
@@ -54,9 +58,10 @@ export class Gate {
   }
 
   /** @internal */
-  wait(deadlineAt: number, signal?: AbortSignal): Promise<SlotOutcome> {
+  wait(deadlineAt: number, small: boolean, signal?: AbortSignal): Promise<SlotOutcome> {
     if (signal?.aborted) return Promise.resolve("cancelled");
-    if (this.running < this.slots && this.line.length === 0) {
+    const limit = small ? this.slots : this.instances;
+    if (this.running < limit && this.line.length === 0) {
       this.running++;
       return Promise.resolve("ready");
     }
@@ -72,6 +77,7 @@ export class Gate {
       const onAbort = () => leave("cancelled");
       const timer = setTimeout(() => leave("timeout"), Math.max(0, deadlineAt - performance.now()));
       const waiter: Waiter = {
+        limit,
         resolve: (outcome) => {
           clearTimeout(timer);
           signal?.removeEventListener("abort", onAbort);
@@ -88,9 +94,12 @@ export class Gate {
     this.admitted--;
     if (this.admitted === 0) this.emptied?.();
     if (!ran) return;
-    const next = this.line.shift();
-    if (next) next.resolve("ready");
-    else this.running--;
+    this.running--;
+    // In order: a large call at the head waits for a free instance, and the calls behind it with it.
+    while (this.line.length > 0 && this.running < this.line[0]!.limit) {
+      this.running++;
+      this.line.shift()!.resolve("ready");
+    }
   }
 }
 
@@ -101,9 +110,12 @@ export class Ticket {
 
   constructor(private readonly gate: Gate) {}
 
-  /** Waits for a free slot until `deadlineAt` (performance.now() ms) or until `signal` says the caller is gone. */
-  async slot(deadlineAt: number, signal?: AbortSignal): Promise<SlotOutcome> {
-    const outcome = await this.gate.wait(deadlineAt, signal);
+  /**
+   * Waits for a free slot until `deadlineAt` (performance.now() ms) or until
+   * `signal` says the caller is gone; `small` calls may queue in the executor.
+   */
+  async slot(deadlineAt: number, signal?: AbortSignal, small = true): Promise<SlotOutcome> {
+    const outcome = await this.gate.wait(deadlineAt, small, signal);
     if (outcome === "ready") this.ran = true;
     return outcome;
   }

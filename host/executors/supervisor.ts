@@ -24,8 +24,12 @@ import type { EngineReport } from "./engine.ts";
 const RESTART_BACKOFF_MS = [100, 500, 2000, 5000, 10_000, 30_000];
 /** An executor that served this long before ending resets the backoff. */
 const HEALTHY_AFTER_MS = 30_000;
-/** Calls at the executor per warm instance: one running, one decoded and waiting behind it. */
+/** Calls at the executor per warm instance: one running, one decoded and waiting behind it (small calls only). */
 const CALLS_PER_INSTANCE = 2;
+/** A call this small may wait in the executor beside a running one: its decoded rows cost little to hold. */
+const SMALL_BODY_BYTES = 2 ** 20;
+const SMALL_ROW_COUNT = 1_000;
+const isSmall = (input: CallInput) => (input.format === "values" ? input.rows.length <= SMALL_ROW_COUNT : input.body.byteLength <= SMALL_BODY_BYTES);
 
 export interface SupervisorDeps {
   budget: ByteBudget;
@@ -136,7 +140,7 @@ export class Supervisor {
     compareWith?: CurrentAnswer,
   ): Promise<CallAnswer> {
     const waitedFrom = observer && epochNow();
-    const waited = await admission.ticket.slot(deadline.deadlineAt, signal);
+    const waited = await admission.ticket.slot(deadline.deadlineAt, signal, isSmall(input));
     if (observer) observer.waited(waitedFrom!, epochNow(), waited);
     if (waited === "timeout") throw deadlineExceeded(this.env, fn, deadline.deadlineMs, false);
     if (waited === "cancelled") throw clientGone();

@@ -34,6 +34,21 @@ describe("the line in front of an executor", () => {
     expect(await third).toBe("ready");
   });
 
+  it("lets only small calls wait in the executor: a large one waits for a free instance, and the line behind it with it", async () => {
+    const gate = new Gate(1, 3, 2);
+    const [running, large, small] = [gate.admit()!, gate.admit()!, gate.admit()!];
+    expect(await running.slot(later())).toBe("ready");
+    let largeReady = false;
+    const largeSlot = large.slot(later(), undefined, false).then((o) => ((largeReady = true), o));
+    const smallSlot = small.slot(later());
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(largeReady).toBe(false);
+    expect(gate.state()).toEqual({ admitted: 3, running: 1, queued: 2 });
+    running.release();
+    expect(await Promise.all([largeSlot, smallSlot])).toEqual(["ready", "ready"]);
+    expect(gate.state()).toEqual({ admitted: 2, running: 2, queued: 0 });
+  });
+
   it("lets a waiting call leave at its deadline or when its caller is gone, and frees its place", async () => {
     const gate = new Gate(1, 4);
     const running = gate.admit()!;
