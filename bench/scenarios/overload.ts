@@ -10,6 +10,7 @@
  */
 import { Pool } from "undici";
 import { fork } from "node:child_process";
+import { on, once } from "node:events";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { setPriority, tmpdir } from "node:os";
 import { join } from "node:path";
@@ -18,7 +19,8 @@ import { FUZZY, IDENTITY } from "../envs.ts";
 import { startServer } from "../servers/spawn.ts";
 import type { VialServerConfig } from "../servers/vial.ts";
 import { sampleTreeMemory, treeMemory } from "../process-tree.ts";
-import { newHistogram, recordMs, summarize } from "../histogram.ts";
+import type { LatencySummary } from "../histogram.ts";
+import type { ProbeConfig } from "../load/probe.ts";
 import type { Mode } from "../modes.ts";
 
 const FLOOD_ROWS = 100_000;
@@ -53,53 +55,48 @@ function runFlood(cfg: object): Promise<FloodCounts> {
   });
 }
 
-interface Probe {
-  name: string;
-  run(): Promise<{ status: number }>;
+/** Starts a probe process (bench/load/probe.ts); `stop` ends it and resolves with its figures. */
+async function startProbe(cfg: ProbeConfig) {
+  const child = fork(fileURLToPath(new URL("../load/probe.ts", import.meta.url)), [JSON.stringify(cfg)], { execArgv: ["--import", "tsx"], stdio: ["ignore", "ignore", "inherit", "ipc"] });
+  const messages = on(child, "message") as AsyncIterableIterator<[{ type: string; summary?: LatencySummary; statuses?: Record<string, number> }]>;
+  const exited = once(child, "exit").then(([code]) => Promise.reject(new Error(`a probe process exited (code ${code}) before its figures`)));
+  exited.catch(() => undefined);
+  const next = async () => (await Promise.race([messages.next(), exited])).value[0];
+  await next(); // started
+  return {
+    async stop() {
+      child.send({ type: "stop" });
+      const { summary, statuses } = await next();
+      return { ...summary!, statuses: statuses! };
+    },
+  };
 }
 
-async function timed(pool: Pool, method: "GET" | "POST", path: string, body?: string, headers: Record<string, string> = {}) {
-  const res = await pool.request({ method, path, body, headers: body ? { "content-type": "application/json", ...headers } : headers });
-  await res.body.arrayBuffer();
-  return { status: res.statusCode };
-}
-
-/** Runs each probe one request at a time until `until` settles; latency histograms and statuses per probe. */
-async function probe(probes: Probe[], until: Promise<unknown>) {
-  let done = false;
-  void until.finally(() => (done = true));
-  return Object.fromEntries(
-    await Promise.all(
-      probes.map(async (p) => {
-        const hist = newHistogram();
-        const statuses: Record<string, number> = {};
-        while (!done) {
-          const started = performance.now();
-          const { status } = await p.run();
-          recordMs(hist, performance.now() - started);
-          statuses[status] = (statuses[status] ?? 0) + 1;
-        }
-        return [p.name, { ...summarize(hist), statuses }] as const;
-      }),
-    ),
-  );
+/** Runs every probe, each in its own process, until `until` settles; latency summaries and statuses per probe. */
+async function probe(probes: Record<string, ProbeConfig>, until: Promise<unknown>) {
+  const running = await Promise.all(Object.entries(probes).map(async ([name, cfg]) => [name, await startProbe(cfg)] as const));
+  await until;
+  return Object.fromEntries(await Promise.all(running.map(async ([name, p]) => [name, await p.stop()] as const)));
 }
 
 export async function overload(store: string, mode: Mode, progress: (msg: string) => void) {
   const cfg: VialServerConfig = { store, size: mode.capacity, deadlineMs: FLOOD_DEADLINE_MS, defaultMaxQueue: 64, maxQueue: {}, cold: [] };
   // No V8 flags: the host as `vial serve` runs it (the contender flags of A-F are for comparing designs).
   const server = await startServer("./vial.ts", cfg, []);
-  const probes = new Pool(server.origin, { connections: 4 });
+  const client = new Pool(server.origin, { connections: 1 });
   try {
     const small = (row: object) => JSON.stringify({ rows: [row] });
-    const list: Probe[] = [
-      { name: "other_environment", run: () => timed(probes, "POST", `/v1/invoke/${FUZZY.name}/${FUZZY.fn}`, small({ text: "brownie" })) },
-      { name: "healthz", run: () => timed(probes, "GET", "/healthz") },
-      {
-        name: "tight_deadline",
-        run: () => timed(probes, "POST", `/v1/invoke/${IDENTITY.name}/${IDENTITY.fn}`, small({ id: 1, text: "probe" }), { "x-vial-deadline-ms": String(TIGHT_DEADLINE_MS) }),
+    const list: Record<string, ProbeConfig> = {
+      other_environment: { origin: server.origin, method: "POST", path: `/v1/invoke/${FUZZY.name}/${FUZZY.fn}`, body: small({ text: "brownie" }) },
+      healthz: { origin: server.origin, method: "GET", path: "/healthz" },
+      tight_deadline: {
+        origin: server.origin,
+        method: "POST",
+        path: `/v1/invoke/${IDENTITY.name}/${IDENTITY.fn}`,
+        body: small({ id: 1, text: "probe" }),
+        headers: { "x-vial-deadline-ms": String(TIGHT_DEADLINE_MS) },
       },
-    ];
+    };
     progress(`G overload: probes on the idle host`);
     const idle = await probe(list, sleep(mode.overload.seconds * 500));
     const startMemory = await treeMemory(server.pid);
@@ -125,7 +122,7 @@ export async function overload(store: string, mode: Mode, progress: (msg: string
     await rm(join(bodyFile, ".."), { recursive: true, force: true });
     await sleep(5_000);
     const settled = await treeMemory(server.pid);
-    const metrics = await (await probes.request({ method: "GET", path: "/metrics" })).body.text();
+    const metrics = await (await client.request({ method: "GET", path: "/metrics" })).body.text();
     const events = Object.fromEntries([...metrics.matchAll(/^vial_client_events_total\{event="(\w+)"\} (\d+)/gm)].map((m) => [m[1], Number(m[2])]));
     return {
       flood: { clients: mode.overload.clients, seconds: mode.overload.seconds, body_mib: mib(body.length), rows: FLOOD_ROWS, ...flood },
@@ -143,7 +140,7 @@ export async function overload(store: string, mode: Mode, progress: (msg: string
       },
     };
   } finally {
-    await probes.close();
+    await client.close();
     await server.stop();
   }
 }
