@@ -70,7 +70,7 @@ const results = [
   await measure("floor", await startServer("./floor.ts", { envs: [{ name: FUZZY.name, module: FUZZY.module }] }), `/call/${FUZZY.name}/${FUZZY.fn}`),
   await measure(
     "vial",
-    await startServer("./vial.ts", { store, size: 2, deadlineMs: 60_000, defaultMaxQueue: 64, maxQueue: {}, cold: [] }),
+    await startServer("./vial.ts", { store, size: 2, deadlineMs: 60_000, defaultMaxQueue: 64, maxQueue: {} }),
     VIAL_INVOKE_PATH(FUZZY.name, FUZZY.fn),
   ),
   await measure(

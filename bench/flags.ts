@@ -36,7 +36,7 @@ async function main() {
   const hosts = new Map<string, ServerProcess>();
   try {
     for (const [name, flags] of Object.entries(FLAG_SETS)) {
-      const cfg: VialServerConfig = { store: bench.store.root, size: CAPACITY, deadlineMs: 60_000, maxQueue: {}, defaultMaxQueue: 64, cold: [] };
+      const cfg: VialServerConfig = { store: bench.store.root, size: CAPACITY, deadlineMs: 60_000, maxQueue: {}, defaultMaxQueue: 64 };
       hosts.set(name, await startServer("./vial.ts", cfg, flags));
       console.error(`${name}: ready in ${Math.round(hosts.get(name)!.info.readyMs as number)} ms`);
     }

@@ -87,13 +87,13 @@ async function main() {
       deadlineMs: 60_000,
       defaultMaxQueue: 64,
       maxQueue: { [FUZZY_TIGHT.name]: mode.capacity },
-      cold: [FUZZY.name, FUZZY_TIGHT.name, IDENTITY.name],
     };
-    // --expose-gc only lets the bench collect cold's garbage between slices (Contender.settle).
-    const vial = await startServer("./vial.ts", vialCfg, [...hostFlags, "--expose-gc"]);
+    const vial = await startServer("./vial.ts", vialCfg, hostFlags);
     // The same store, every version run as its WebAssembly component (QuickJS) instead of on V8.
-    const vialWasm = await startServer("./vial.ts", { ...vialCfg, cold: [], engine: "component" }, hostFlags);
-    servers.push(floor, vial, vialWasm);
+    const vialWasm = await startServer("./vial.ts", { ...vialCfg, engine: "component" }, hostFlags);
+    // --expose-gc only lets the bench collect cold's garbage between its slices (Contender.settle).
+    const cold = await startServer("./cold.ts", { store: bench.store.root, envs: [FUZZY.name, FUZZY_TIGHT.name, IDENTITY.name] }, [...hostFlags, "--expose-gc"]);
+    servers.push(floor, vial, vialWasm, cold);
     const isolates = await optional("isolates", () =>
       startServer(
         "./isolates.ts",
@@ -117,7 +117,7 @@ async function main() {
     let pyStore: BenchStore | undefined;
     const vialPython = await optional("vial_python", async () => {
       pyStore = await benchPythonStore({ rebuild: values.rebuild || modeName === "full", progress });
-      const cfg: VialServerConfig = { store: pyStore.store.root, size: mode.capacity, deadlineMs: 60_000, defaultMaxQueue: 64, maxQueue: {}, cold: [] };
+      const cfg: VialServerConfig = { store: pyStore.store.root, size: mode.capacity, deadlineMs: 60_000, defaultMaxQueue: 64, maxQueue: {} };
       return startServer("./vial.ts", cfg, hostFlags);
     });
     if (vialPython) servers.push(vialPython);
@@ -135,11 +135,11 @@ async function main() {
       { name: "vial_wasm", target: { name: "vial_wasm", origin: vialWasm.origin, path: VIAL_INVOKE_PATH }, env: same },
       {
         name: "cold",
-        target: { name: "cold", origin: vial.origin, path: (env, fn) => `/cold/${env}/${fn}` },
+        target: { name: "cold", origin: cold.origin, path: (env, fn) => `/cold/${env}/${fn}` },
         env: same,
-        // Each cold request leaves a dropped instance (tens of MiB of linear memory) for V8 to collect; without
-        // this the collection lands on whichever contender runs next in that process: vial.
-        settle: () => vial.collect(),
+        // Each cold request leaves a dropped instance (tens of MiB of linear memory) for V8 to collect: between
+        // slices, so the collection does not land on cold's next one.
+        settle: () => cold.collect(),
       },
       ...(isolates ? [{ name: "isolates", target: { name: "isolates", origin: isolates.origin, path: ownPath }, env: same }] : []),
       ...(subprocess ? [{ name: "subprocess", target: { name: "subprocess", origin: subprocess.origin, path: ownPath }, env: fuzzyOnly(FUZZY.name) }] : []),

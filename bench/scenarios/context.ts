@@ -8,7 +8,7 @@ export interface Contender {
   target: Target;
   /** The environment this contender serves a bench environment under (Python contenders differ). */
   env(benchEnv: string): string | undefined;
-  /** Runs after each of this contender's slices: cold leaves garbage in the process vial shares with it. */
+  /** Runs after each of this contender's slices (cold's garbage is collected there, not in its next slice). */
   settle?(): Promise<void>;
 }
 

@@ -14,7 +14,7 @@ const settle = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const mib = (b: number) => Math.round((b / 2 ** 20) * 10) / 10;
 
 async function memoryWithPool(store: string, size: number, nodeFlags: string[]) {
-  const cfg: VialServerConfig = { store, size, deadlineMs: 60_000, maxQueue: {}, defaultMaxQueue: 64, cold: [] };
+  const cfg: VialServerConfig = { store, size, deadlineMs: 60_000, maxQueue: {}, defaultMaxQueue: 64 };
   const server = await startServer("./vial.ts", cfg, nodeFlags);
   try {
     await settle(1_000);

@@ -80,7 +80,7 @@ async function probe(probes: Record<string, ProbeConfig>, until: Promise<unknown
 }
 
 export async function overload(store: string, mode: Mode, progress: (msg: string) => void) {
-  const cfg: VialServerConfig = { store, size: mode.capacity, deadlineMs: FLOOD_DEADLINE_MS, defaultMaxQueue: 64, maxQueue: {}, cold: [] };
+  const cfg: VialServerConfig = { store, size: mode.capacity, deadlineMs: FLOOD_DEADLINE_MS, defaultMaxQueue: 64, maxQueue: {} };
   // No V8 flags: the host as `vial serve` runs it (the contender flags of A-F are for comparing designs).
   const server = await startServer("./vial.ts", cfg, []);
   const client = new Pool(server.origin, { connections: 1 });

@@ -1,15 +1,13 @@
 /**
  * Contender "vial": the real server (`vial serve`'s serve(): an executor per
  * environment, warm instances, the slow-client guards) on loopback;
- * "vial_wasm" is the same with `engine: "component"`. The "cold" contender is
- * mounted in vial's process under /cold/ to measure scale-from-zero:
- * same code, no pool. Started with the V8 flags under test (see bench/run.ts).
+ * "vial_wasm" is the same with `engine: "component"`. Started with the V8
+ * flags under test (see bench/run.ts).
  */
 import type { AddressInfo } from "node:net";
 import { Store } from "../../builds/store.ts";
 import { serve } from "../../host/serve.ts";
 import { createLogger } from "../../host/logger.ts";
-import { coldRoutes } from "./cold.ts";
 import { config, fail, reportListening } from "./child.ts";
 
 export interface VialServerConfig {
@@ -19,8 +17,6 @@ export interface VialServerConfig {
   /** Per-environment queue bound (the pool default applies to others). */
   maxQueue: Record<string, number>;
   defaultMaxQueue: number;
-  /** Environments the cold route serves (none: no cold route). */
-  cold: string[];
   /** "component": run every version's WebAssembly component, also where its engine is v8. */
   engine?: "component";
 }
@@ -39,8 +35,6 @@ async function main() {
       environments: Object.fromEntries(Object.entries(cfg.maxQueue).map(([env, maxQueue]) => [env, { maxQueue }])),
     },
   });
-  // Routes are added before anything is asked of the app (the parent sends nothing until told the port).
-  if (cfg.cold.length) serving.host.app.route("/", await coldRoutes(store, cfg.cold));
   await serving.host.ready;
   const readyMs = performance.now() - created;
   // performance.now() counts from this process's start.
