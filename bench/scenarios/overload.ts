@@ -41,13 +41,17 @@ interface FloodCounts {
   errors: Record<string, number>;
 }
 
+/** A load process of bench/load/, its configuration as its argument. */
+const forkLoad = (script: string, cfg: object) =>
+  fork(fileURLToPath(new URL(`../load/${script}`, import.meta.url)), [JSON.stringify(cfg)], { execArgv: ["--import", "tsx"], stdio: ["ignore", "ignore", "inherit", "ipc"] });
+
 /**
  * The flood runs in a process of its own, at the lowest scheduling priority:
  * it stands for callers on other machines, so neither the probes nor the host
  * should wait for a core behind the work of sending it (bench/load/flood.ts).
  */
 function runFlood(cfg: object): Promise<FloodCounts> {
-  const child = fork(fileURLToPath(new URL("../load/flood.ts", import.meta.url)), [JSON.stringify(cfg)], { execArgv: ["--import", "tsx"], stdio: ["ignore", "ignore", "inherit", "ipc"] });
+  const child = forkLoad("flood.ts", cfg);
   setPriority(child.pid!, 19);
   return new Promise((resolve, reject) => {
     child.once("message", (counts: FloodCounts) => resolve(counts));
@@ -57,7 +61,7 @@ function runFlood(cfg: object): Promise<FloodCounts> {
 
 /** Starts a probe process (bench/load/probe.ts); `stop` ends it and resolves with its figures. */
 async function startProbe(cfg: ProbeConfig) {
-  const child = fork(fileURLToPath(new URL("../load/probe.ts", import.meta.url)), [JSON.stringify(cfg)], { execArgv: ["--import", "tsx"], stdio: ["ignore", "ignore", "inherit", "ipc"] });
+  const child = forkLoad("probe.ts", cfg);
   const messages = on(child, "message") as AsyncIterableIterator<[{ type: string; summary?: LatencySummary; statuses?: Record<string, number> }]>;
   const exited = once(child, "exit").then(([code]) => Promise.reject(new Error(`a probe process exited (code ${code}) before its figures`)));
   exited.catch(() => undefined);
