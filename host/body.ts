@@ -39,14 +39,12 @@ export function refuseDeclaredOverLimit(c: Context, maxBytes: number): void {
 
 export async function readBody(c: Context, limits: BodyLimits): Promise<Uint8Array> {
   refuseDeclaredOverLimit(c, limits.maxBytes);
-  let size = 0;
+  const into = new Collected(declaredLength(c));
   const accept = (chunk: Uint8Array): ApiError | undefined => {
-    size += chunk.byteLength;
-    if (size > limits.maxBytes) return bodyTooLarge(limits.maxBytes);
+    if (into.size + chunk.byteLength > limits.maxBytes) return bodyTooLarge(limits.maxBytes);
     return limits.take?.(chunk.byteLength);
   };
   const incoming = incomingOf(c);
-  const into = new Collected(declaredLength(c));
   const reading = incoming ? fromStream(incoming, accept, into) : fromWeb(c.req.raw.body, accept, into);
   // Past the deadline nobody awaits it any more: its later failure must not go unhandled.
   reading.catch(() => undefined);
@@ -78,7 +76,8 @@ type Accept = (chunk: Uint8Array) => ApiError | undefined;
 class Collected {
   private whole: Buffer | undefined;
   private chunks: Uint8Array[] = [];
-  private size = 0;
+  /** Bytes added so far. */
+  size = 0;
 
   constructor(declared: number | undefined) {
     if (declared !== undefined && Number.isSafeInteger(declared) && declared > 0) this.whole = Buffer.allocUnsafe(declared);

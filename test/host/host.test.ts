@@ -244,7 +244,7 @@ describe("engines", () => {
     const listed = async (app: { request(path: string): Response | Promise<Response> }) =>
       ((await (await app.request("/v1/environments")).json()) as { environments: Array<{ name: string; engine: unknown }> }).environments.find((e) => e.name === "fuzzy")!.engine;
     expect(await listed(host.app)).toEqual({ version: "v8", running: "v8" });
-    const wasm = createHost({ store, logger, watch: false, config: { pool: { size: 1, engine: "component" } } });
+    const wasm = createHost({ store, logger, watch: false, config: { pool: { size: 1, engine: "component", deadlineMs: 10_000 } } });
     try {
       await wasm.ready;
       expect(await listed(wasm.app)).toEqual({ version: "v8", running: "component", reason: "the host's configuration runs components (engine: component)" });
