@@ -59,6 +59,14 @@ export interface ExecutorView {
   status: "running" | "restarting" | "stopped";
 }
 
+export interface CallOptions {
+  /** Aborted when the caller is gone. */
+  signal?: AbortSignal;
+  observer?: CallObserver;
+  /** For a shadow version: the current version's answer, which the executor compares its own with. */
+  compareWith?: CurrentAnswer;
+}
+
 export class Supervisor {
   private executor?: Executor;
   private restarts = 0;
@@ -129,16 +137,8 @@ export class Supervisor {
    * Runs an admitted call once a warm instance is free for it; `deadlineAt`
    * (performance.now() ms) is the caller's, counted from its arrival.
    */
-  async call(
-    admission: Admission,
-    fn: string,
-    input: CallInput,
-    deadline: { deadlineMs: number; deadlineAt: number },
-    signal?: AbortSignal,
-    observer?: CallObserver,
-    /** For a shadow version: the current version's answer, which the executor compares its own with. */
-    compareWith?: CurrentAnswer,
-  ): Promise<CallAnswer> {
+  async call(admission: Admission, fn: string, input: CallInput, deadline: { deadlineMs: number; deadlineAt: number }, opts: CallOptions = {}): Promise<CallAnswer> {
+    const { signal, observer, compareWith } = opts;
     const waitedFrom = observer && epochNow();
     const waited = await admission.ticket.slot(deadline.deadlineAt, signal, isSmall(input));
     if (observer) observer.waited(waitedFrom!, epochNow(), waited);

@@ -151,7 +151,7 @@ export function invokeRoutes(app: Hono<HostEnv>, host: HostRuntime): void {
         // A declared length was reserved whole; a body without one is reserved as it arrives.
         take: declared === undefined ? (bytes) => served.executor.take(admission, bytes) : undefined,
       });
-      answer = await served.executor.call(admission, fn, { format, body }, { deadlineMs, deadlineAt }, callerGone(c), c.var.trace);
+      answer = await served.executor.call(admission, fn, { format, body }, { deadlineMs, deadlineAt }, { signal: callerGone(c), observer: c.var.trace });
     } catch (error) {
       reservation.release();
       if (error instanceof ClientGone) host.metrics.clients.inc({ event: "gone_before_answer" });

@@ -50,7 +50,7 @@ export class Shadow {
     }
     const startedAt = performance.now();
     this.supervisor
-      .call(admission, fn, input, { deadlineMs: this.deadlineMs, deadlineAt: startedAt + this.deadlineMs }, undefined, undefined, current)
+      .call(admission, fn, input, { deadlineMs: this.deadlineMs, deadlineAt: startedAt + this.deadlineMs }, { compareWith: current })
       .then(
         (answer) => this.stats.record(fn, answer.comparison!),
         (error: unknown) => {
