@@ -35,11 +35,16 @@ function podScript(command: string[]): string {
   const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
   const ctx = container.securityContext!;
   const caps = ctx.capabilities!.drop!.includes("ALL") ? ["--inh-caps=-all", "--bounding-set=-all"] : [];
+  // A checkout inside an emptyDir's path (a clone under /tmp) would vanish under its tmpfs: the shell's working
+  // directory keeps it reachable, and it is bound back in place, read-only, as the image's layer would be.
+  const hidden = emptyDirs.some((m) => REPO === m.mountPath || REPO.startsWith(`${m.mountPath}/`));
   return [
     "set -e",
+    `cd ${q(REPO)}`,
     `for m in $(findmnt -rn -o TARGET); do case "$m" in /proc*|/sys*|/dev*) ;; *) mount -o remount,bind,ro "$m" 2>/dev/null || true ;; esac; done`,
-    `mount -t tmpfs -o ro,size=1m tmpfs ${q(join(REPO, "node_modules", ".cache"))}`,
     ...emptyDirs.map((m) => `mount -t tmpfs -o mode=1777,size=256m tmpfs ${q(m.mountPath)}`),
+    ...(hidden ? [`mkdir -p ${q(REPO)}`, `mount --no-canonicalize --bind . ${q(REPO)}`, `mount -o remount,bind,ro ${q(REPO)}`] : []),
+    `mount -t tmpfs -o ro,size=1m tmpfs ${q(join(REPO, "node_modules", ".cache"))}`,
     // The pod as rendered, or nothing: only the emptyDirs take writes.
     `if touch /vial-probe ${q(join(REPO, "vial-probe"))} 2>/dev/null; then echo "root file system is writable" >&2; exit 70; fi`,
     ...emptyDirs.map((m) => `touch ${q(m.mountPath)}/.probe && rm ${q(m.mountPath)}/.probe`),
