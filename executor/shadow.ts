@@ -13,6 +13,12 @@ import type { CallMessage, CallReply, Comparison, CurrentAnswer, RowAnswer } fro
 
 /** Mismatched rows a call sends back as samples. */
 const SAMPLES_PER_CALL = 3;
+/**
+ * Failures that say nothing of the shadow's answers, only that it had no time
+ * or room for this call (it runs below the current version, on what is left):
+ * the mirrored request counts as failed, not as rows that differ.
+ */
+const NOT_AN_ANSWER = new Set(["deadline_exceeded", "overloaded", "shutting_down", "unavailable", "not_ready"]);
 
 interface Answer {
   rows: unknown[];
@@ -66,6 +72,7 @@ export async function runShadowCall(ctx: CallContext, msg: CallMessage & { compa
   }
   // The rows decoded once serve the call and the samples; they go through the same checks as any call's.
   const reply = await runCall(ctx, { ...msg, input: { format: "values", rows: inputs, bytes: "base64" } }, signal);
+  if (!reply.ok && NOT_AN_ANSWER.has(reply.error.code)) return reply;
   const shadow = reply.ok ? (reply.body as Answer) : { failure: `${reply.error.code}: ${reply.error.message}` };
   return { type: "done", id: msg.id, ok: true, body: new Uint8Array(0), logs: reply.logs, comparison: compareAnswers(inputs, current, shadow) };
 }

@@ -15,7 +15,7 @@ export interface FunctionShadowStats {
   mismatched: number;
   /** Requests not mirrored: the shadow's queue or byte budget was full. */
   shed: number;
-  /** Mirrored requests whose shadow call failed outside the guest (its executor lost or stuck). */
+  /** Mirrored requests the shadow did not answer: out of time or room, or its executor lost or stuck. */
   failed: number;
   samples: Comparison["samples"];
 }
