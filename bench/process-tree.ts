@@ -39,19 +39,24 @@ export interface TreeMemory {
  * processes, such as Node's own code, counted once per process) and PSS (each
  * shared page split between its sharers: what the tree occupies in all).
  */
-export async function treeMemory(pid: number): Promise<TreeMemory> {
+export async function treeMemory(pid: number, withPss = true): Promise<TreeMemory> {
   const pids = await processTree(pid);
   const sum = async (file: string, field: string) => (await Promise.all(pids.map((p) => kib(`/proc/${p}/${file}`, field)))).reduce((a, b) => a + b, 0) * 1024;
-  const [rssBytes, pssBytes] = await Promise.all([sum("status", "VmRSS"), sum("smaps_rollup", "Pss")]);
+  const [rssBytes, pssBytes] = await Promise.all([sum("status", "VmRSS"), withPss ? sum("smaps_rollup", "Pss") : 0]);
   return { processes: pids.length, rssBytes, pssBytes };
 }
 
-/** Samples the tree every `intervalMs` (a sample still running is not overlapped) until stopped. */
-export function sampleTreeMemory(pid: number, intervalMs: number) {
+/**
+ * Samples the tree every `intervalMs` (a sample still running is not
+ * overlapped) until stopped; PSS only every `pssEvery`th sample, since the
+ * kernel walks every page table of the tree for it.
+ */
+export function sampleTreeMemory(pid: number, intervalMs: number, pssEvery = 10) {
   const samples: Array<TreeMemory & { at: number }> = [];
   let running: Promise<void> | undefined;
+  let taken = 0;
   const timer = setInterval(() => {
-    running ??= treeMemory(pid).then((m) => {
+    running ??= treeMemory(pid, taken++ % pssEvery === 0).then((m) => {
       samples.push({ ...m, at: performance.now() });
       running = undefined;
     });

@@ -1,11 +1,13 @@
 /**
  * One probe in a process of its own: one request at a time to one route
- * until the parent says stop, then the latency histogram's summary and the
- * statuses. A process per probe keeps each probe's figures free of the
+ * until the parent says stop (each starting `intervalMs` after the one
+ * before, or at once when there is no interval or it took longer), then the
+ * latency histogram's summary and the statuses. A process per probe keeps each probe's figures free of the
  * others' work and of the bench's own pauses (a busy probe next to others
  * in one process measured that process's garbage collection as latency).
  *   node --import tsx bench/load/probe.ts '<json: origin, method, path, body?, headers?>'
  */
+import { setTimeout as sleep } from "node:timers/promises";
 import { Pool } from "undici";
 import { newHistogram, recordMs, summarize } from "../histogram.ts";
 
@@ -15,6 +17,8 @@ export interface ProbeConfig {
   path: string;
   body?: string;
   headers?: Record<string, string>;
+  /** Time between the starts of two requests; none: the next starts as soon as the last is answered. */
+  intervalMs?: number;
 }
 
 const cfg = JSON.parse(process.argv[2]!) as ProbeConfig;
@@ -31,6 +35,8 @@ while (!stopping) {
   await res.body.arrayBuffer();
   recordMs(hist, performance.now() - started);
   statuses[res.statusCode] = (statuses[res.statusCode] ?? 0) + 1;
+  const pause = started + (cfg.intervalMs ?? 0) - performance.now();
+  if (pause > 0) await sleep(pause);
 }
 await pool.close();
 process.send!({ type: "done", summary: summarize(hist), statuses }, () => process.exit(0));

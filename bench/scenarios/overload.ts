@@ -92,7 +92,8 @@ export async function overload(store: string, mode: Mode, progress: (msg: string
     const small = (row: object) => JSON.stringify({ rows: [row] });
     const list: Record<string, ProbeConfig> = {
       other_environment: { origin: server.origin, method: "POST", path: `/v1/invoke/${FUZZY.name}/${FUZZY.fn}`, body: small({ text: "brownie" }) },
-      healthz: { origin: server.origin, method: "GET", path: "/healthz" },
+      // An orchestrator's probe comes every few seconds; a hundred a second still catches any stall of the host's loop.
+      healthz: { origin: server.origin, method: "GET", path: "/healthz", intervalMs: 10 },
       tight_deadline: {
         origin: server.origin,
         method: "POST",
