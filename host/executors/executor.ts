@@ -15,6 +15,7 @@ import type { CallInput, CallReply, CurrentAnswer, ExecutorMessage, ExecutorSetu
 import type { EngineReport } from "./engine.ts";
 import type { ExecutorCode } from "./code.ts";
 import type { Sandbox } from "./sandbox.ts";
+import { LARGE_BATCH_NICENESS, LargeBatchPriority } from "./priority.ts";
 
 /** After the deadline, how long the executor's own 504 may take to arrive before the host answers. */
 export const DEADLINE_SLACK_MS = 25;
@@ -44,6 +45,16 @@ interface Pending {
   resolve(reply: CallReply | "deadline" | "lost"): void;
   answered: boolean;
   timers: NodeJS.Timeout[];
+  /** Ends a large call's hold on the executor's priority (once the executor has finished it, not at the deadline). */
+  finished(): void;
+}
+
+export interface ExecutorCallOptions {
+  /** Aborted when the caller is gone: the executor is told to drop the call. */
+  signal?: AbortSignal;
+  compareWith?: CurrentAnswer;
+  /** A large batch: the executor runs below every other process while it has one (see priority.ts). */
+  large?: boolean;
 }
 
 /** A process's children, from /proc (empty where that is not available). */
@@ -61,12 +72,19 @@ export class Executor {
 
   /** The executor's own process (the launcher's child when it runs in namespaces). */
   pid?: number;
+  private priority?: LargeBatchPriority;
 
   private constructor(
     private readonly child: ChildProcess,
     readonly engine: EngineReport,
   ) {
     this.pid = child.pid;
+  }
+
+  /** Its niceness, and the one it drops to while it runs a large batch (absent where it cannot come back up). */
+  get scheduling(): { niceness?: number; largeBatchNiceness?: number } {
+    if (!this.priority) return {};
+    return { niceness: this.priority.niceness, ...(this.priority.available ? { largeBatchNiceness: LARGE_BATCH_NICENESS } : {}) };
   }
 
   get exited(): boolean {
@@ -121,6 +139,7 @@ export class Executor {
     void exited.then((reason) => opts.onExit(reason));
     // Under namespaces the launcher stays as the parent of the executor's own process.
     executor.pid = (await childrenOf(child.pid!))[0] ?? child.pid;
+    if (executor.pid !== undefined) executor.priority = new LargeBatchPriority(executor.pid);
     return executor;
   }
 
@@ -145,11 +164,13 @@ export class Executor {
    * Sends one call; resolves with the executor's reply, "deadline" when it has
    * not answered by the deadline (plus slack), or "lost" if the process ended first.
    */
-  call(fn: string, input: CallInput, deadline: { deadlineMs: number; timeLeftMs: number }, signal?: AbortSignal, compareWith?: CurrentAnswer): Promise<CallReply | "deadline" | "lost"> {
+  call(fn: string, input: CallInput, deadline: { deadlineMs: number; timeLeftMs: number }, opts: ExecutorCallOptions = {}): Promise<CallReply | "deadline" | "lost"> {
+    const { signal, compareWith, large } = opts;
     if (this.exited) return Promise.resolve("lost");
     const id = this.nextId++;
     return new Promise((resolve) => {
-      const pending: Pending = { resolve, answered: false, timers: [] };
+      const finished = large && this.priority ? this.priority.enter() : () => undefined;
+      const pending: Pending = { resolve, answered: false, timers: [], finished };
       const answerLate = () => {
         if (pending.answered) return;
         pending.answered = true;
@@ -202,6 +223,7 @@ export class Executor {
     if (!pending) return;
     this.pending.delete(id);
     for (const timer of pending.timers) clearTimeout(timer);
+    pending.finished();
     if (!pending.answered) {
       pending.answered = true;
       pending.resolve(reply);
@@ -213,6 +235,7 @@ export class Executor {
     for (const [id, pending] of this.pending) {
       this.pending.delete(id);
       for (const timer of pending.timers) clearTimeout(timer);
+      pending.finished();
       if (!pending.answered) pending.resolve("lost");
     }
     for (const resolve of this.states.values()) resolve(undefined);

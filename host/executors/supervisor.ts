@@ -26,7 +26,10 @@ const RESTART_BACKOFF_MS = [100, 500, 2000, 5000, 10_000, 30_000];
 const HEALTHY_AFTER_MS = 30_000;
 /** Calls at the executor per warm instance: one running, one decoded and waiting behind it (small calls only). */
 const CALLS_PER_INSTANCE = 2;
-/** A call this small may wait in the executor beside a running one: its decoded rows cost little to hold. */
+/**
+ * A call this small may wait in the executor beside a running one (its decoded rows cost little to hold); a larger
+ * one lowers the executor's priority while it runs (priority.ts).
+ */
 const SMALL_BODY_BYTES = 2 ** 20;
 const SMALL_ROW_COUNT = 1_000;
 const isSmall = (input: CallInput) => (input.format === "values" ? input.rows.length <= SMALL_ROW_COUNT : input.body.byteLength <= SMALL_BODY_BYTES);
@@ -53,6 +56,8 @@ export interface Admission {
 
 export interface ExecutorView {
   pid?: number;
+  niceness?: number;
+  largeBatchNiceness?: number;
   /** The executor's instances; `queued` counts the calls waiting in the host's line for one too. */
   state?: ExecutorState;
   restarts: number;
@@ -140,14 +145,15 @@ export class Supervisor {
   async call(admission: Admission, fn: string, input: CallInput, deadline: { deadlineMs: number; deadlineAt: number }, opts: CallOptions = {}): Promise<CallAnswer> {
     const { signal, observer, compareWith } = opts;
     const waitedFrom = observer && epochNow();
-    const waited = await admission.ticket.slot(deadline.deadlineAt, signal, isSmall(input));
+    const small = isSmall(input);
+    const waited = await admission.ticket.slot(deadline.deadlineAt, signal, small);
     if (observer) observer.waited(waitedFrom!, epochNow(), waited);
     if (waited === "timeout") throw deadlineExceeded(this.env, fn, deadline.deadlineMs, false);
     if (waited === "cancelled") throw clientGone();
     const executor = this.executor;
     if (!executor || executor.exited) throw unavailable(this.env, this.retryAfterSeconds());
     const sentAt = observer && epochNow();
-    const reply = await executor.call(fn, input, { deadlineMs: deadline.deadlineMs, timeLeftMs: deadline.deadlineAt - performance.now() }, signal, compareWith);
+    const reply = await executor.call(fn, input, { deadlineMs: deadline.deadlineMs, timeLeftMs: deadline.deadlineAt - performance.now() }, { signal, compareWith, large: !small });
     if (observer) {
       const outcome = typeof reply === "string" ? reply : reply.ok ? "ok" : reply.error.code;
       observer.ran(sentAt!, epochNow(), { pid: executor.pid, version: this.version, engine: this.engine.running, outcome }, typeof reply === "string" ? undefined : reply.guest);
@@ -168,7 +174,7 @@ export class Supervisor {
     const status = this.stopped ? "stopped" : executor && !executor.exited ? "running" : "restarting";
     const state = await executor?.state();
     const line = this.gate.state();
-    return { pid: executor?.pid, state: state && { ...state, queued: state.queued + line.queued }, restarts: this.restarts, status };
+    return { pid: executor?.pid, ...executor?.scheduling, state: state && { ...state, queued: state.queued + line.queued }, restarts: this.restarts, status };
   }
 
   /** Lets the calls admitted finish, waiting or running (up to `graceMs`), then stops the executor. */

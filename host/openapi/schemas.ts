@@ -36,6 +36,10 @@ export const poolView = z.object({
 
 export const executorView = z.object({
   pid: z.number().int().optional(),
+  niceness: z.number().int().optional().meta({ description: "the executor's scheduling niceness (the host's is lower: it comes first)" }),
+  largeBatchNiceness: z.number().int().optional().meta({
+    description: "the niceness the executor drops to while it runs a large batch, so other environments come first; absent where the host could not raise it back",
+  }),
   restarts: z.number().int(),
   status: z.enum(["running", "restarting", "stopped"]),
   residentMiB: z.number(),
