@@ -18,7 +18,7 @@ import type { Sandbox } from "./sandbox.ts";
 import { LARGE_BATCH_NICENESS, LargeBatchPriority } from "./priority.ts";
 
 /** After the deadline, how long the executor's own 504 may take to arrive before the host answers. */
-export const DEADLINE_SLACK_MS = 25;
+export const DEADLINE_SLACK_MS = 10;
 /** After the deadline, how long an executor may take to finish a call before it is presumed stuck. */
 export const STUCK_AFTER_MS = 2000;
 /** How long a starting executor may take to warm its instances. */
