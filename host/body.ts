@@ -9,7 +9,7 @@
 import type { Context } from "hono";
 import type { IncomingMessage } from "node:http";
 import { ApiError, bodyTooLarge, clientGone } from "../runtime/errors.ts";
-import { incomingOf } from "./node-bindings.ts";
+import { askForBody, bodyHeldBack, incomingOf } from "./node-bindings.ts";
 
 export interface BodyLimits {
   maxBytes: number;
@@ -39,6 +39,7 @@ export function refuseDeclaredOverLimit(c: Context, maxBytes: number): void {
 
 export async function readBody(c: Context, limits: BodyLimits): Promise<Uint8Array> {
   refuseDeclaredOverLimit(c, limits.maxBytes);
+  askForBody(c);
   const into = new Collected(declaredLength(c));
   const accept = (chunk: Uint8Array): ApiError | undefined => {
     if (into.size + chunk.byteLength > limits.maxBytes) return bodyTooLarge(limits.maxBytes);
@@ -140,11 +141,14 @@ async function fromWeb(body: ReadableStream<Uint8Array> | null, accept: Accept, 
  * answer arrives may take the connection for broken and lose the answer.
  * Dropped bytes are read no faster than `drain` allows (all refused bodies
  * share it), so a flood that keeps sending costs the host a bounded share of
- * a core; past the deadline it gives up and the connection closes.
+ * a core; past the deadline it gives up and the connection closes. A client
+ * that waits for "100 Continue" before sending is answered at once instead:
+ * it never sends the body, and the connection closes in case it does.
  */
 export async function discardBody(c: Context, deadlineAt: number, drain: DrainRate): Promise<void> {
   const incoming = incomingOf(c);
   if (!incoming || incoming.readableEnded || incoming.complete) return;
+  if (bodyHeldBack(c)) return void c.header("connection", "close");
   await new Promise<void>((resolve) => {
     const timer = setTimeout(() => {
       c.header("connection", "close");

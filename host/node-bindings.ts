@@ -16,6 +16,29 @@ const bindings = (c: Context): NodeBindings => (c.env as NodeBindings | undefine
 
 export const incomingOf = (c: Context): IncomingMessage | undefined => bindings(c).incoming;
 
+/** Responses that have told their client to go on with its body. */
+const continued = new WeakSet<ServerResponse>();
+const expectsContinue = (incoming: IncomingMessage) => /^100-continue$/i.test(incoming.headers.expect?.trim() ?? "");
+
+/** Tells a client that waits for it (`Expect: 100-continue`) to send its body; once, and only before any answer. */
+export function letBodyCome(incoming: IncomingMessage, outgoing: ServerResponse): void {
+  if (!expectsContinue(incoming) || continued.has(outgoing) || outgoing.headersSent) return;
+  continued.add(outgoing);
+  outgoing.writeContinue();
+}
+
+/** Whether the client is still holding its body back, waiting for "100 Continue". */
+export function bodyHeldBack(c: Context): boolean {
+  const { incoming, outgoing } = bindings(c);
+  return !!incoming && !!outgoing && expectsContinue(incoming) && !continued.has(outgoing);
+}
+
+/** Lets the body of a request that waits for "100 Continue" come (see `letBodyCome`). */
+export function askForBody(c: Context): void {
+  const { incoming, outgoing } = bindings(c);
+  if (incoming && outgoing) letBodyCome(incoming, outgoing);
+}
+
 /** Aborts when the caller's connection closes before its answer was sent. */
 export function callerGone(c: Context): AbortSignal | undefined {
   const outgoing = bindings(c).outgoing;

@@ -4,10 +4,11 @@
  * SIGINT stop accepting connections, let running calls finish, then exit.
  */
 import { createAdaptorServer } from "@hono/node-server";
-import type { Server } from "node:http";
+import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import { existsSync, unlinkSync, chmodSync } from "node:fs";
 import { createHost, type CreateHostOptions, type Host } from "./host.ts";
 import { guardSlowClients } from "./slow-clients.ts";
+import { letBodyCome } from "./node-bindings.ts";
 
 export interface ServeOptions extends CreateHostOptions {
   /** Shut down on SIGTERM/SIGINT and exit the process (the CLI does; embedders call shutdown() themselves). */
@@ -29,6 +30,12 @@ export async function serve(opts: ServeOptions = {}): Promise<Serving> {
   const server = createAdaptorServer({ fetch: host.app.fetch, serverOptions: { connectionsCheckingInterval: Math.min(1000, config.headersTimeoutMs / 2) } }) as Server;
   // Keep-alive connections from feature servers stay open between batches.
   server.keepAliveTimeout = 65_000;
+  // A client sending `Expect: 100-continue` is told to go on only once its request is admitted (body.ts): a shed
+  // request is answered before its body is sent. Other routes let it go on at once, as Node does by default.
+  server.on("checkContinue", (req: IncomingMessage, res: ServerResponse) => {
+    if (!req.url?.startsWith("/v1/invoke/")) letBodyCome(req, res);
+    server.emit("request", req, res);
+  });
   const stopGuard = guardSlowClients(server, { headersTimeoutMs: config.headersTimeoutMs, stalledResponseMs: config.stalledResponseMs, metrics: host.metrics });
 
   const address = await new Promise<string>((resolve, reject) => {
