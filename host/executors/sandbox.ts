@@ -29,6 +29,14 @@ const EXECUTOR_NICENESS = 10;
  */
 export const EXECUTOR_ENV = { MALLOC_MMAP_THRESHOLD_: String(128 * 1024), MALLOC_ARENA_MAX: "2" };
 const NAMESPACES = ["--user", "--map-root-user", "--net", "--pid", "--fork", "--kill-child", "--mount-proc"];
+/**
+ * An executor's heap may grow to 1.5x what was live after its last full
+ * collection (V8 otherwise lets a small heap grow up to 4x): a large batch
+ * leaves a few hundred MiB of garbage, and under a flood of them the
+ * flooded executor peaked at 450 MiB instead of 300, for the same batches
+ * served. A process-wide V8 flag: the isolates' heaps follow it too.
+ */
+const HEAP_GROWTH = "--heap-growing-percent=50";
 const PERMISSION_FLAG = process.allowedNodeEnvironmentFlags.has("--permission") ? "--permission" : "--experimental-permission";
 
 interface Setup {
@@ -65,6 +73,7 @@ function launcher(code: ExecutorCode, setup: Setup) {
   return (engine: EngineKind, entryArgs: string[], niceness = EXECUTOR_NICENESS): LaunchCommand => {
     const node = [
       "--no-warnings",
+      HEAP_GROWTH,
       PERMISSION_FLAG,
       ...code.readable.map((dir) => `--allow-fs-read=${dir}`),
       ...(engine === "v8" ? ["--allow-addons"] : ["--allow-worker", "--no-wasm-lazy-compilation"]),
