@@ -67,9 +67,16 @@ export async function runCall(ctx: CallContext, msg: CallMessage, signal: AbortS
     return { type: "done", id: msg.id, ok: true, body, logs, guest };
   } catch (error) {
     if (!(error instanceof ApiError)) throw error;
-    return { type: "done", id: msg.id, ok: false, error: { status: error.status, code: error.code, message: error.message, retryAfter: error.retryAfter }, logs, guest };
+    return { ...errorReply(msg.id, error), logs, guest };
   }
 }
+
+export const errorReply = (id: number, error: ApiError): CallReply => ({
+  type: "done",
+  id,
+  ok: false,
+  error: { status: error.status, code: error.code, message: error.message, retryAfter: error.retryAfter },
+});
 
 function rowsOfInput(input: CallInput): unknown[] {
   if (input.format === "values") return input.rows;

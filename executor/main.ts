@@ -10,11 +10,22 @@ import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import { Pool } from "./pool/pool.ts";
 import { instanceFactory } from "./engine.ts";
-import { runCall, type CallContext } from "./call.ts";
+import { errorReply, runCall, type CallContext } from "./call.ts";
 import { runShadowCall } from "./shadow.ts";
-import type { CallMessage, ExecutorMessage, ExecutorSetup, HostMessage } from "./protocol.ts";
+import { Assembler, firstPart, sendRest } from "./parts.ts";
+import { deadlineExceeded } from "../runtime/errors.ts";
+import type { CallMessage, CallReply, ExecutorMessage, ExecutorSetup, HostMessage } from "./protocol.ts";
 
-const send = (msg: ExecutorMessage) => process.send!(msg);
+const send = (msg: ExecutorMessage, written?: () => void) => process.send!(msg, written);
+
+/** A reply, its body in parts when it is large (parts.ts). */
+function reply(msg: CallReply): void {
+  if (!msg.ok || !(msg.body instanceof Uint8Array)) return send(msg);
+  const body = msg.body;
+  const { first, bodyBytes } = firstPart(body);
+  send({ ...msg, body: first, bodyBytes });
+  if (bodyBytes !== undefined) void sendRest(msg.id, body, send, () => process.connected);
+}
 
 /**
  * This process's full garbage collection, taken before any isolate exists and
@@ -52,6 +63,7 @@ async function start(setup: ExecutorSetup): Promise<void> {
     retryAfterSeconds: 1,
   };
   const running = new Map<number, AbortController>();
+  const arriving = new Assembler<CallMessage>();
   // Large bodies grow this process's heap; once idle, it is collected so the memory goes back.
   let collect: NodeJS.Timeout | undefined;
   const collectWhenIdle = () => {
@@ -62,7 +74,7 @@ async function start(setup: ExecutorSetup): Promise<void> {
     const abort = new AbortController();
     running.set(msg.id, abort);
     try {
-      send(await (msg.compareWith ? runShadowCall(ctx, { ...msg, compareWith: msg.compareWith }, abort.signal) : runCall(ctx, msg, abort.signal)));
+      reply(await (msg.compareWith ? runShadowCall(ctx, { ...msg, compareWith: msg.compareWith }, abort.signal) : runCall(ctx, msg, abort.signal)));
     } catch (error) {
       // A bug in this trusted code, not the guest's doing: the call fails, the executor goes on.
       send({ type: "done", id: msg.id, ok: false, error: { status: 500, code: "internal", message: `the executor failed on this call: ${(error as Error).message}` } });
@@ -74,12 +86,29 @@ async function start(setup: ExecutorSetup): Promise<void> {
 
   process.on("message", (msg: HostMessage) => {
     switch (msg.type) {
-      case "call":
-        void call(msg);
+      case "call": {
+        if (msg.bodyBytes === undefined || msg.input.format === "values") return void call(msg);
+        // The time its parts take to arrive counts against its deadline.
+        const receivedAt = performance.now();
+        arriving.start(msg.id, msg, msg.input.body, msg.bodyBytes, (m, body) => ({
+          ...m,
+          input: { format: m.input.format as "json" | "cbor", body },
+          bodyBytes: undefined,
+          timeLeftMs: m.timeLeftMs - (performance.now() - receivedAt),
+        }));
         break;
-      case "cancel":
-        running.get(msg.id)?.abort();
+      }
+      case "part": {
+        const whole = arriving.add(msg);
+        if (whole) void call(whole);
         break;
+      }
+      case "cancel": {
+        const dropped = arriving.drop(msg.id);
+        if (dropped) send(errorReply(msg.id, deadlineExceeded(ctx.env, dropped.fn, dropped.deadlineMs, false)));
+        else running.get(msg.id)?.abort();
+        break;
+      }
       case "state":
         send({ type: "state", id: msg.id, state: { ...pool.state(), rssBytes: process.memoryUsage.rss() } });
         break;

@@ -1,6 +1,7 @@
 /**
  * Messages between the host and an executor, over the executor's IPC channel
- * (Node's advanced serialization: byte arrays cross as bytes). The host
+ * (Node's advanced serialization: byte arrays cross as bytes; large bodies
+ * in parts, parts.ts). The host
  * sends the version it verified, calls with their bodies as received and
  * the time left until their deadline; the executor answers each call once,
  * with the encoded response or the error to send.
@@ -10,6 +11,7 @@ import type { VersionArtifacts } from "../runtime/version/read-version.ts";
 import type { ErrorCode } from "../runtime/errors.ts";
 import type { RestartCause } from "../runtime/instance.ts";
 import type { PoolState } from "./pool/pool.ts";
+import type { PartMessage } from "./parts.ts";
 
 export interface ExecutorSetup {
   type: "setup";
@@ -33,7 +35,10 @@ export interface CallMessage {
   type: "call";
   id: number;
   fn: string;
+  /** A body over PART_BYTES is its first part here, the rest follows in `part` messages. */
   input: CallInput;
+  /** The whole body's length, when parts follow. */
+  bodyBytes?: number;
   /** The caller's deadline (for messages), and the milliseconds left of it when the host sent the call. */
   deadlineMs: number;
   timeLeftMs: number;
@@ -60,6 +65,7 @@ export type HostMessage =
   | CallMessage
   /** The caller is gone (deadline passed, connection closed): drop the call if it has not started. */
   | { type: "cancel"; id: number }
+  | PartMessage
   | { type: "state"; id: number }
   /** Finish the calls taken, stop the instances, exit. */
   | { type: "stop" };
@@ -78,7 +84,17 @@ export interface GuestTiming {
 }
 
 export type CallReply =
-  | { type: "done"; id: number; ok: true; body: Uint8Array | { rows: unknown[]; errors: unknown[] }; logs?: string[]; guest?: GuestTiming; comparison?: Comparison }
+  | {
+      type: "done";
+      id: number;
+      ok: true;
+      /** Encoded; over PART_BYTES, its first part, the rest following in `part` messages (`bodyBytes` in all). */
+      body: Uint8Array | { rows: unknown[]; errors: unknown[] };
+      bodyBytes?: number;
+      logs?: string[];
+      guest?: GuestTiming;
+      comparison?: Comparison;
+    }
   | { type: "done"; id: number; ok: false; error: CallError; logs?: string[]; guest?: GuestTiming };
 
 export interface ExecutorState extends PoolState {
@@ -89,6 +105,7 @@ export type ExecutorMessage =
   | { type: "ready" }
   | { type: "failed"; message: string }
   | CallReply
+  | PartMessage
   | { type: "state"; id: number; state: ExecutorState }
   | { type: "instance"; event: "started" }
   | { type: "instance"; event: "restarted"; cause: RestartCause }

@@ -16,6 +16,7 @@ import type { EngineReport } from "./engine.ts";
 import type { ExecutorCode } from "./code.ts";
 import type { Sandbox } from "./sandbox.ts";
 import { LARGE_BATCH_NICENESS, LargeBatchPriority } from "./priority.ts";
+import { Assembler, firstPart, sendRest } from "../../executor/parts.ts";
 
 /** After the deadline, how long the executor's own 504 may take to arrive before the host answers. */
 export const DEADLINE_SLACK_MS = 10;
@@ -67,6 +68,8 @@ export class Executor {
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
   private readonly states = new Map<number, (state: ExecutorState | undefined) => void>();
+  /** Replies whose large bodies are still arriving in parts. */
+  private readonly replies = new Assembler<CallReply>();
   private started?: { resolve(): void; reject(error: Error): void };
   private exitReason?: string;
 
@@ -150,7 +153,14 @@ export class Executor {
       case "failed":
         return this.started?.reject(new Error(msg.message));
       case "done":
+        if (msg.ok && msg.bodyBytes !== undefined && msg.body instanceof Uint8Array) {
+          return this.replies.start(msg.id, msg, msg.body, msg.bodyBytes, (reply, body) => ({ ...reply, body, bodyBytes: undefined }) as CallReply);
+        }
         return this.settle(msg.id, msg);
+      case "part": {
+        const whole = this.replies.add(msg);
+        return whole && this.settle(whole.id, whole);
+      }
       case "state":
         this.states.get(msg.id)?.(msg.state);
         this.states.delete(msg.id);
@@ -183,7 +193,10 @@ export class Executor {
       );
       signal?.addEventListener("abort", () => this.post({ type: "cancel", id }), { once: true });
       this.pending.set(id, pending);
-      this.post({ type: "call", id, fn, input, ...deadline, ...(compareWith ? { compareWith } : {}) });
+      if (input.format === "values") return this.post({ type: "call", id, fn, input, ...deadline, ...(compareWith ? { compareWith } : {}) });
+      const { first, bodyBytes } = firstPart(input.body);
+      this.post({ type: "call", id, fn, input: { format: input.format, body: first }, bodyBytes, ...deadline, ...(compareWith ? { compareWith } : {}) });
+      if (bodyBytes !== undefined) void sendRest(id, input.body, (part, written) => this.post(part, written), () => !pending.answered && !signal?.aborted && this.child.connected);
     });
   }
 
@@ -240,11 +253,12 @@ export class Executor {
     }
     for (const resolve of this.states.values()) resolve(undefined);
     this.states.clear();
+    this.replies.clear();
   }
 
-  private post(msg: HostMessage): void {
-    if (this.exited || !this.child.connected) return;
-    // A send that fails means the process is ending; "exit" settles what is pending.
-    this.child.send(msg, () => undefined);
+  /** Sends a message; `written` runs once it is written (or could not be: the process is ending, and "exit" settles what is pending). */
+  private post(msg: HostMessage, written: () => void = () => undefined): void {
+    if (this.exited || !this.child.connected) return written();
+    this.child.send(msg, () => written());
   }
 }

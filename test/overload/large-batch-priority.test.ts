@@ -99,6 +99,8 @@ describe("an executor's priority under a large batch", () => {
     running = false;
     await watching;
     expect(large.status).toBe(200);
+    // The batch crossed to the executor and back in parts (executor/parts.ts), whole.
+    expect((large.value as { rows: unknown[] }).rows).toEqual(rows.map(({ id, text }) => ({ id, text })));
     expect(seen.has(LARGE_BATCH_NICENESS)).toBe(true);
     expect(new Set(threadNiceness(pid))).toEqual(new Set([10]));
   });
