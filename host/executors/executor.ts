@@ -245,6 +245,7 @@ export class Executor {
 
   /** The process ended: every call it had is lost. */
   private lose(): void {
+    this.priority?.end();
     for (const [id, pending] of this.pending) {
       this.pending.delete(id);
       for (const timer of pending.timers) clearTimeout(timer);

@@ -34,6 +34,8 @@ export class LargeBatchPriority {
   /** The executor's own niceness, as it started. */
   readonly niceness: number;
   private running = 0;
+  /** The process has ended: its pid may be reused, so nothing is set any more. */
+  private ended = false;
 
   constructor(private readonly pid: number) {
     let niceness: number | undefined;
@@ -55,8 +57,13 @@ export class LargeBatchPriority {
     };
   }
 
+  end(): void {
+    this.ended = true;
+  }
+
   /** Every thread's, not only the main thread's: on Linux a niceness belongs to a thread. */
   private set(niceness: number): void {
+    if (this.ended) return;
     let threads: string[];
     try {
       threads = readdirSync(`/proc/${this.pid}/task`);
