@@ -2,8 +2,8 @@
  * G. Overload: a flood of large batches (about 7.7 MB, 100,000 rows each,
  * many clients in a closed loop) to one environment of a vial host, while
  * three probes run one request at a time each: 1-row calls to another
- * environment, GET /healthz, and 1-row calls with a tight deadline to the
- * flooded environment. The same probes on the idle host first. Reports
+ * environment (back to back), GET /healthz (every 10 ms), and 1-row calls
+ * with a tight deadline to the flooded environment (back to back). The same probes on the idle host first. Reports
  * served, shed and late flood requests, the probes' latency against idle,
  * how far past its deadline a tight call was answered, and the resident
  * memory of the host and its executors at peak and after.
