@@ -6,7 +6,7 @@
  * read, and the connection closes after the answer. Under Node's server the
  * bytes come straight from the request stream, elsewhere from the web body.
  */
-import type { Context } from "hono";
+import type { Context, MiddlewareHandler } from "hono";
 import type { IncomingMessage } from "node:http";
 import { ApiError, bodyTooLarge, clientGone } from "../runtime/errors.ts";
 import { askForBody, bodyHeldBack, incomingOf } from "./node-bindings.ts";
@@ -36,6 +36,17 @@ export function declaredLength(c: Context): number | undefined {
 export function refuseDeclaredOverLimit(c: Context, maxBytes: number): void {
   if ((declaredLength(c) ?? 0) > maxBytes) throw closing(c, bodyTooLarge(maxBytes));
 }
+
+/**
+ * A request answered while its client still holds the body back for "100
+ * Continue" (refused before it was asked for) closes its connection: should
+ * the client send the body anyway, its bytes must not be read as the next
+ * request.
+ */
+export const closeWhenBodyHeldBack: MiddlewareHandler = async (c, next) => {
+  await next();
+  if (bodyHeldBack(c)) c.header("connection", "close");
+};
 
 export async function readBody(c: Context, limits: BodyLimits): Promise<Uint8Array> {
   refuseDeclaredOverLimit(c, limits.maxBytes);
@@ -142,13 +153,12 @@ async function fromWeb(body: ReadableStream<Uint8Array> | null, accept: Accept, 
  * Dropped bytes are read no faster than `drain` allows (all refused bodies
  * share it), so a flood that keeps sending costs the host a bounded share of
  * a core; past the deadline it gives up and the connection closes. A client
- * that waits for "100 Continue" before sending is answered at once instead:
- * it never sends the body, and the connection closes in case it does.
+ * that waits for "100 Continue" before sending is answered at once instead.
  */
 export async function discardBody(c: Context, deadlineAt: number, drain: DrainRate): Promise<void> {
   const incoming = incomingOf(c);
   if (!incoming || incoming.readableEnded || incoming.complete) return;
-  if (bodyHeldBack(c)) return void c.header("connection", "close");
+  if (bodyHeldBack(c)) return; // never sent, nothing to drain (see closeWhenBodyHeldBack)
   await new Promise<void>((resolve) => {
     const timer = setTimeout(() => {
       c.header("connection", "close");

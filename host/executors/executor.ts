@@ -193,9 +193,10 @@ export class Executor {
       );
       signal?.addEventListener("abort", () => this.post({ type: "cancel", id }), { once: true });
       this.pending.set(id, pending);
-      if (input.format === "values") return this.post({ type: "call", id, fn, input, ...deadline, ...(compareWith ? { compareWith } : {}) });
+      const call = { type: "call", id, fn, ...deadline, ...(compareWith ? { compareWith } : {}) } as const;
+      if (input.format === "values") return this.post({ ...call, input });
       const { first, bodyBytes } = firstPart(input.body);
-      this.post({ type: "call", id, fn, input: { format: input.format, body: first }, bodyBytes, ...deadline, ...(compareWith ? { compareWith } : {}) });
+      this.post({ ...call, input: { format: input.format, body: first }, bodyBytes });
       if (bodyBytes !== undefined) void sendRest(id, input.body, (part, written) => this.post(part, written), () => !pending.answered && !signal?.aborted && this.child.connected);
     });
   }

@@ -35,7 +35,7 @@ import {
 } from "../../runtime/errors.ts";
 import { requireInvoke } from "../middleware/auth.ts";
 import { servedFunction } from "../invoke.ts";
-import { DrainRate, declaredLength, discardBody, readBody, refuseDeclaredOverLimit } from "../body.ts";
+import { DrainRate, closeWhenBodyHeldBack, declaredLength, discardBody, readBody, refuseDeclaredOverLimit } from "../body.ts";
 import { afterResponse, callerGone } from "../node-bindings.ts";
 import { effectiveDeadline } from "../policy.ts";
 import { declareRoute, type RouteDeclaration } from "../openapi/route.ts";
@@ -115,7 +115,7 @@ export function invokeRoutes(app: Hono<HostEnv>, host: HostRuntime): void {
     host.metrics.activity.record(env, fn, ms, c.res.status !== 200);
     const error = c.error instanceof ApiError ? c.error : undefined;
     if (error && !(error instanceof ClientGone)) host.metrics.events.add({ kind: "error", env, function: fn, status: error.status, code: error.code, message: error.message });
-  }, async function invokeFunction(c) {
+  }, closeWhenBodyHeldBack, async function invokeFunction(c) {
     const status = host.status();
     if (status === "starting") throw notReady();
     if (status === "stopping") {

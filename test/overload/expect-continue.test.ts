@@ -2,7 +2,8 @@
  * A client that sends `Expect: 100-continue` holds its body back until the
  * host says to go on: the host says so only once the request is admitted,
  * so a request the environment cannot take is answered 503 before a byte
- * of its body is sent, and the connection closes.
+ * of its body is sent, and the connection closes (as after any answer given
+ * before the body was asked for).
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connect } from "node:net";
@@ -24,14 +25,14 @@ let host: Watched;
  * Sends the headers of a POST that waits for "100 Continue", and the body only if it comes; resolves with
  * everything the host sent once the connection closes, and whether the body was sent.
  */
-function postWaitingForContinue(body: string, declared = Buffer.byteLength(body)): Promise<{ received: string; bodySent: boolean }> {
+function postWaitingForContinue(body: string, declared = Buffer.byteLength(body), env = ENV): Promise<{ received: string; bodySent: boolean }> {
   const url = new URL(host.base);
   const socket = connect(Number(url.port), url.hostname);
   socket.on("error", () => undefined);
   let bodySent = false;
   let received = "";
   socket.write(
-    `POST /v1/invoke/${ENV}/identity HTTP/1.1\r\nhost: ${url.host}\r\ncontent-type: application/json\r\ncontent-length: ${declared}\r\nexpect: 100-continue\r\nconnection: close\r\n\r\n`,
+    `POST /v1/invoke/${env}/identity HTTP/1.1\r\nhost: ${url.host}\r\ncontent-type: application/json\r\ncontent-length: ${declared}\r\nexpect: 100-continue\r\nconnection: close\r\n\r\n`,
   );
   socket.on("data", (chunk) => {
     received += chunk.toString("latin1");
@@ -71,5 +72,12 @@ describe("Expect: 100-continue", () => {
     expect(received).toMatch(/\r\nconnection: close\r\n/i);
     // The host serves on.
     expect((await host.invoke(ENV, "identity", [{ id: 1, text: "after" }])).status).toBe(200);
+  });
+
+  it("closes the connection after any other answer given before the body was asked for", async () => {
+    const { received, bodySent } = await postWaitingForContinue(JSON.stringify({ rows: [] }), undefined, "nothere");
+    expect(bodySent).toBe(false);
+    expect(received).toMatch(/^HTTP\/1\.1 404 /);
+    expect(received).toMatch(/\r\nconnection: close\r\n/i);
   });
 });
