@@ -8,13 +8,14 @@
  */
 import { parseArgs } from "node:util";
 import { readFile } from "node:fs/promises";
-import { Pool } from "undici";
+import { closedLoop } from "./load/patterns.ts";
+import { closeClients, Recorder, type Target } from "./load/target.ts";
 import { benchStore } from "./store.ts";
 import { startServer, type ServerProcess } from "./servers/spawn.ts";
 import { processTree } from "./process-tree.ts";
 import { fuzzyBatch } from "./rows.ts";
 import { FUZZY } from "./envs.ts";
-import { VIAL_INVOKE_PATH } from "./servers/vial-path.ts";
+import { CONTENDER_CALL_PATH, VIAL_INVOKE_PATH } from "./servers/paths.ts";
 
 const { values } = parseArgs({ options: { concurrency: { type: "string", default: "8" }, seconds: { type: "string", default: "5" } } });
 const concurrency = Number(values.concurrency);
@@ -27,39 +28,33 @@ async function cpuUs(pid: number): Promise<number> {
   return (Number(fields[11]) + Number(fields[12])) * TICK_US;
 }
 
-async function closedLoop(pool: Pool, path: string, body: string, ms: number): Promise<number> {
-  let served = 0;
-  const end = performance.now() + ms;
-  const client = async () => {
-    while (performance.now() < end) {
-      const res = await pool.request({ method: "POST", path, body, headers: { "content-type": "application/json" } });
-      await res.body.text();
-      if (res.statusCode !== 200) throw new Error(`answered ${res.statusCode}`);
-      served++;
-    }
-  };
-  await Promise.all(Array.from({ length: concurrency }, client));
-  return served;
+/** Serves a closed loop for `ms`; throws unless every answer was 200. Returns how many were served. */
+async function served(target: Target, body: string, ms: number): Promise<number> {
+  const rec = new Recorder();
+  await closedLoop({ target, env: FUZZY.name, fn: FUZZY.fn, body }, concurrency, ms, rec);
+  const other = Object.keys(rec.statuses).filter((status) => status !== "200");
+  if (other.length) throw new Error(`${target.name} answered ${other.join(", ")}`);
+  return rec.requests;
 }
 
-async function measure(name: string, server: ServerProcess, path: string) {
-  const pool = new Pool(server.origin, { connections: concurrency });
+async function measure(name: string, server: ServerProcess, path: Target["path"]) {
+  const target: Target = { name, origin: server.origin, path };
   const body = fuzzyBatch(10);
   try {
-    await closedLoop(pool, path, body, 2_000);
+    await served(target, body, 2_000);
     const pids = await processTree(server.pid);
     const before = await Promise.all(pids.map(cpuUs));
     const self = process.cpuUsage();
-    const served = await closedLoop(pool, path, body, seconds * 1000);
+    const count = await served(target, body, seconds * 1000);
     const after = await Promise.all(pids.map(cpuUs));
     const own = process.cpuUsage(self);
-    const perRequest = (us: number) => Math.round(us / served);
+    const perRequest = (us: number) => Math.round(us / count);
     const processes = pids.map((pid, i) => ({ pid, us_per_request: perRequest(after[i]! - before[i]!) })).filter((p) => p.us_per_request > 0);
     const client = perRequest(own.user + own.system);
     const total = processes.reduce((sum, p) => sum + p.us_per_request, client);
-    return { name, req_per_s: Math.round(served / seconds), processes, client_us_per_request: client, total_us_per_request: total };
+    return { name, req_per_s: Math.round(count / seconds), processes, client_us_per_request: client, total_us_per_request: total };
   } finally {
-    await pool.close();
+    await closeClients();
     await server.stop();
   }
 }
@@ -67,16 +62,16 @@ async function measure(name: string, server: ServerProcess, path: string) {
 const bench = await benchStore({ rebuild: false, progress: (msg) => console.error(msg) });
 const store = bench.store.root;
 const results = [
-  await measure("floor", await startServer("./floor.ts", { envs: [{ name: FUZZY.name, module: FUZZY.module }] }), `/call/${FUZZY.name}/${FUZZY.fn}`),
+  await measure("floor", await startServer("./floor.ts", { envs: [{ name: FUZZY.name, module: FUZZY.module }] }), CONTENDER_CALL_PATH),
   await measure(
     "vial",
     await startServer("./vial.ts", { store, size: 2, deadlineMs: 60_000, defaultMaxQueue: 64, maxQueue: {} }),
-    VIAL_INVOKE_PATH(FUZZY.name, FUZZY.fn),
+    VIAL_INVOKE_PATH,
   ),
   await measure(
     "isolates",
     await startServer("./isolates.ts", { store, size: 2, memoryMiB: 256, envs: [{ name: FUZZY.name, from: FUZZY.name, maxQueue: 64 }] }),
-    `/call/${FUZZY.name}/${FUZZY.fn}`,
+    CONTENDER_CALL_PATH,
   ),
 ];
 console.log(`closed loop at concurrency ${concurrency}, ${seconds} s, 10-row fuzzy batches; CPU microseconds per request`);

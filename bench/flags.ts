@@ -13,7 +13,7 @@ import { FUZZY, IDENTITY, ROOT } from "./envs.ts";
 import { fuzzyBatch, identityBatch } from "./rows.ts";
 import { startServer, type ServerProcess } from "./servers/spawn.ts";
 import type { VialServerConfig } from "./servers/vial.ts";
-import { VIAL_INVOKE_PATH } from "./servers/vial-path.ts";
+import { VIAL_INVOKE_PATH } from "./servers/paths.ts";
 import { Recorder, closeClients } from "./load/target.ts";
 import { bursts, interleave, seededRandom, warmUp } from "./load/patterns.ts";
 import { machineInfo } from "./machine.ts";

@@ -29,7 +29,7 @@ import { compute, computePython } from "./scenarios/compute.ts";
 import { requestPathInstantiations } from "./scenarios/metrics.ts";
 import { machineInfo, versions } from "./machine.ts";
 import { writeReports } from "./report/write.ts";
-import { VIAL_INVOKE_PATH } from "./servers/vial-path.ts";
+import { CONTENDER_CALL_PATH, VIAL_INVOKE_PATH } from "./servers/paths.ts";
 
 /** Why each flag: docs/performance.md ("host flags"). */
 export const DEFAULT_HOST_FLAGS = ["--no-wasm-lazy-compilation", "--single-threaded-gc"];
@@ -128,9 +128,8 @@ async function main() {
     const fuzzyOnly = (name: string) => (env: string) => (env === FUZZY.name ? name : undefined);
 
     const same = (env: string) => env;
-    const ownPath = (env: string, fn: string) => `/call/${env}/${fn}`;
     const contenders: Contender[] = [
-      { name: "floor", target: { name: "floor", origin: floor.origin, path: ownPath }, env: same },
+      { name: "floor", target: { name: "floor", origin: floor.origin, path: CONTENDER_CALL_PATH }, env: same },
       { name: "vial", target: { name: "vial", origin: vial.origin, path: VIAL_INVOKE_PATH }, env: same },
       { name: "vial_wasm", target: { name: "vial_wasm", origin: vialWasm.origin, path: VIAL_INVOKE_PATH }, env: same },
       {
@@ -141,8 +140,8 @@ async function main() {
         // slices, so the collection does not land on cold's next one.
         settle: () => cold.collect(),
       },
-      ...(isolates ? [{ name: "isolates", target: { name: "isolates", origin: isolates.origin, path: ownPath }, env: same }] : []),
-      ...(subprocess ? [{ name: "subprocess", target: { name: "subprocess", origin: subprocess.origin, path: ownPath }, env: fuzzyOnly(FUZZY.name) }] : []),
+      ...(isolates ? [{ name: "isolates", target: { name: "isolates", origin: isolates.origin, path: CONTENDER_CALL_PATH }, env: same }] : []),
+      ...(subprocess ? [{ name: "subprocess", target: { name: "subprocess", origin: subprocess.origin, path: CONTENDER_CALL_PATH }, env: fuzzyOnly(FUZZY.name) }] : []),
       ...(vialPython ? [{ name: "vial_python", target: { name: "vial_python", origin: vialPython.origin, path: VIAL_INVOKE_PATH }, env: fuzzyOnly(FUZZY_PY.name) }] : []),
     ];
     const ctx: ScenarioContext = { mode, contenders, progress };
