@@ -9,9 +9,7 @@ import { existsSync, unlinkSync, chmodSync } from "node:fs";
 import { createHost, type CreateHostOptions, type Host } from "./host.ts";
 import { guardSlowClients } from "./slow-clients.ts";
 import { letBodyCome } from "./node-bindings.ts";
-
-/** The invoke route's path (routes/invoke.ts), the one route that admits a request before asking for its body. */
-const INVOKE_PATH = /^\/v1\/invoke\/[^/?]+\/[^/?]+(\?|$)/;
+import { isInvoke } from "./routes/invoke.ts";
 
 export interface ServeOptions extends CreateHostOptions {
   /** Shut down on SIGTERM/SIGINT and exit the process (the CLI does; embedders call shutdown() themselves). */
@@ -36,7 +34,7 @@ export async function serve(opts: ServeOptions = {}): Promise<Serving> {
   // A client sending `Expect: 100-continue` is told to go on only once its request is admitted (body.ts): a shed
   // request is answered before its body is sent. Other routes let it go on at once, as Node does by default.
   server.on("checkContinue", (req: IncomingMessage, res: ServerResponse) => {
-    if (req.method !== "POST" || !INVOKE_PATH.test(req.url ?? "")) letBodyCome(req, res);
+    if (!isInvoke(req.method, req.url)) letBodyCome(req, res);
     server.emit("request", req, res);
   });
   const stopGuard = guardSlowClients(server, { headersTimeoutMs: config.headersTimeoutMs, stalledResponseMs: config.stalledResponseMs, metrics: host.metrics });

@@ -58,7 +58,7 @@ export class Gate {
   }
 
   /** @internal */
-  wait(deadlineAt: number, small: boolean, signal?: AbortSignal): Promise<SlotOutcome> {
+  wait(deadlineAt: number, signal: AbortSignal | undefined, small: boolean): Promise<SlotOutcome> {
     if (signal?.aborted) return Promise.resolve("cancelled");
     const limit = small ? this.slots : this.instances;
     if (this.running < limit && this.line.length === 0) {
@@ -115,7 +115,7 @@ export class Ticket {
    * `signal` says the caller is gone; `small` calls may queue in the executor.
    */
   async slot(deadlineAt: number, signal?: AbortSignal, small = true): Promise<SlotOutcome> {
-    const outcome = await this.gate.wait(deadlineAt, small, signal);
+    const outcome = await this.gate.wait(deadlineAt, signal, small);
     if (outcome === "ready") this.ran = true;
     return outcome;
   }

@@ -15,7 +15,7 @@ import type { CallInput, CallReply, CurrentAnswer, ExecutorMessage, ExecutorSetu
 import type { EngineReport } from "./engine.ts";
 import type { ExecutorCode } from "./code.ts";
 import type { Sandbox } from "./sandbox.ts";
-import { LARGE_BATCH_NICENESS, LargeBatchPriority } from "./priority.ts";
+import { LargeBatchPriority } from "./priority.ts";
 import { Assembler, firstPart, sendRest } from "../../executor/parts.ts";
 
 /** After the deadline, how long the executor's own 504 may take to arrive before the host answers. */
@@ -86,8 +86,7 @@ export class Executor {
 
   /** Its niceness, and the one it drops to while it runs a large batch (absent where it cannot come back up). */
   get scheduling(): { niceness?: number; largeBatchNiceness?: number } {
-    if (!this.priority) return {};
-    return { niceness: this.priority.niceness, ...(this.priority.available ? { largeBatchNiceness: LARGE_BATCH_NICENESS } : {}) };
+    return this.priority?.scheduling ?? {};
   }
 
   get exited(): boolean {

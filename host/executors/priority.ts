@@ -57,6 +57,11 @@ export class LargeBatchPriority {
     };
   }
 
+  /** The executor's niceness, and the one it drops to for large batches where that applies. */
+  get scheduling(): { niceness: number; largeBatchNiceness?: number } {
+    return { niceness: this.niceness, ...(this.available ? { largeBatchNiceness: LARGE_BATCH_NICENESS } : {}) };
+  }
+
   end(): void {
     this.ended = true;
   }

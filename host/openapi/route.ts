@@ -43,6 +43,9 @@ const declarations = new WeakMap<object, RouteDeclaration[]>();
 /** `/v1/invoke/{env}/{fn}` -> `/v1/invoke/:env/:fn` */
 export const honoPath = (path: string): string => path.replace(/\{(\w+)\}/g, ":$1");
 
+/** Matches a request URL (path and query) against a declared path: "/v1/invoke/{env}/{fn}". */
+export const pathPattern = (path: string): RegExp => new RegExp(`^${path.replace(/\{\w+\}/g, "[^/?]+")}(\\?|$)`);
+
 export function declareRoute(app: Hono<HostEnv>, declaration: RouteDeclaration, ...handlers: Array<Handler<HostEnv> | MiddlewareHandler<HostEnv>>): void {
   const list = declarations.get(app) ?? [];
   declarations.set(app, list);

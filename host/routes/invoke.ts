@@ -38,7 +38,7 @@ import { servedFunction } from "../invoke.ts";
 import { DrainRate, closeWhenBodyHeldBack, declaredLength, discardBody, readBody, refuseDeclaredOverLimit } from "../body.ts";
 import { afterResponse, callerGone } from "../node-bindings.ts";
 import { effectiveDeadline } from "../policy.ts";
-import { declareRoute, type RouteDeclaration } from "../openapi/route.ts";
+import { declareRoute, pathPattern, type RouteDeclaration } from "../openapi/route.ts";
 import { invokeRequest, invokeResponse } from "../openapi/schemas.ts";
 
 export const DEADLINE_HEADER = "x-vial-deadline-ms";
@@ -99,6 +99,11 @@ export const INVOKE_ROUTE: RouteDeclaration = {
     bodyTooSlow(ENV, FN, 1000),
   ],
 };
+
+const INVOKE_PATTERN = pathPattern(INVOKE_ROUTE.path);
+
+/** Whether a request is an invoke: the one route that admits a request before it asks for the body. */
+export const isInvoke = (method: string | undefined, url: string | undefined): boolean => method === "POST" && INVOKE_PATTERN.test(url ?? "");
 
 export function invokeRoutes(app: Hono<HostEnv>, host: HostRuntime): void {
   const drain = new DrainRate(host.config.discardBytesPerSecond);
