@@ -128,7 +128,7 @@ function overloadSection(o: any): string[] {
   return [
     `## G. Overload: ${o.flood.clients} clients flooding one environment with ${o.flood.rows.toLocaleString("en")}-row batches (${o.flood.body_mib} MiB) for ${o.flood.seconds} s`,
     "",
-    "The host runs as `vial serve` does (no V8 flags); the flood comes from a process of its own at the lowest scheduling priority (it stands for callers on other machines), each probe from a process of its own, `/healthz` every 10 ms, the calls back to back.",
+    "The host runs as the image runs `vial serve` (no V8 flags, the image's malloc settings); the flood comes from a process of its own at the lowest scheduling priority (it stands for callers on other machines), each probe from a process of its own, `/healthz` every 10 ms, the calls back to back.",
     "",
     `Flood requests: ${o.flood.sent} sent, ${o.flood.ok} served, ${o.flood.shed} shed (503), ${o.flood.late} past their deadline (504), ${o.flood.other} other.`,
     "",

@@ -16,10 +16,12 @@ export interface ServerProcess {
   stop(): Promise<void>;
 }
 
-export async function startServer(script: string, config: object, nodeFlags: string[] = [], timeoutMs = 300_000): Promise<ServerProcess> {
+/** `env`: variables added to the bench's own for the server's process. */
+export async function startServer(script: string, config: object, nodeFlags: string[] = [], env: Record<string, string> = {}, timeoutMs = 300_000): Promise<ServerProcess> {
   const file = fileURLToPath(new URL(script, import.meta.url));
   const started = performance.now();
   const child: ChildProcess = fork(file, [JSON.stringify(config)], {
+    env: { ...process.env, ...env },
     execArgv: [...nodeFlags, "--import", "tsx"],
     stdio: ["ignore", "ignore", "pipe", "ipc"],
   });

@@ -20,6 +20,7 @@ import { CI_NODE_RELEASE } from "../node-versions/node-release.ts";
 import { copyParts, ignoredBy, parseDockerfile, type Stage } from "./dockerfile.ts";
 import { EXAMPLE, REPO, deployedStore } from "./helpers.ts";
 import { deployModule } from "../host/helpers.ts";
+import { MALLOC_ENV } from "../../host/malloc-env.ts";
 
 const run = promisify(execFile);
 const dockerfile = parseDockerfile(await readFile(join(REPO, "Dockerfile"), "utf8"));
@@ -66,6 +67,11 @@ describe("the Dockerfile", () => {
     expect(instructions(runtime, "COPY").map((i) => i.args)).toContain(`--from=store /store ${STORE_PATH}`);
     expect(instructions(runtime, "ENV").map((i) => i.args)).toContain(`VIAL_STORE=${STORE_PATH}`);
     expect(instructions(runtime, "ENTRYPOINT").map((i) => JSON.parse(i.args))).toEqual([["node", `${APP_PATH}/bin/vial.js`]]);
+  });
+
+  it("starts the host with the malloc settings the executors get", () => {
+    const env = instructions(runtime, "ENV").flatMap((i) => i.args.split(/\s+/));
+    for (const [name, value] of Object.entries(MALLOC_ENV)) expect(env).toContain(`${name}=${value}`);
   });
 
   it("copies files that exist and that .dockerignore lets through", () => {
