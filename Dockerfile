@@ -50,8 +50,8 @@ COPY wit ./wit
 # Owned by root, read-only to vial: the host cannot change the versions it serves.
 COPY --from=store /store /var/lib/vial/store
 ENV VIAL_STORE=/var/lib/vial/store
-# Large allocations get pages of their own and go back to the system when freed (host/malloc-env.ts).
-ENV MALLOC_MMAP_THRESHOLD_=131072 MALLOC_ARENA_MAX=2
+# Body-sized allocations get pages of their own and go back to the system when freed (host/malloc-env.ts).
+ENV MALLOC_MMAP_THRESHOLD_=1048576 MALLOC_ARENA_MAX=2
 USER 10001:10001
 EXPOSE 8787
 ENTRYPOINT ["node", "/app/bin/vial.js"]

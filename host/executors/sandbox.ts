@@ -18,12 +18,12 @@ import { readFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import type { EngineKind } from "../../runtime/instantiate.ts";
 import type { ExecutorCode } from "./code.ts";
-import { MALLOC_ENV } from "../malloc-env.ts";
+import { EXECUTOR_MALLOC_ENV } from "../malloc-env.ts";
 
 const NOBODY = 65534;
 const EXECUTOR_NICENESS = 10;
 /** The executor's only environment variables, none of the host's: malloc's settings (malloc-env.ts). */
-export const EXECUTOR_ENV = MALLOC_ENV;
+export const EXECUTOR_ENV = EXECUTOR_MALLOC_ENV;
 const NAMESPACES = ["--user", "--map-root-user", "--net", "--pid", "--fork", "--kill-child", "--mount-proc"];
 /**
  * An executor's heap may grow to 1.5x what was live after its last full

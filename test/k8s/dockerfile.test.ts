@@ -69,7 +69,7 @@ describe("the Dockerfile", () => {
     expect(instructions(runtime, "ENTRYPOINT").map((i) => JSON.parse(i.args))).toEqual([["node", `${APP_PATH}/bin/vial.js`]]);
   });
 
-  it("starts the host with the malloc settings the executors get", () => {
+  it("starts the host with its malloc settings", () => {
     const env = instructions(runtime, "ENV").flatMap((i) => i.args.split(/\s+/));
     for (const [name, value] of Object.entries(MALLOC_ENV)) expect(env).toContain(`${name}=${value}`);
   });
