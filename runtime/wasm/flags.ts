@@ -1,10 +1,12 @@
 /**
  * V8 flags that must be set before the first WASM compile in a thread.
- * QuickJS components use extended constant expressions, still behind a flag on Node 20.
+ * QuickJS components use extended constant expressions, behind a flag before
+ * V8 11.4 (Node 20); later V8s have them on and no longer know the flag.
  */
 import { setFlagsFromString } from "node:v8";
 
-setFlagsFromString("--experimental-wasm-extended-const");
+const [major, minor] = process.versions.v8.split(".").map(Number) as [number, number];
+if (major < 11 || (major === 11 && minor < 4)) setFlagsFromString("--experimental-wasm-extended-const");
 
 /**
  * A host compiles every function of a version before it says ready, so no
