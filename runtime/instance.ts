@@ -22,6 +22,12 @@ export interface Instance {
   call(fn: string, batch: string): Promise<CallOutcome>;
   /** Stops the instance, even mid-call (a call in flight rejects). */
   stop(): Promise<void>;
+  /**
+   * Gives back what past calls left on the instance's heap, where its engine
+   * can (an isolate's heap can; a WebAssembly memory never shrinks). Never
+   * called while a call is running.
+   */
+  collectGarbage?(): Promise<void>;
 }
 
 /** What an engine needs to make instances of one version for a pool. */

@@ -100,6 +100,26 @@ export class Pool {
     }
   }
 
+  /**
+   * Collects the garbage of every idle instance that can collect its own,
+   * one at a time, each busy meanwhile: a call arriving takes another, or waits.
+   */
+  async collectGarbage(): Promise<void> {
+    for (const instance of [...this.idle]) {
+      const index = this.idle.indexOf(instance);
+      if (index < 0 || !instance.collectGarbage) continue;
+      this.idle.splice(index, 1);
+      this.busy.add(instance);
+      const collected = await instance.collectGarbage().then(
+        () => true,
+        () => false,
+      );
+      // One that failed to is replaced, as after a failed call (unless the pool is closing: release() stops it).
+      if (collected || this.closed) this.release(instance);
+      else this.retire(instance, "crash");
+    }
+  }
+
   /** Finishes every call already taken (running or queued), then stops the instances. */
   drain(): Promise<void> {
     this.draining = true;

@@ -60,6 +60,10 @@ export class IsolateInstance implements Instance {
     }
   }
 
+  collectGarbage(): Promise<void> {
+    return this.guest.collectGarbage();
+  }
+
   async stop(): Promise<void> {
     const running = this.running;
     this.guest.dispose();

@@ -6,6 +6,7 @@
  * are copied in, and only strings come out.
  */
 import type IsolatedVm from "isolated-vm";
+import { setFlagsFromString } from "node:v8";
 import { GuestCallError, type Guest } from "../guest.ts";
 import { requireIsolatedVm } from "./isolated-vm.ts";
 
@@ -48,7 +49,24 @@ export interface IsolateGuest extends Guest {
   isolate: IsolatedVm.Isolate;
   /** Heap in use, counting what isolated-vm counts against the limit. */
   heapBytes(): number;
+  /** A full garbage collection of the isolate's heap (run on its thread; a call made meanwhile waits for it). */
+  collectGarbage(): Promise<void>;
   dispose(): void;
+}
+
+/**
+ * V8's `gc` for `isolate`, from a context of its own that the guest never
+ * sees: V8 installs `gc` in contexts created while --expose-gc is set, a
+ * process-wide flag, so it is set only for the moment this context is made
+ * (synchronously: nothing else can create a context meanwhile).
+ */
+function garbageCollector(isolate: IsolatedVm.Isolate): IsolatedVm.Reference<() => void> {
+  setFlagsFromString("--expose-gc");
+  try {
+    return isolate.createContextSync().global.getSync("gc", { reference: true }) as IsolatedVm.Reference<() => void>;
+  } finally {
+    setFlagsFromString("--no-expose-gc");
+  }
 }
 
 /** A result the wrapper could not pass on: the guest broke the contract (like a trap). */
@@ -63,7 +81,9 @@ export async function startIsolate(bundle: string, opts: IsolateOptions): Promis
     onCatastrophicError: (message) => (opts.onCatastrophicError ?? (() => process.abort()))(message),
   });
   try {
-    const context = await isolate.createContext();
+    const collector = garbageCollector(isolate);
+    // Created synchronously, as the collector's context is: no other context can be in creation while `gc` is exposed.
+    const context = isolate.createContextSync();
     await context.eval(PRELUDE);
     const guestModule = await isolate.compileModule(bundle, { filename: "vial:bundle" });
     await guestModule.instantiate(context, (specifier) => {
@@ -88,6 +108,9 @@ export async function startIsolate(bundle: string, opts: IsolateOptions): Promis
         if (answer[0] === "0") return answer.slice(1);
         if (answer[0] === "1") throw new GuestCallError(answer.slice(1));
         throw new GuestContractError(answer.slice(1));
+      },
+      async collectGarbage() {
+        await collector.apply(undefined, []);
       },
       heapBytes() {
         const heap = isolate.getHeapStatisticsSync();

@@ -20,6 +20,10 @@ class ScriptedInstance implements Instance {
   async stop(): Promise<void> {
     this.stopped = true;
   }
+  collections: Array<{ done: () => void; fail: (error: Error) => void }> = [];
+  collectGarbage(): Promise<void> {
+    return new Promise((done, fail) => this.collections.push({ done, fail }));
+  }
   /** Answers the call it is running. */
   answer(outcome: CallOutcome = { ok: true, envelope: `{"from":${this.id}}` }): void {
     this.calls.shift()!.settle(outcome);
@@ -107,6 +111,41 @@ describe("the pool", () => {
     await tick();
     expect(h.instances).toHaveLength(2);
     expect(h.pool.state()).toMatchObject({ idle: 1, busy: 0, queued: 0 });
+  });
+
+  it("collects its idle instances one at a time, each busy meanwhile, and replaces one that fails to", async () => {
+    const h = harness(2, 4);
+    await h.pool.start();
+    const [a, b] = h.instances as [ScriptedInstance, ScriptedInstance];
+    const collecting = h.pool.collectGarbage();
+    await tick();
+    const [first, second] = a.collections.length ? [a, b] : [b, a];
+    expect([first.collections.length, second.collections.length]).toEqual([1, 0]);
+    expect(h.pool.state()).toMatchObject({ idle: 1, busy: 1 });
+    // A call meanwhile takes the instance that is not collecting.
+    const call = h.pool.call("f", "x", later());
+    await tick();
+    expect(second.calls).toHaveLength(1);
+    first.collections.shift()!.done();
+    await tick();
+    // The next is busy with the call: it is not collected under it.
+    expect(second.collections).toHaveLength(0);
+    second.answer();
+    await call;
+    await collecting;
+
+    const again = h.pool.collectGarbage();
+    await tick();
+    const failing = [a, b].find((i) => i.collections.length === 1)!;
+    failing.collections.shift()!.fail(new Error("the isolate is gone"));
+    await tick();
+    expect(failing.stopped).toBe(true);
+    expect(h.events.restarted).toEqual(["crash"]);
+    const other = [a, b].find((i) => i !== failing)!;
+    other.collections.shift()?.done();
+    await again;
+    await tick();
+    expect(h.pool.state()).toMatchObject({ idle: 2, busy: 0 });
   });
 
   it("takes a cancelled call out of the queue before it starts", async () => {
