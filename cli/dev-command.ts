@@ -15,6 +15,7 @@ import { VialError } from "../builds/errors.ts";
 import { serve, type Serving } from "../host/serve.ts";
 import { loadConfig } from "../host/config.ts";
 import { createLogger } from "../host/logger.ts";
+import { restartWithMallocEnv } from "../host/malloc-env.ts";
 import { readRows } from "./rows-file.ts";
 import { resultTable } from "./table.ts";
 import { createProgress } from "./progress.ts";
@@ -34,6 +35,7 @@ const DEBOUNCE_MS = 150;
 const say = (line: string): void => void process.stdout.write(`${line}\n`);
 
 export async function devCommand(modulePath: string, opts: DevCommandOptions): Promise<void> {
+  restartWithMallocEnv();
   if (!existsSync(modulePath)) throw new VialError(`module ${modulePath} does not exist`);
   const store = new Store(opts.store);
   const def = await store.readEnvironment(opts.env);

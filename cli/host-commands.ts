@@ -2,6 +2,7 @@
 import { loadConfig, type HostConfig } from "../host/config.ts";
 import { serve } from "../host/serve.ts";
 import { VialError } from "../builds/errors.ts";
+import { restartWithMallocEnv } from "../host/malloc-env.ts";
 
 export interface ServeCommandOptions {
   store?: string;
@@ -18,6 +19,7 @@ export function parsePort(value: string | undefined): number | undefined {
 }
 
 export async function serveCommand(opts: ServeCommandOptions): Promise<void> {
+  restartWithMallocEnv();
   const port = parsePort(opts.port);
   const config: HostConfig = loadConfig({ file: opts.config, overrides: { store: opts.store, host: opts.host, port, socket: opts.socket } });
   await serve({ config, exitOnSignal: true });

@@ -10,11 +10,13 @@ import { deploy } from "../builds/deploy.ts";
 import { serve } from "../host/serve.ts";
 import { createClient } from "../host/client.ts";
 import { createLogger } from "../host/logger.ts";
+import { restartWithMallocEnv } from "../host/malloc-env.ts";
 
 const EXAMPLE = fileURLToPath(new URL("./fuzzy-similarity/", import.meta.url));
 const ENV = "fuzzy";
 const progress = (msg: string) => console.log(`  ${msg}`);
 
+restartWithMallocEnv();
 const store = new Store();
 if (!(await store.current(ENV))) {
   console.log(`building the example environment '${ENV}' into ${store.root}`);

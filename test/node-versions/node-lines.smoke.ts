@@ -6,12 +6,13 @@
  * `VIAL_SMOKE_NODE=22.23.3,24.21.0` runs more lines than CI's.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { partial_ratio, ratio } from "fuzzball";
 import { CI_NODE_RELEASE, nodeRelease } from "./node-release.ts";
 import { copyProject, type ProjectCopy } from "./project-copy.ts";
+import { MALLOC_ENV } from "../../host/malloc-env.ts";
 import { projectBin, projectTest, serveStore, vial, waitReady, type Served, type Smoke } from "./smoke.ts";
 
 const LINES = (process.env.VIAL_SMOKE_NODE ?? CI_NODE_RELEASE).split(",").map((v) => v.trim());
@@ -75,6 +76,9 @@ describe.each(LINES)("on Node %s from the npm registry", (version) => {
     served = await serveStore(smoke);
     await waitReady(served.address);
     timings.ready = Date.now() - t;
+    // Started by hand, the host restarted itself in place with the image's malloc settings (host/malloc-env.ts).
+    const environ = (await readFile(`/proc/${served.process.pid}/environ`, "utf8")).split("\0");
+    expect(environ).toEqual(expect.arrayContaining(Object.entries(MALLOC_ENV).map(([name, value]) => `${name}=${value}`)));
     const listing = (await (await fetch(`${served.address}/v1/environments`)).json()) as {
       environments: EnvironmentView[];
       sandbox: { permissionModel: boolean; v8: { isolatedVm?: string } };
