@@ -138,7 +138,7 @@ function overloadSection(o: any): string[] {
     row("healthz"),
     row("tight_deadline"),
     "",
-    `Tight-deadline calls ask for ${o.tight_deadline_ms} ms. Host and executors, RSS (PSS): ${m.start_rss_mib} (${m.start_pss_mib}) MiB before, ${m.peak_rss_mib} (${m.peak_pss_mib}) at peak, ${m.settled_rss_mib} (${m.settled_pss_mib}) 5 s after.`,
+    `Tight-deadline calls ask for ${o.tight_deadline_ms} ms. Host and executors, RSS (PSS): ${m.start_rss_mib} (${m.start_pss_mib}) MiB before, ${m.peak_rss_mib} (${m.peak_pss_mib}) at peak, ${m.settled_rss_mib} (${m.settled_pss_mib}) ${m.settled_after_s} s after.`,
     "",
   ];
 }

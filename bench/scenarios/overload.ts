@@ -27,6 +27,8 @@ import { MALLOC_ENV } from "../../host/malloc-env.ts";
 const FLOOD_ROWS = 100_000;
 const TIGHT_DEADLINE_MS = 100;
 const FLOOD_DEADLINE_MS = 10_000;
+/** When "settled" memory is read, after the flood. */
+const SETTLE_MS = 12_000;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const mib = (b: number) => Math.round((b / 2 ** 20) * 10) / 10;
 
@@ -127,7 +129,8 @@ export async function overload(store: string, mode: Mode, progress: (msg: string
     const peak = Math.max(startMemory.rssBytes, sampled.peakRssBytes);
     const peakPss = Math.max(startMemory.pssBytes, sampled.peakPssBytes);
     await rm(join(bodyFile, ".."), { recursive: true, force: true });
-    await sleep(5_000);
+    // Past an executor's second collection after its last large body (executor/main.ts IDLE_COLLECT_MS).
+    await sleep(SETTLE_MS);
     const settled = await treeMemory(server.pid);
     const metrics = await (await client.request({ method: "GET", path: "/metrics" })).body.text();
     const events = Object.fromEntries([...metrics.matchAll(/^vial_client_events_total\{event="(\w+)"\} (\d+)/gm)].map((m) => [m[1], Number(m[2])]));
@@ -140,6 +143,7 @@ export async function overload(store: string, mode: Mode, progress: (msg: string
       memory: {
         start_rss_mib: mib(startMemory.rssBytes),
         peak_rss_mib: mib(peak),
+        settled_after_s: SETTLE_MS / 1000,
         settled_rss_mib: mib(settled.rssBytes),
         start_pss_mib: mib(startMemory.pssBytes),
         peak_pss_mib: mib(peakPss),

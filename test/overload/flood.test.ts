@@ -19,7 +19,8 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { createInterface } from "node:readline";
 import { writeFile } from "node:fs/promises";
 import { deployModule, eventually, metricValue, REPO, tempStore } from "../host/helpers.ts";
-import { sampleTreeMemory, treeMemory } from "../../bench/process-tree.ts";
+import { sampleTreeMemory, treeMemory, type TreeMemory } from "../../bench/process-tree.ts";
+import { MALLOC_ENV } from "../../host/malloc-env.ts";
 
 const IDENTITY = join(REPO, "bench", "fixtures", "identity");
 const FLOODED = "flooded";
@@ -30,12 +31,22 @@ const FLOOD_REQUESTS = 120;
 const MEMORY_CEILING = 2 ** 30;
 const BUFFER_LIMIT = 96 * 2 ** 20;
 const TIGHT_DEADLINE_MS = 150;
+/**
+ * How far above where it started the memory of the host and its executors
+ * may stay once a flood is over: 20-60 MiB here (the host's malloc arenas
+ * keep some), where an executor that kept its isolates' heaps, or a host on
+ * glibc's default malloc settings, stays 100-170 MiB above.
+ */
+const SETTLED_MARGIN = 96 * 2 ** 20;
+/** How long it may take: executors collect a second time after 10 s idle, the host's V8 shrinks its heap after about 8 s. */
+const SETTLE_WITHIN_MS = 30_000;
 const SLOTS = 2;
 
 let store: Store;
 let server: ChildProcess;
 let base: string;
 let pool: Pool;
+let before: TreeMemory;
 const body = JSON.stringify({ rows: Array.from({ length: 100_000 }, (_, i) => ({ id: i, text: `row ${i} of the flood` })) });
 const small = JSON.stringify({ rows: [{ id: 1, text: "probe" }] });
 
@@ -81,7 +92,12 @@ beforeAll(async () => {
       pool: { size: SLOTS, maxQueue: 64, deadlineMs: 30_000 },
     }),
   );
-  server = spawn(process.execPath, [join(REPO, "bin/vial.js"), "serve", "--store", store.root, "--config", config], { cwd: REPO, stdio: ["ignore", "pipe", "inherit"] });
+  // With the malloc settings the image starts the host with (host/malloc-env.ts).
+  server = spawn(process.execPath, [join(REPO, "bin/vial.js"), "serve", "--store", store.root, "--config", config], {
+    cwd: REPO,
+    env: { ...process.env, ...MALLOC_ENV },
+    stdio: ["ignore", "pipe", "inherit"],
+  });
   const logs: Array<Record<string, unknown>> = [];
   createInterface({ input: server.stdout! }).on("line", (line) => logs.push(JSON.parse(line) as Record<string, unknown>));
   await eventually(() => logs.some((l) => l.msg === "host ready"));
@@ -99,7 +115,7 @@ afterAll(async () => {
 describe("a flood of large batches to one environment", () => {
   it("sheds what it cannot hold, answers everything once, and leaves the others alone", async () => {
     const idleCalm = await Promise.all(Array.from({ length: 20 }, () => send(`/v1/invoke/${CALM}/identity`, small)));
-    const before = await treeMemory(server.pid!);
+    before = await treeMemory(server.pid!);
     const memory = sampleTreeMemory(server.pid!, 50);
     let mostBuffered = 0;
     const sampler = setInterval(() => {
@@ -154,5 +170,17 @@ describe("a flood of large batches to one environment", () => {
         mostBufferedMiB: Math.round(mostBuffered / 2 ** 20),
       })}`,
     );
+  });
+
+  it("gives the memory back once it is over", async () => {
+    const until = performance.now() + SETTLE_WITHIN_MS;
+    let now = await treeMemory(server.pid!, false);
+    while (now.rssBytes > before.rssBytes + SETTLED_MARGIN && performance.now() < until) {
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      now = await treeMemory(server.pid!, false);
+    }
+    const mib = (bytes: number) => Math.round(bytes / 2 ** 20);
+    console.log(`[vial-figures] overload settled ${JSON.stringify({ beforeMiB: mib(before.rssBytes), settledMiB: mib(now.rssBytes) })}`);
+    expect(mib(now.rssBytes), `host and executors: ${mib(before.rssBytes)} MiB before the flood`).toBeLessThanOrEqual(mib(before.rssBytes + SETTLED_MARGIN));
   });
 });
