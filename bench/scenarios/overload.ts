@@ -79,11 +79,16 @@ async function startProbe(cfg: ProbeConfig) {
   };
 }
 
-/** Runs every probe, each in its own process, until `until` settles; latency summaries and statuses per probe. */
-async function probe(probes: Record<string, ProbeConfig>, until: Promise<unknown>) {
+/**
+ * Runs every probe, each in its own process: once all are running (and have
+ * made their first request), `during` starts and they probe until it
+ * settles. Latency summaries and statuses per probe, and what `during` gave.
+ */
+async function probe<T>(probes: Record<string, ProbeConfig>, during: () => Promise<T>) {
   const running = await Promise.all(Object.entries(probes).map(async ([name, cfg]) => [name, await startProbe(cfg)] as const));
-  await until;
-  return Object.fromEntries(await Promise.all(running.map(async ([name, p]) => [name, await p.stop()] as const)));
+  const result = await during();
+  const summaries = Object.fromEntries(await Promise.all(running.map(async ([name, p]) => [name, await p.stop()] as const)));
+  return { summaries, result };
 }
 
 export async function overload(store: string, mode: Mode, progress: (msg: string) => void) {
@@ -107,7 +112,7 @@ export async function overload(store: string, mode: Mode, progress: (msg: string
       },
     };
     progress(`G overload: probes on the idle host`);
-    const idle = await probe(list, sleep(mode.overload.seconds * 500));
+    const { summaries: idle } = await probe(list, () => sleep(mode.overload.seconds * 500));
     const startMemory = await treeMemory(server.pid);
 
     progress(`G overload: ${mode.overload.clients} clients flooding ${IDENTITY.name} with ${FLOOD_ROWS.toLocaleString("en")}-row batches`);
@@ -115,16 +120,16 @@ export async function overload(store: string, mode: Mode, progress: (msg: string
     const body = floodBody();
     await writeFile(bodyFile, body);
     const sampler = sampleTreeMemory(server.pid, 100);
-    const flooding = runFlood({
-      origin: server.origin,
-      path: `/v1/invoke/${IDENTITY.name}/${IDENTITY.fn}`,
-      bodyFile,
-      clients: mode.overload.clients,
-      seconds: mode.overload.seconds,
-      deadlineMs: FLOOD_DEADLINE_MS,
-    });
-    const loaded = await probe(list, flooding);
-    const flood = await flooding;
+    const { summaries: loaded, result: flood } = await probe(list, () =>
+      runFlood({
+        origin: server.origin,
+        path: `/v1/invoke/${IDENTITY.name}/${IDENTITY.fn}`,
+        bodyFile,
+        clients: mode.overload.clients,
+        seconds: mode.overload.seconds,
+        deadlineMs: FLOOD_DEADLINE_MS,
+      }),
+    );
     const sampled = await sampler.stop();
     const peak = Math.max(startMemory.rssBytes, sampled.peakRssBytes);
     const peakPss = Math.max(startMemory.pssBytes, sampled.peakPssBytes);
