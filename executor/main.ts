@@ -6,8 +6,7 @@
  * and does every call's per-row work; it exits when the host goes away.
  */
 import "../runtime/wasm/flags.ts";
-import { setFlagsFromString } from "node:v8";
-import { runInNewContext } from "node:vm";
+import { collectGarbage } from "../runtime/garbage.ts";
 import { Pool } from "./pool/pool.ts";
 import { instanceFactory } from "./engine.ts";
 import { errorReply, runCall, type CallContext } from "./call.ts";
@@ -27,16 +26,6 @@ function reply(msg: CallReply): void {
   if (bodyBytes !== undefined) void sendRest(msg.id, body, send, () => process.connected);
 }
 
-/**
- * This process's full garbage collection, taken before any isolate exists and
- * without exposing `gc` to anything created later (V8 flags are per process).
- */
-const collectGarbage = (() => {
-  setFlagsFromString("--expose-gc");
-  const gc = runInNewContext("gc") as () => void;
-  setFlagsFromString("--no-expose-gc");
-  return gc;
-})();
 const LARGE_BODY_BYTES = 2 ** 20;
 /**
  * After a large body, once idle: this long for a first collection (the

@@ -19,6 +19,8 @@ export interface BodyLimits {
   take?: (bytes: number) => ApiError | undefined;
   /** The error for a body still arriving at the deadline. */
   late?: () => ApiError;
+  /** The buffer for a body of a declared length (a buffer of its own by default). */
+  allocate?: (bytes: number) => Buffer;
 }
 
 /** A body refused part-way: the connection can no longer carry another request. */
@@ -51,7 +53,7 @@ export const closeWhenBodyHeldBack: MiddlewareHandler = async (c, next) => {
 export async function readBody(c: Context, limits: BodyLimits): Promise<Uint8Array> {
   refuseDeclaredOverLimit(c, limits.maxBytes);
   askForBody(c);
-  const into = new Collected(declaredLength(c));
+  const into = new Collected(declaredLength(c), limits.allocate);
   const accept = (chunk: Uint8Array): ApiError | undefined => {
     if (into.size + chunk.byteLength > limits.maxBytes) return bodyTooLarge(limits.maxBytes);
     return limits.take?.(chunk.byteLength);
@@ -71,6 +73,8 @@ export async function readBody(c: Context, limits: BodyLimits): Promise<Uint8Arr
   try {
     return await Promise.race([reading, late]);
   } catch (error) {
+    // Whatever still arrives is not written: the buffer may be lent to another request by then.
+    into.seal();
     throw error instanceof ApiError ? closing(c, error) : error;
   } finally {
     clearTimeout(timer);
@@ -88,14 +92,20 @@ type Accept = (chunk: Uint8Array) => ApiError | undefined;
 class Collected {
   private whole: Buffer | undefined;
   private chunks: Uint8Array[] = [];
+  private sealed = false;
   /** Bytes added so far. */
   size = 0;
 
-  constructor(declared: number | undefined) {
-    if (declared !== undefined && Number.isSafeInteger(declared) && declared > 0) this.whole = Buffer.allocUnsafe(declared);
+  constructor(declared: number | undefined, allocate: (bytes: number) => Buffer = (bytes) => Buffer.allocUnsafe(bytes)) {
+    if (declared !== undefined && Number.isSafeInteger(declared) && declared > 0) this.whole = allocate(declared);
+  }
+
+  seal(): void {
+    this.sealed = true;
   }
 
   add(chunk: Uint8Array): void {
+    if (this.sealed) return;
     if (this.whole && this.size + chunk.byteLength > this.whole.byteLength) {
       // More than declared (only a web body can do this): keep the bytes in order as chunks.
       this.chunks = [this.whole.subarray(0, this.size)];

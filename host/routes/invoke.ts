@@ -35,6 +35,8 @@ import {
 } from "../../runtime/errors.ts";
 import { requireInvoke } from "../middleware/auth.ts";
 import { servedFunction } from "../invoke.ts";
+import { collectGarbage } from "../../runtime/garbage.ts";
+import { BodyBuffers, POOLED_FROM_BYTES, type BodyLease } from "../body-buffers.ts";
 import { DrainRate, closeWhenBodyHeldBack, declaredLength, discardBody, readBody, refuseDeclaredOverLimit } from "../body.ts";
 import { afterResponse, callerGone } from "../node-bindings.ts";
 import { effectiveDeadline } from "../policy.ts";
@@ -107,6 +109,7 @@ export const isInvoke = (method: string | undefined, url: string | undefined): b
 
 export function invokeRoutes(app: Hono<HostEnv>, host: HostRuntime): void {
   const drain = new DrainRate(host.config.discardBytesPerSecond);
+  const buffers = new BodyBuffers(collectGarbage);
   declareRoute(app, INVOKE_ROUTE, async function countInvocation(c, next) {
     await next();
     const { env, fn } = c.req.param() as { env: string; fn: string };
@@ -145,8 +148,10 @@ export function invokeRoutes(app: Hono<HostEnv>, host: HostRuntime): void {
     const { reservation } = admission;
     let answer;
     let body!: Uint8Array;
+    let lease: BodyLease | undefined;
     try {
       body = await readBody(c, {
+        allocate: (bytes) => (bytes >= POOLED_FROM_BYTES ? (lease = buffers.take(bytes)).body : Buffer.allocUnsafe(bytes)),
         maxBytes: host.config.bodyLimitBytes,
         deadlineAt,
         late: () => {
@@ -159,6 +164,7 @@ export function invokeRoutes(app: Hono<HostEnv>, host: HostRuntime): void {
       answer = await served.executor.call(admission, fn, { format, body }, { deadlineMs, deadlineAt }, { signal: callerGone(c), observer: c.var.trace });
     } catch (error) {
       reservation.release();
+      lease?.release();
       if (error instanceof ClientGone) host.metrics.clients.inc({ event: "gone_before_answer" });
       throw error;
     } finally {
@@ -169,7 +175,10 @@ export function invokeRoutes(app: Hono<HostEnv>, host: HostRuntime): void {
     const bytes = answer.body as Uint8Array<ArrayBuffer>;
     host.environments.shadow(env)?.offer(fn, { format, body }, { format, body: bytes });
     reservation.add(bytes.byteLength);
-    afterResponse(c, () => reservation.release());
+    afterResponse(c, () => {
+      reservation.release();
+      lease?.release();
+    });
     return c.body(bytes, 200, { "content-type": CONTENT_TYPES[format] });
   });
 }

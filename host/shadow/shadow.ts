@@ -49,8 +49,10 @@ export class Shadow {
       return;
     }
     const startedAt = performance.now();
+    // The call runs after the request is answered, when its body's buffer may be lent to another (host/body-buffers.ts).
+    const ownInput: CallInput = input.format === "values" ? input : { format: input.format, body: Buffer.from(input.body) };
     this.supervisor
-      .call(admission, fn, input, { deadlineMs: this.deadlineMs, deadlineAt: startedAt + this.deadlineMs }, { compareWith: current })
+      .call(admission, fn, ownInput, { deadlineMs: this.deadlineMs, deadlineAt: startedAt + this.deadlineMs }, { compareWith: current })
       .then(
         (answer) => this.stats.record(fn, answer.comparison!),
         (error: unknown) => {
