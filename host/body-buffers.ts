@@ -6,9 +6,9 @@
  * before every new one, down to each 64 KiB socket read). Under a flood of
  * 7 MiB bodies that kept the loop busy for up to 200 ms at a time and
  * /healthz waited up to 115 ms. A reused buffer is old after its first
- * collections and its pages stay mapped. Free buffers are let go `idleMs`
- * after the last was taken or given back, so the memory returns once a flood is over; at most
- * what was in use at once is kept (within the host's byte budget).
+ * collections and its pages stay mapped. Free buffers hold at most the
+ * host's byte budget, and are let go `idleMs` after the last was taken or
+ * given back, so the memory returns once a flood is over.
  */
 
 /** A body's buffer, lent until `release`: nothing may touch `body` after it. */
@@ -27,8 +27,14 @@ export class BodyBuffers {
   private readonly free = new Map<number, Buffer[]>();
   private idle?: NodeJS.Timeout;
 
-  /** `letGo`: runs once the free buffers are let go (the host collects its garbage, so their memory goes back now). */
+  /**
+   * `maxFreeBytes`: what free buffers may hold at most (the host's byte
+   * budget): one given back past it is dropped. `letGo`: runs once the free
+   * buffers are let go (the host collects its garbage, so their memory goes
+   * back now).
+   */
   constructor(
+    private readonly maxFreeBytes: number,
     private readonly letGo: () => void = () => undefined,
     private readonly idleMs = IDLE_MS,
   ) {}
@@ -44,6 +50,7 @@ export class BodyBuffers {
       release: () => {
         if (!lent) return;
         lent = false;
+        if (this.freeBytes() + size > this.maxFreeBytes) return;
         const free = this.free.get(size) ?? [];
         free.push(buffer);
         this.free.set(size, free);

@@ -109,7 +109,7 @@ export const isInvoke = (method: string | undefined, url: string | undefined): b
 
 export function invokeRoutes(app: Hono<HostEnv>, host: HostRuntime): void {
   const drain = new DrainRate(host.config.discardBytesPerSecond);
-  const buffers = new BodyBuffers(collectGarbage);
+  const buffers = new BodyBuffers(host.config.bufferLimitBytes, collectGarbage);
   declareRoute(app, INVOKE_ROUTE, async function countInvocation(c, next) {
     await next();
     const { env, fn } = c.req.param() as { env: string; fn: string };

@@ -21,7 +21,7 @@ const ENV = "ident";
 
 describe("body buffers", () => {
   it("lend one buffer to one body at a time and reuse it once given back", () => {
-    const buffers = new BodyBuffers();
+    const buffers = new BodyBuffers(64 * MiB);
     const first = buffers.take(1.5 * MiB);
     const meanwhile = buffers.take(1.2 * MiB);
     expect(first.body.byteLength).toBe(1.5 * MiB);
@@ -34,9 +34,16 @@ describe("body buffers", () => {
     expect(buffers.take(3 * MiB).body.buffer).not.toBe(meanwhile.body.buffer);
   });
 
+  it("keep no more free than they are allowed", () => {
+    const buffers = new BodyBuffers(4 * MiB);
+    const lent = [buffers.take(2 * MiB), buffers.take(2 * MiB), buffers.take(2 * MiB)];
+    for (const lease of lent) lease.release();
+    expect(buffers.freeBytes()).toBe(4 * MiB);
+  });
+
   it("let the free ones go once idle, and say so", async () => {
     let letGo = 0;
-    const buffers = new BodyBuffers(() => letGo++, 20);
+    const buffers = new BodyBuffers(64 * MiB, () => letGo++, 20);
     buffers.take(2 * MiB).release();
     expect(buffers.freeBytes()).toBe(2 * MiB);
     await new Promise((resolve) => setTimeout(resolve, 60));
