@@ -29,13 +29,13 @@ export class BodyBuffers {
 
   /**
    * `maxFreeBytes`: what free buffers may hold at most (the host's byte
-   * budget): one given back past it is dropped. `letGo`: runs once the free
-   * buffers are let go (the host collects its garbage, so their memory goes
-   * back now).
+   * budget): one given back past it is dropped. `letGo`: told how many
+   * bytes of free buffers were let go (the host collects its garbage after
+   * many, so their memory goes back now).
    */
   constructor(
     private readonly maxFreeBytes: number,
-    private readonly letGo: () => void = () => undefined,
+    private readonly letGo: (bytes: number) => void = () => undefined,
     private readonly idleMs = IDLE_MS,
   ) {}
 
@@ -69,9 +69,10 @@ export class BodyBuffers {
   private letGoWhenIdle(): void {
     clearTimeout(this.idle);
     this.idle = setTimeout(() => {
-      if (this.free.size === 0) return;
+      const bytes = this.freeBytes();
+      if (bytes === 0) return;
       this.free.clear();
-      this.letGo();
+      this.letGo(bytes);
     }, this.idleMs).unref();
   }
 }
