@@ -1,16 +1,17 @@
 /**
- * Reused buffers for large request bodies. A large body in a buffer of its
- * own is megabytes of fresh memory each time: mapped, faulted in and
- * unmapped on the host's event loop, and counted by V8 as young while it
- * lives (past 32 MiB of young buffers V8 collects its young generation
- * before every new one, down to each 64 KiB socket read). Under a flood of
- * 7 MiB bodies that kept the loop busy for up to 200 ms at a time and
- * /healthz waited up to 115 ms. A reused buffer is old after its first
- * collections and its pages stay mapped. Free buffers hold at most the
- * host's byte budget, and are let go `idleMs` after the last was taken or
- * given back, so the memory returns once a flood is over.
+ * Buffers for large request bodies, made before they are needed. A large
+ * body in a buffer allocated as it arrives is megabytes of fresh memory
+ * mapped and faulted in on the host's event loop, and counted by V8 as
+ * young while it lives: past 32 MiB of young buffers V8 collects its young
+ * generation before every new one, down to each 64 KiB socket read. Under a
+ * flood of 7 MiB bodies that kept the loop busy for up to 200 ms at a time
+ * and /healthz waited up to 115 ms. Here a set of buffers, enough for the
+ * host's byte budget of the largest bodies, is made ahead of time: a buffer
+ * never written is address space only, and by the time a flood comes V8
+ * counts them as old. Once no large body has come or gone for `idleMs`, a
+ * set that was written to is renewed: the written buffers go, with their
+ * memory, and `letGo` is told how many bytes were written.
  */
-
 /** A body's buffer, lent until `release`: nothing may touch `body` after it. */
 export interface BodyLease {
   body: Buffer;
@@ -23,56 +24,55 @@ export const POOLED_FROM_BYTES = MiB;
 const IDLE_MS = 2_000;
 
 export class BodyBuffers {
-  /** Free buffers by size (whole MiB). */
-  private readonly free = new Map<number, Buffer[]>();
+  private free: Buffer[] = [];
+  /** Bytes written into lent buffers since the set was made. */
+  private written = 0;
   private idle?: NodeJS.Timeout;
 
-  /**
-   * `maxFreeBytes`: what free buffers may hold at most (the host's byte
-   * budget): one given back past it is dropped. `letGo`: told how many
-   * bytes of free buffers were let go (the host collects its garbage after
-   * many, so their memory goes back now).
-   */
+  /** `count` buffers of `bufferBytes` each (the largest body). */
   constructor(
-    private readonly maxFreeBytes: number,
-    private readonly letGo: (bytes: number) => void = () => undefined,
+    private readonly count: number,
+    private readonly bufferBytes: number,
+    private readonly letGo: (writtenBytes: number) => void = () => undefined,
     private readonly idleMs = IDLE_MS,
-  ) {}
+  ) {
+    this.renew();
+  }
 
-  /** A buffer of exactly `bytes` (at least POOLED_FROM_BYTES), reused when one of its size is free. */
+  /** A buffer of exactly `bytes`: one of the set, or, when all are lent, one made now. */
   take(bytes: number): BodyLease {
-    const size = Math.ceil(bytes / MiB) * MiB;
-    const buffer = this.free.get(size)?.pop() ?? Buffer.allocUnsafeSlow(size);
-    this.letGoWhenIdle();
+    const buffer = (bytes <= this.bufferBytes && this.free.pop()) || Buffer.allocUnsafeSlow(Math.max(bytes, this.bufferBytes));
+    this.written += bytes;
+    this.renewWhenIdle();
     let lent = true;
     return {
       body: buffer.subarray(0, bytes),
       release: () => {
         if (!lent) return;
         lent = false;
-        if (this.freeBytes() + size > this.maxFreeBytes) return;
-        const free = this.free.get(size) ?? [];
-        free.push(buffer);
-        this.free.set(size, free);
-        this.letGoWhenIdle();
+        if (this.free.length < this.count && buffer.byteLength === this.bufferBytes) this.free.push(buffer);
+        this.renewWhenIdle();
       },
     };
   }
 
-  /** Bytes held in free buffers. */
+  /** Bytes in buffers ready to be lent. */
   freeBytes(): number {
-    let bytes = 0;
-    for (const [size, buffers] of this.free) bytes += size * buffers.length;
-    return bytes;
+    return this.free.length * this.bufferBytes;
   }
 
-  private letGoWhenIdle(): void {
+  private renew(): void {
+    this.free = Array.from({ length: this.count }, () => Buffer.allocUnsafeSlow(this.bufferBytes));
+  }
+
+  private renewWhenIdle(): void {
     clearTimeout(this.idle);
     this.idle = setTimeout(() => {
-      const bytes = this.freeBytes();
-      if (bytes === 0) return;
-      this.free.clear();
-      this.letGo(bytes);
+      if (this.written === 0) return;
+      const written = this.written;
+      this.written = 0;
+      this.renew();
+      this.letGo(written);
     }, this.idleMs).unref();
   }
 }

@@ -107,12 +107,17 @@ const INVOKE_PATTERN = pathPattern(INVOKE_ROUTE.path);
 /** Whether a request is an invoke: the one route that admits a request before it asks for the body. */
 export const isInvoke = (method: string | undefined, url: string | undefined): boolean => method === "POST" && INVOKE_PATTERN.test(url ?? "");
 
-const COLLECT_AFTER_FREEING_BYTES = 32 * 2 ** 20;
+const COLLECT_AFTER_WRITING_BYTES = 32 * 2 ** 20;
 
 export function invokeRoutes(app: Hono<HostEnv>, host: HostRuntime): void {
   const drain = new DrainRate(host.config.discardBytesPerSecond);
-  // A full collection after a flood gives its buffers' memory back now; after a few large bodies V8's own will do.
-  const buffers = new BodyBuffers(host.config.bufferLimitBytes, (bytes) => bytes >= COLLECT_AFTER_FREEING_BYTES && collectGarbage());
+  // Enough for the byte budget of the largest bodies. A full collection after a flood gives the written buffers'
+  // memory back now; after a few large bodies V8's own will do.
+  const buffers = new BodyBuffers(
+    Math.floor(host.config.bufferLimitBytes / host.config.bodyLimitBytes),
+    host.config.bodyLimitBytes,
+    (written) => written >= COLLECT_AFTER_WRITING_BYTES && collectGarbage(),
+  );
   declareRoute(app, INVOKE_ROUTE, async function countInvocation(c, next) {
     await next();
     const { env, fn } = c.req.param() as { env: string; fn: string };

@@ -1,7 +1,8 @@
 /**
- * Large request bodies are read into reused buffers (host/body-buffers.ts):
- * a buffer is lent to one request at a time, comes back when that request is
- * answered, and free ones are let go once the host is idle. End to end, every
+ * Large request bodies are read into buffers made ahead of time
+ * (host/body-buffers.ts): a buffer is lent to one request at a time, comes
+ * back when that request is answered, and a set written to is renewed once
+ * the host is idle. End to end, every
  * answer is made from its own request's bytes, however many large bodies
  * arrive together or reuse a buffer, and a body still arriving when its
  * request was given up writes nothing into the buffer another request has.
@@ -21,34 +22,34 @@ const ENV = "ident";
 
 describe("body buffers", () => {
   it("lend one buffer to one body at a time and reuse it once given back", () => {
-    const buffers = new BodyBuffers(64 * MiB);
+    const buffers = new BodyBuffers(2, 4 * MiB);
+    expect(buffers.freeBytes()).toBe(8 * MiB);
     const first = buffers.take(1.5 * MiB);
-    const meanwhile = buffers.take(1.2 * MiB);
+    const meanwhile = buffers.take(3 * MiB);
     expect(first.body.byteLength).toBe(1.5 * MiB);
     expect(meanwhile.body.buffer).not.toBe(first.body.buffer);
     first.release();
     first.release();
-    expect(buffers.freeBytes()).toBe(2 * MiB);
-    const again = buffers.take(1.9 * MiB);
-    expect(again.body.buffer).toBe(first.body.buffer);
-    expect(buffers.take(3 * MiB).body.buffer).not.toBe(meanwhile.body.buffer);
-  });
-
-  it("keep no more free than they are allowed", () => {
-    const buffers = new BodyBuffers(4 * MiB);
-    const lent = [buffers.take(2 * MiB), buffers.take(2 * MiB), buffers.take(2 * MiB)];
-    for (const lease of lent) lease.release();
     expect(buffers.freeBytes()).toBe(4 * MiB);
+    expect(buffers.take(2 * MiB).body.buffer).toBe(first.body.buffer);
   });
 
-  it("let the free ones go once idle, and say so", async () => {
-    const letGo: number[] = [];
-    const buffers = new BodyBuffers(64 * MiB, (bytes) => letGo.push(bytes), 20);
-    buffers.take(2 * MiB).release();
-    expect(buffers.freeBytes()).toBe(2 * MiB);
+  it("make one more when all are lent, and keep no more than their set", () => {
+    const buffers = new BodyBuffers(2, 4 * MiB);
+    const lent = [buffers.take(2 * MiB), buffers.take(2 * MiB), buffers.take(2 * MiB)];
+    expect(new Set(lent.map((lease) => lease.body.buffer)).size).toBe(3);
+    for (const lease of lent) lease.release();
+    expect(buffers.freeBytes()).toBe(8 * MiB);
+  });
+
+  it("renew a set that was written to once idle, and tell how much was written", async () => {
+    const written: number[] = [];
+    const buffers = new BodyBuffers(1, 4 * MiB, (bytes) => written.push(bytes), 20);
+    const lease = buffers.take(3 * MiB);
+    lease.release();
     await new Promise((resolve) => setTimeout(resolve, 60));
-    expect(buffers.freeBytes()).toBe(0);
-    expect(letGo).toEqual([2 * MiB]);
+    expect(written).toEqual([3 * MiB]);
+    expect(buffers.take(MiB).body.buffer).not.toBe(lease.body.buffer);
   });
 });
 
