@@ -12,6 +12,7 @@
  * set that was written to is renewed: the written buffers go, with their
  * memory, and `letGo` is told how many bytes were written.
  */
+
 /** A body's buffer, lent until `release`: nothing may touch `body` after it. */
 export interface BodyLease {
   body: Buffer;
