@@ -6,7 +6,7 @@
  * are copied in, and only strings come out.
  */
 import type IsolatedVm from "isolated-vm";
-import { setFlagsFromString } from "node:v8";
+import { withGcExposed } from "../garbage.ts";
 import { GuestCallError, type Guest } from "../guest.ts";
 import { requireIsolatedVm } from "./isolated-vm.ts";
 
@@ -54,19 +54,9 @@ export interface IsolateGuest extends Guest {
   dispose(): void;
 }
 
-/**
- * V8's `gc` for `isolate`, from a context of its own that the guest never
- * sees: V8 installs `gc` in contexts created while --expose-gc is set, a
- * process-wide flag, so it is set only for the moment this context is made
- * (synchronously: nothing else can create a context meanwhile).
- */
+/** V8's `gc` for `isolate`, from a context of its own that the guest never sees. */
 function garbageCollector(isolate: IsolatedVm.Isolate): IsolatedVm.Reference<() => void> {
-  setFlagsFromString("--expose-gc");
-  try {
-    return isolate.createContextSync().global.getSync("gc", { reference: true }) as IsolatedVm.Reference<() => void>;
-  } finally {
-    setFlagsFromString("--no-expose-gc");
-  }
+  return withGcExposed(() => isolate.createContextSync().global.getSync("gc", { reference: true }) as IsolatedVm.Reference<() => void>);
 }
 
 /** A result the wrapper could not pass on: the guest broke the contract (like a trap). */
