@@ -15,7 +15,7 @@ import { Assembler, firstPart, sendRest } from "./parts.ts";
 import { deadlineExceeded } from "../runtime/errors.ts";
 import type { CallMessage, CallReply, ExecutorMessage, ExecutorSetup, HostMessage } from "./protocol.ts";
 
-const send = (msg: ExecutorMessage, written?: () => void) => process.send!(msg, written);
+const send = (msg: ExecutorMessage, written?: () => void): void => void process.send!(msg, undefined, undefined, written);
 
 /** A reply, its body in parts when it is large (parts.ts). */
 function reply(msg: CallReply): void {
