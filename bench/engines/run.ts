@@ -21,8 +21,7 @@ import { bundleModule } from "../../builds/js/bundle.ts";
 import { WIT_DIR, WORLD } from "../../builds/js/engines.ts";
 import { componentizeQjs, type QjsOptions } from "../encoding/build.ts";
 import { transpileTo } from "../encoding/loader.ts";
-import { makeRows } from "../encoding/row.ts";
-import { machine, measure, round, table } from "../encoding/stats.ts";
+import { machine, round, table } from "../encoding/stats.ts";
 import type { ChildConfig } from "./child.ts";
 
 const HERE = fileURLToPath(new URL(".", import.meta.url));

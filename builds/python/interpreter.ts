@@ -5,13 +5,16 @@ import { createHash } from "node:crypto";
 import { readFile, rm } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { run } from "../run-command.ts";
+import { BuildLog, runLogged } from "../build-log.ts";
+import { sourceArchive, type SourceArchive } from "../sources/archive.ts";
 import { cachedBuild } from "./cached-build.ts";
+import { PYTHON_SOURCE, ZLIB_SOURCE } from "./interpreter/sources.ts";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const SCRIPT = join(HERE, "interpreter", "build.sh");
-// Inputs that are not in the script text (the script pins these too).
-const SOURCE_VERSIONS = "python3.11=3.11.2 zlib=1.2.13 clang-16 wasi-libc";
+const SOURCES = [PYTHON_SOURCE, ZLIB_SOURCE];
+// The toolchain, which the script installs from Debian.
+const TOOLCHAIN = "clang-16 wasi-libc";
 
 export interface InterpreterBuild {
   /** Root of the cached build. */
@@ -43,7 +46,8 @@ function buildOptions(): Record<string, string> {
 export async function interpreterDigest(): Promise<string> {
   const h = createHash("sha256");
   h.update(await readFile(SCRIPT));
-  h.update(SOURCE_VERSIONS);
+  for (const src of SOURCES) h.update(`${src.file}:${src.sha256.join(",")}\n`);
+  h.update(TOOLCHAIN);
   h.update(JSON.stringify(buildOptions()));
   return h.digest("hex").slice(0, 16);
 }
@@ -63,13 +67,16 @@ export async function ensureInterpreter(opts: {
     onProgress: opts.onProgress,
     build: async (into) => {
       opts.onProgress?.(`building CPython for wasm32-wasi into ${into.replace(/\.tmp-\d+$/, "")} (first time takes a few minutes)`);
-      await run("bash", [SCRIPT, into, work], {
-        env: { ...process.env, ...buildOptions() },
+      const source = (src: SourceArchive) => sourceArchive(src, { cacheDir: opts.cacheDir, progress: opts.onProgress });
+      const PY_TAR = await source(PYTHON_SOURCE);
+      const ZLIB_TAR = await source(ZLIB_SOURCE);
+      const log = BuildLog.open(opts.cacheDir, "interpreter");
+      await runLogged("building CPython for the sandbox", "bash", [SCRIPT, into, work], log, {
+        env: { ...process.env, ...buildOptions(), PY_TAR, ZLIB_TAR },
         onLine: (l) => { if (l.startsWith("==> ")) opts.onProgress?.(l.slice(4)); },
       });
-      // Keep downloaded sources, drop the large build tree.
-      await rm(join(work, "build-wasi"), { recursive: true, force: true });
-      await rm(join(work, "src"), { recursive: true, force: true });
+      await log.discard();
+      await rm(work, { recursive: true, force: true });
     },
   });
   return describeBuild(dir, digest);

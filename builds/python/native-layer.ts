@@ -42,7 +42,7 @@ export async function buildNativePackages(
   const records: NativeRecord[] = [];
   await mkdir(join(layerDir, "native"), { recursive: true });
   for (const { recipe, version, line, localSdist } of wanted) {
-    const found = await findSource({ recipe, version, localSdist, indexes, work: join(layerDir, "native"), progress });
+    const found = await findSource({ recipe, version, localSdist, indexes, work: join(layerDir, "native"), cacheDir, progress });
     const sdist = join("native", basename(found));
     if (found !== join(layerDir, sdist)) await copyFile(found, join(layerDir, sdist));
     const built = await ensureNativeBuild({ recipe, version, sdist: join(layerDir, sdist), interp, cacheDir, onProgress: progress });

@@ -1,11 +1,11 @@
 // Where a native package's source comes from, first that has it: a local
 // sdist named in the requirements, the copy vial ships, an sdist on a package
 // index that answers (PEP 503 simple pages), Debian's source package.
-import { mkdir, readdir, writeFile } from "node:fs/promises";
+import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { VialError } from "../errors.ts";
-import { runCommand } from "../run-command.ts";
 import { sha256 } from "../../runtime/digest.ts";
+import { sourceArchive, SourceUnavailable } from "../sources/archive.ts";
 import type { NativeRecipe } from "./recipes/recipe.ts";
 
 export interface SourceRequest {
@@ -17,6 +17,8 @@ export interface SourceRequest {
   indexes: () => Promise<string[]>;
   /** Where downloads go. */
   work: string;
+  /** The build cache, which keeps Debian's archives once fetched. */
+  cacheDir: string;
   progress: (msg: string) => void;
 }
 
@@ -33,13 +35,22 @@ export async function findSource(req: SourceRequest): Promise<string> {
     tried.push(`${index}: ${found.missing}`);
   }
   if (indexes.length === 0) tried.push("no package index answers");
-  if (recipe.debianSource) {
-    const found = await fromDebian(recipe.debianSource, req);
-    if ("path" in found) return found.path;
-    tried.push(`Debian: ${found.missing}`);
+  let orPut = "";
+  const debian = recipe.debianSource;
+  const archive = debian?.archives[version];
+  if (!debian || !archive) tried.push(`Debian: no known archive of ${recipe.name} ${version}`);
+  else {
+    const src = { what: `${recipe.name} ${version}`, debian: { pkg: debian.pkg, upstream: upstreamIn(archive.file) }, ...archive, sha256: [archive.sha256] };
+    try {
+      return await sourceArchive(src, { cacheDir: req.cacheDir, progress: req.progress });
+    } catch (e) {
+      if (!(e instanceof SourceUnavailable)) throw e;
+      tried.push(`Debian: ${e.tried.join(", ") || "no archive lists it"}`);
+      orPut = `, or put Debian's ${archive.file} (sha256 ${archive.sha256}) at ${e.keptPath}; full log: ${e.logPath}`;
+    }
   }
   throw new VialError(
-    `no source for ${recipe.name} ${version} (${tried.join("; ")}): put a local sdist in the requirements instead, e.g. ./${recipe.name}-${version}.tar.gz`,
+    `no source for ${recipe.name} ${version} (${tried.join("; ")}): put a local sdist in the requirements instead, e.g. ./${recipe.name}-${version}.tar.gz${orPut}`,
   );
 }
 
@@ -63,17 +74,5 @@ async function fromIndex(index: string, { recipe, version, work, progress }: Sou
   return { path: out };
 }
 
-/** `apt-get source` of the Debian package when its upstream version is the one asked for. */
-async function fromDebian(pkg: string, { version, work, progress }: SourceRequest): Promise<Found> {
-  const show = await runCommand("apt-cache", ["showsrc", pkg]);
-  const versions = [...show.stdout.matchAll(/^Version: (?:\d+:)?([^-\s]+)-\S+$/gm)];
-  const match = versions.find((v) => v[1] === version);
-  if (!match) return { missing: `Debian has ${versions.map((v) => v[1]).join(", ") || "no source package"}` };
-  const full = match[0].slice("Version: ".length);
-  await mkdir(work, { recursive: true });
-  progress(`apt-get source ${pkg}=${full}`);
-  const got = await runCommand("apt-get", ["source", "--download-only", `${pkg}=${full}`], { cwd: work });
-  const orig = (await readdir(work)).find((f) => f.startsWith(`${pkg}_${version}.orig.tar.`));
-  if (got.code !== 0 || !orig) return { missing: `apt-get source ${pkg}=${full} failed: ${(got.stderr.match(/^E: .*$/m) ?? ["no orig tarball"])[0]}` };
-  return { path: join(work, orig) };
-}
+/** `numpy_1.24.2.orig.tar.xz` -> `1.24.2`. */
+const upstreamIn = (file: string): string => file.slice(file.indexOf("_") + 1, file.indexOf(".orig."));

@@ -3,20 +3,20 @@
 // with jco bindings and the deny-by-default WASI imports, and running the same
 // function natively for comparison.
 import { execFileSync } from "node:child_process";
-import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, writeFile } from "node:fs/promises";
-import { homedir, tmpdir } from "node:os";
+import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { pathToFileURL, fileURLToPath } from "node:url";
 import v8 from "node:v8";
 import { transpileBytes } from "@bytecodealliance/jco-transpile";
 import { ensureDebianPackage } from "../debian.ts";
+import { interpreterCacheDir } from "../../builds/python/cache-dir.ts";
 import { createWasiImports } from "../../runtime/capabilities/index.js";
 
 v8.setFlagsFromString("--experimental-wasm-extended-const");
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
-export const CACHE_DIR = process.env.VIAL_CACHE_DIR ?? join(homedir(), ".cache", "vial");
+export const CACHE_DIR = interpreterCacheDir();
 export const FIXTURES = join(ROOT, "test", "python", "fixtures");
 const DEBIAN_FUZZY = "/usr/lib/python3/dist-packages/fuzzywuzzy";
 export const NATIVE_PYTHON = "/usr/bin/python3";

@@ -2,8 +2,10 @@
 # Builds CPython 3.11 (libpython + stdlib) for wasm32-wasi from Debian's
 # source package, using Debian's clang-16 and wasi-libc.
 #
-#   build.sh OUT_DIR WORK_DIR
+#   PY_TAR=... ZLIB_TAR=... build.sh OUT_DIR WORK_DIR
 #
+# PY_TAR and ZLIB_TAR are the verified upstream tarballs (interpreter.ts
+# fetches them: builds/sources/).
 # OUT_DIR receives: include/ (Python headers + pyconfig.h), lib/*.a (libpython,
 # its bundled libraries, zlib), lib/python3.11/ (pure-Python stdlib with the
 # WASI sysconfigdata), link-flags.txt (extra libraries for the final link) and
@@ -18,9 +20,8 @@ PY_PYMALLOC=${PY_PYMALLOC:-yes}    # CPython's small-object allocator (configure
 PY_COMPUTED_GOTOS=${PY_COMPUTED_GOTOS:-no}
 PY_LTO=${PY_LTO:-no}               # no, thin or full: bitcode in the libraries, optimised at the final link
 PY_VERSION=3.11.2
-# The security mirror sometimes lists a newer .dsc than it serves; this pinned
-# revision is known to be fetchable and is tried when the default one fails.
-PY_PINNED=3.11.2-6+deb12u8
+PY_TAR=${PY_TAR:?the CPython $PY_VERSION tarball}
+ZLIB_TAR=${ZLIB_TAR:?the zlib tarball}
 JOBS=$(nproc)
 export SOURCE_DATE_EPOCH=1700000000 LC_ALL=C TZ=UTC DEBIAN_FRONTEND=noninteractive
 
@@ -32,25 +33,8 @@ OUT=$(cd "$OUT" && pwd)
 
 # --- toolchain -------------------------------------------------------------
 step "toolchain (apt)"
-SRC_LIST=/etc/apt/sources.list.d/vial-deb-src.sources
-if ! grep -rqs '^Types:.*deb-src' /etc/apt/sources.list.d/ && ! grep -qs '^deb-src' /etc/apt/sources.list; then
-  cat >"$SRC_LIST" <<'EOF'
-Types: deb-src
-URIs: http://deb.debian.org/debian
-Suites: bookworm bookworm-updates
-Components: main
-Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
-
-Types: deb-src
-URIs: http://deb.debian.org/debian-security
-Suites: bookworm-security
-Components: main
-Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
-EOF
-  apt-get -o DPkg::Lock::Timeout=600 update -q
-fi
 NEED=""
-for p in clang-16 lld-16 llvm-16 wasi-libc libclang-rt-16-dev-wasm32 wabt dpkg-dev python3.11; do
+for p in clang-16 lld-16 llvm-16 wasi-libc libclang-rt-16-dev-wasm32 wabt python3.11; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || NEED="$NEED $p"
 done
 if [ -n "$NEED" ]; then
@@ -60,22 +44,12 @@ if [ -n "$NEED" ]; then
 fi
 BUILD_PY=/usr/bin/python3.11
 "$BUILD_PY" -c "import sys; assert sys.version.startswith('$PY_VERSION'), sys.version" \
-  || { echo "build python must be $PY_VERSION (Debian's python3.11)" >&2; exit 1; }
+  || { echo "error: the build Python must be $PY_VERSION (Debian's python3.11)" >&2; exit 1; }
 
 # --- sources -----------------------------------------------------------------
-step "sources (apt-get source)"
-mkdir -p "$WORK/dl"
-cd "$WORK/dl"
-if ! ls python3.11_${PY_VERSION}.orig.tar.* >/dev/null 2>&1; then
-  apt-get source --download-only python3.11 || apt-get source --download-only "python3.11=$PY_PINNED"
-fi
-if ! ls zlib_*.orig.tar.* >/dev/null 2>&1; then
-  apt-get source --download-only zlib
-fi
-PY_TAR=$(ls python3.11_${PY_VERSION}.orig.tar.* | head -1)
-ZLIB_TAR=$(ls zlib_*.orig.tar.* | head -1)
-# Only the upstream tarball is used: Debian's patch series targets Debian's
-# own filesystem layout and multiarch paths, not a WASI build.
+# Only the upstream tarballs: Debian's patch series targets Debian's own
+# filesystem layout and multiarch paths, not a WASI build.
+step "sources"
 rm -rf "$WORK/src" && mkdir -p "$WORK/src"
 tar -xf "$PY_TAR" -C "$WORK/src"
 tar -xf "$ZLIB_TAR" -C "$WORK/src"

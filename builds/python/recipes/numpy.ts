@@ -15,7 +15,10 @@ export const numpy: NativeRecipe = {
   // numpy's v1.24.2 tree without docs and benchmarks: Debian's archive does not
   // always serve its numpy_1.24.2.orig.tar.xz, and offline machines have no index.
   shippedSources: { "1.24.2": join(HERE, "numpy-1.24.2.tar.xz") },
-  debianSource: "numpy",
+  debianSource: {
+    pkg: "numpy",
+    archives: { "1.24.2": { file: "numpy_1.24.2.orig.tar.xz", sha256: "a7c88b0cf7c7c5ea03a76593ce4065af3beb8f50c25db6a7ee72369b2c936c65" } },
+  },
   apt: ["cython3"],
   // numpy knows WebAssembly only as Emscripten.
   patches: [join(HERE, "wasm-cpu.patch")],

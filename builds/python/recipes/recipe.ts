@@ -13,8 +13,11 @@ export interface NativeRecipe {
   supports(version: string): boolean;
   /** Sources vial ships, by version: used when no local sdist or index has one. */
   shippedSources: Record<string, string>;
-  /** Debian's source package of the same software, tried last (`apt-get source`). */
-  debianSource?: string;
+  /**
+   * Debian's source package of the same software, tried last: its upstream tarball per version, accepted
+   * only with the sha256 given here (builds/sources/).
+   */
+  debianSource?: { pkg: string; archives: Record<string, { file: string; sha256: string }> };
   /** Debian packages the build needs besides the WASI toolchain (code generators, Cython). */
   apt: string[];
   /** Applied to the unpacked source with `patch -p1`, in order. */
