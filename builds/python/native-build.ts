@@ -5,8 +5,7 @@ import { createHash } from "node:crypto";
 import { readdir, readFile, rm } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { run } from "../run-command.ts";
-import { VialError } from "../errors.ts";
+import { BuildLog, runLogged } from "../build-log.ts";
 import { cachedBuild } from "./cached-build.ts";
 import type { InterpreterBuild } from "./interpreter.ts";
 import type { NativeRecipe } from "./recipes/recipe.ts";
@@ -74,14 +73,13 @@ async function build(into: string, { recipe, version, sdist, interp, cacheDir, o
     VIAL_SETUP_ARGS: recipe.setupArgs.join(" "),
     VIAL_DROP: recipe.drop.join(" "),
   };
-  try {
-    await run("bash", [join(SCRIPTS, "cross-build.sh"), sdist, into, interp.dir, work], {
-      env,
-      onLine: (l) => { if (l.startsWith("==> ")) onProgress?.(`${recipe.name}: ${l.slice(4)}`); },
-    });
-  } catch (e) {
-    throw new VialError(`building ${recipe.name} ${version} for the sandbox failed (build log: ${join(work, "build.log")}):\n${(e as Error).message}`);
-  }
+  const log = BuildLog.open(cacheDir, `native-${recipe.name}-${version}`);
+  // On failure the work folder stays: its build.log has the package's own build output.
+  await runLogged(`building ${recipe.name} ${version} for the sandbox`, "bash", [join(SCRIPTS, "cross-build.sh"), sdist, into, interp.dir, work], log, {
+    env,
+    onLine: (l) => { if (l.startsWith("==> ")) onProgress?.(`${recipe.name}: ${l.slice(4)}`); },
+  });
+  await log.discard();
   await rm(work, { recursive: true, force: true });
 }
 
