@@ -11,6 +11,7 @@ import { authenticate } from "./middleware/auth.ts";
 import { ApiError, badRequest, internalError } from "../runtime/errors.ts";
 import { respondError } from "./respond.ts";
 import { healthRoutes } from "./routes/health.ts";
+import { metricsRoutes } from "./routes/metrics.ts";
 import { environmentRoutes } from "./routes/environments.ts";
 import { invokeRoutes } from "./routes/invoke.ts";
 import { adminRoutes } from "./routes/admin.ts";
@@ -24,10 +25,14 @@ import { shadowRoutes } from "./routes/shadow.ts";
 export function createApp(host: HostRuntime): Hono<HostEnv> {
   const app = new Hono<HostEnv>();
   app.use(requestId(host.log));
-  app.use("/v1/*", authenticate(host.config));
+  // /metrics names environments and functions: the same tokens, scoped the same way.
+  const auth = authenticate(host.config);
+  app.use("/v1/*", auth);
+  app.use("/metrics", auth);
   if (host.tracing) app.post(honoPath(INVOKE_ROUTE.path), traceInvocations(host.tracing, INVOKE_ROUTE.path));
 
   healthRoutes(app, host);
+  metricsRoutes(app, host);
   environmentRoutes(app, host);
   shadowRoutes(app, host);
   invokeRoutes(app, host);

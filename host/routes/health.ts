@@ -1,4 +1,4 @@
-/** Liveness, readiness (every pool warm) and Prometheus metrics. Unauthenticated: they carry no data. */
+/** Liveness and readiness (every pool warm). Unauthenticated: they carry no data (metrics, which do, are in metrics.ts). */
 import type { Hono } from "hono";
 import type { HostEnv } from "../middleware/context.ts";
 import type { HostRuntime } from "../runtime.ts";
@@ -27,23 +27,6 @@ export function healthRoutes(app: Hono<HostEnv>, host: HostRuntime): void {
     function readinessCheck(c) {
       const status = host.status();
       return c.json({ status }, status === "ready" ? 200 : 503);
-    },
-  );
-
-  declareRoute(
-    app,
-    {
-      method: "get",
-      path: "/metrics",
-      operationId: "metrics",
-      summary: "Prometheus metrics (text exposition)",
-      tag: "operations",
-      access: "public",
-      responses: { 200: { description: "metrics", content: { "text/plain": { type: "string" } } } },
-      errors: [],
-    },
-    async function metrics(c) {
-      return c.body(await host.metrics.registry.metrics(), 200, { "content-type": host.metrics.registry.contentType });
     },
   );
 }
