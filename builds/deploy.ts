@@ -17,6 +17,7 @@ import { instantiateVersion, type RunnableVersion } from "../runtime/instantiate
 import { loadIsolatedVm } from "../runtime/v8/isolated-vm.ts";
 import { packageVersion } from "./package-version.ts";
 import { VialError } from "./errors.ts";
+import { nameProblem } from "./names.ts";
 
 export interface DeployOptions {
   store: Store;
@@ -50,7 +51,8 @@ function checkNames(modulePath: string, functions: FunctionSchema[]): void {
     if (f.name === "default") {
       throw new VialError(`${modulePath}: a transformation is the default export; export it under a name (export const name = transformation(...)), which becomes the function's name`);
     }
-    if (!IDENTIFIER.test(f.name)) throw new VialError(`${modulePath}: function name '${f.name}' must be an identifier (letters, digits, _)`);
+    const problem = nameProblem("function", f.name);
+    if (problem) throw new VialError(`${modulePath}: ${problem}`);
     for (const field of [...f.inputs, ...f.outputs]) {
       if (!IDENTIFIER.test(field.name) || RESERVED_FIELDS.has(field.name)) {
         throw new VialError(`${modulePath}: ${f.name} has a field named '${field.name}': field names must be identifiers other than ${[...RESERVED_FIELDS].join(", ")}`);

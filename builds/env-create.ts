@@ -4,7 +4,8 @@
  * layer; the next deploy builds against it.
  */
 import { existsSync } from "node:fs";
-import { Store, checkEnvironmentName, type EnvironmentDefinition, type Language } from "./store.ts";
+import { Store, type EnvironmentDefinition, type Language } from "./store.ts";
+import { checkEnvironmentName } from "./names.ts";
 import { engineFor, inferLanguage, language as languageSupport } from "./languages.ts";
 import { VialError } from "./errors.ts";
 

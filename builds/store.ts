@@ -13,6 +13,7 @@ import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { Manifest } from "../runtime/manifest.ts";
 import { VialError } from "./errors.ts";
+import { checkEnvironmentName, isEnvironmentName } from "./names.ts";
 
 import type { Language } from "../runtime/manifest.ts";
 
@@ -44,14 +45,6 @@ export interface ShadowPointer {
   since: string;
 }
 
-const ENV_NAME = /^[a-z][a-z0-9-]{0,62}$/;
-
-export function checkEnvironmentName(name: string): void {
-  if (!ENV_NAME.test(name)) {
-    throw new VialError(`invalid environment name '${name}': use lowercase letters, digits and '-', starting with a letter (at most 63)`);
-  }
-}
-
 export function defaultStorePath(): string {
   return resolve(process.env.VIAL_STORE ?? ".vial");
 }
@@ -65,7 +58,9 @@ export class Store {
   layerDir(language: Language, digest: string): string {
     return join(this.root, "layers", language, digest);
   }
+  /** Every path of an environment is made here: a name that is not one (`..`, `a/b`) never becomes a path. */
   envDir(env: string): string {
+    checkEnvironmentName(env);
     return join(this.root, "envs", env);
   }
   versionDir(env: string, version: string): string {
@@ -92,11 +87,10 @@ export class Store {
   async environments(): Promise<string[]> {
     const dir = join(this.root, "envs");
     if (!existsSync(dir)) return [];
-    return (await readdir(dir)).filter((name) => ENV_NAME.test(name)).sort();
+    return (await readdir(dir)).filter(isEnvironmentName).sort();
   }
 
   async readEnvironment(env: string): Promise<EnvironmentDefinition> {
-    checkEnvironmentName(env);
     const file = join(this.envDir(env), "env.json");
     if (!existsSync(file)) throw new VialError(`no environment '${env}' in ${this.root}: create it with 'vial env create --name ${env} --requirements <file>'`);
     return JSON.parse(await readFile(file, "utf8"));

@@ -12,6 +12,7 @@ import { existsSync } from "node:fs";
 import type { Hono } from "hono";
 import type { DestinationStream } from "pino";
 import { Store } from "../builds/store.ts";
+import { checkEnvironmentName } from "../builds/names.ts";
 import { loadConfig, type HostConfig } from "./config.ts";
 import { createLogger, type Logger } from "./logger.ts";
 import { createMetrics, type HostMetrics } from "./metrics.ts";
@@ -64,7 +65,11 @@ export function createHost(opts: CreateHostOptions = {}): Host {
 
   let status: HostStatus = "starting";
   let watcher: StoreWatcher | undefined;
-  const reload = (env?: string) => (env ? envs.refresh(env, true).then((r) => [r]) : envs.refreshAll(true));
+  const reload = async (env?: string) => {
+    if (env === undefined) return envs.refreshAll(true);
+    checkEnvironmentName(env);
+    return [await envs.refresh(env, true)];
+  };
   const tracing = loadTracing(process.env, (error) => log.error({ err: error.message }, "tracing could not start: requests are served untraced"));
   const runtime: HostRuntime = { environments: envs, store, metrics, log, config, tracing, status: () => status, reload };
 

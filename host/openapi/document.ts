@@ -1,11 +1,13 @@
 /**
  * GET /openapi.json: the host's API as OpenAPI 3.1, derived from the route
- * declarations. Every route also answers 500 `internal`, and every route
- * behind a token 401 `unauthorized` (the auth middleware's).
+ * declarations. Every route also answers 500 `internal`, every route
+ * behind a token 401 `unauthorized` (the auth middleware's), and every route
+ * with names in its path 400 `bad_request` for a name that is not one.
  */
 import { type ApiError, internalError, unauthorized } from "../../runtime/errors.ts";
 import { Components, type JsonSchema } from "./json-schema.ts";
 import type { DeclaredResponse, RouteDeclaration } from "./route.ts";
+import { nameErrors, parameterSchema } from "../names.ts";
 
 export const API_TITLE = "vial";
 
@@ -50,9 +52,9 @@ function response(declared: DeclaredResponse, components: Components): JsonSchem
 }
 
 export function operation(route: RouteDeclaration, components: Components): JsonSchema {
-  const params = Object.entries(route.params ?? {}).map(([name, description]) => ({ name, in: "path", required: true, description, schema: { type: "string" } }));
+  const params = Object.entries(route.params ?? {}).map(([name, description]) => ({ name, in: "path", required: true, description, schema: parameterSchema(name) }));
   const headers = Object.entries(route.headers ?? {}).map(([name, description]) => ({ name, in: "header", required: false, description, schema: { type: "string" } }));
-  const errors = [...(route.access === "public" ? [] : [unauthorized()]), ...route.errors, internalError("…")];
+  const errors = [...(route.access === "public" ? [] : [unauthorized()]), ...nameErrors(Object.keys(route.params ?? {})), ...route.errors, internalError("…")];
   // Errors answer in the request's format: CBOR where the route takes CBOR.
   const errorTypes = ["application/json", ...(route.body?.content["application/cbor"] ? ["application/cbor"] : [])];
   const declared = Object.fromEntries(Object.entries(route.responses).map(([status, r]) => [status, response(r, components)]));

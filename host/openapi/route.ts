@@ -1,13 +1,14 @@
 /**
  * Routes declared once: a route module hands its method, path, bodies and
  * the errors it answers with (made by the same factories its handlers throw)
- * to `declareRoute`, which registers the handlers on the app and keeps the
- * declaration for GET /openapi.json.
+ * to `declareRoute`, which registers the handlers on the app (after a check
+ * of the names in the path) and keeps the declaration for GET /openapi.json.
  */
 import type { Handler, Hono, MiddlewareHandler } from "hono";
 import type { z } from "zod";
 import type { ApiError } from "../../runtime/errors.ts";
 import type { HostEnv } from "../middleware/context.ts";
+import { checkPathNames } from "../names.ts";
 
 /** A schema of zod, or JSON Schema (2020-12) where the shape is built at run time. */
 export type BodySchema = z.ZodType | Record<string, unknown>;
@@ -50,7 +51,10 @@ export function declareRoute(app: Hono<HostEnv>, declaration: RouteDeclaration, 
   const list = declarations.get(app) ?? [];
   declarations.set(app, list);
   list.push(declaration);
-  app.on(declaration.method.toUpperCase(), honoPath(declaration.path), ...(handlers as [Handler<HostEnv>]));
+  // Path parameters are names, checked before any handler uses one (host/names.ts).
+  const parameters = [...declaration.path.matchAll(/\{(\w+)\}/g)].map(([, name]) => name!);
+  const checked = parameters.length ? [checkPathNames(parameters), ...handlers] : handlers;
+  app.on(declaration.method.toUpperCase(), honoPath(declaration.path), ...(checked as [Handler<HostEnv>]));
 }
 
 export function declaredRoutes(app: Hono<HostEnv>): readonly RouteDeclaration[] {

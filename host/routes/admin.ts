@@ -8,6 +8,7 @@ import { adminDisabled, badRequest, bodyTooLarge, forbidden } from "../../runtim
 import { readBody } from "../body.ts";
 import { declareRoute } from "../openapi/route.ts";
 import { reloadRequest, reloadResponse } from "../openapi/schemas.ts";
+import { nameErrors, requireName } from "../names.ts";
 
 const ADMIN_BODY_LIMIT = 64 * 1024;
 const BODY_SHAPE = 'body must be {} or {"env": "<name>"}';
@@ -27,7 +28,7 @@ export function adminRoutes(app: Hono<HostEnv>, host: HostRuntime): void {
         200: { description: "what each environment did", content: { "application/json": reloadResponse } },
         409: { description: "a version was refused (the previous one keeps serving)", content: { "application/json": reloadResponse } },
       },
-      errors: [adminDisabled(), forbidden("run admin operations (use the admin token)"), badRequest(BODY_SHAPE), bodyTooLarge(ADMIN_BODY_LIMIT)],
+      errors: [adminDisabled(), forbidden("run admin operations (use the admin token)"), badRequest(BODY_SHAPE), ...nameErrors(["env"]), bodyTooLarge(ADMIN_BODY_LIMIT)],
     },
     async function reload(c) {
       requireAdmin(c.var.principal, host.config.adminToken !== undefined);
@@ -36,7 +37,8 @@ export function adminRoutes(app: Hono<HostEnv>, host: HostRuntime): void {
       if (text.trim()) {
         const body = reloadRequest.safeParse(JSON.parse(text));
         if (!body.success) throw badRequest(BODY_SHAPE);
-        env = body.data.env;
+        // Checked before it reaches the store: a name like "../x" would otherwise be a path out of it.
+        env = body.data.env === undefined ? undefined : requireName("environment", body.data.env);
       }
       const results = await host.reload(env);
       const refused = results.some((r) => r.status === "refused");

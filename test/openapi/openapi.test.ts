@@ -98,6 +98,11 @@ describe("GET /openapi.json", () => {
       ["POST", "/v1/admin/reload", { headers: bearer(ADMIN) }, 200],
       ["POST", "/v1/admin/reload", { headers: { ...json, ...bearer(ADMIN) }, body: '{"env": 3}' }, 400],
       ["POST", "/v1/admin/reload", { headers: bearer("kitchen-token") }, 403],
+      ["POST", "/v1/admin/reload", { headers: { ...json, ...bearer(ADMIN) }, body: '{"env": "../kitchen"}' }, 400],
+      ["POST", "/v1/invoke/Kitchen/mirror", { headers: { ...json, ...bearer(ADMIN) }, body: "{}" }, 400],
+      ["POST", "/v1/invoke/kitchen/not-a-name", { headers: { ...json, ...bearer(ADMIN) }, body: "{}" }, 400],
+      ["GET", "/v1/environments/..%2fkitchen/openapi.json", { headers: bearer(ADMIN) }, 400],
+      ["GET", "/v1/environments/caf%C3%A9/shadow", { headers: bearer(ADMIN) }, 400],
     ];
     for (const [method, path, init, status] of cases) {
       const answer = await check(doc, method, path, init);
