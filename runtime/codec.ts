@@ -3,13 +3,17 @@
  * of the request. CBOR carries bytes natively (byte strings); JSON carries
  * them as base64 strings, which is also their form at the guest boundary.
  */
-import { Encoder } from "cbor-x";
-import { badRequest, unsupportedMediaType } from "./errors.ts";
+import { Decoder, Encoder, type Options } from "cbor-x";
+import { ApiError, badRequest, unsupportedMediaType } from "./errors.ts";
+import { checkPlainCbor } from "./plain-cbor.ts";
 
 export type WireFormat = "json" | "cbor";
 
 // Plain maps and plain byte strings, readable by any CBOR library (no cbor-x record or typed-array tags).
 const cbor = new Encoder({ useRecords: false, mapsAsObjects: true, tagUint8Array: false });
+// Numbers as JSON has them: an integer written in 8 bytes is a number, not a BigInt (int64 then says if it is exact).
+// (`int64AsNumber` is in cbor-x's README but not its types.)
+const cborDecoder = new Decoder({ useRecords: false, mapsAsObjects: true, int64AsNumber: true } as Options & { int64AsNumber: boolean });
 
 export const CONTENT_TYPES: Record<WireFormat, string> = { json: "application/json", cbor: "application/cbor" };
 
@@ -23,9 +27,13 @@ export function formatOf(contentType: string | undefined | null): WireFormat {
 export function decodeBody(format: WireFormat, body: Uint8Array): unknown {
   if (body.length === 0) throw badRequest('empty body: send {"rows": [...]}');
   try {
-    return format === "json" ? JSON.parse(new TextDecoder().decode(body)) : cbor.decode(body);
+    if (format === "json") return JSON.parse(new TextDecoder().decode(body));
+    // Only plain data reaches cbor-x (plain-cbor.ts): none of its tags that expand or build objects.
+    checkPlainCbor(body);
+    return cborDecoder.decode(body);
   } catch (error) {
-    // The decoders recurse: a body nested deeper than the stack allows is refused like any other bad body.
+    if (error instanceof ApiError) throw error;
+    // cbor-x recurses: a body nested deeper than the stack allows is refused like any other bad body.
     const reason = error instanceof RangeError ? "it is nested too deeply" : (error as Error).message;
     throw badRequest(`body is not valid ${format.toUpperCase()}: ${reason}`);
   }

@@ -172,7 +172,7 @@ describe("very large and deeply nested inputs", () => {
     const body = Buffer.concat([Buffer.from("a164726f7773", "hex"), Buffer.alloc(10_000, 0x81), Buffer.from([0x80])]);
     const answer = await host.post("/v1/invoke/abuse/echo", new Uint8Array(body), { format: "cbor" });
     expect(answer.status).toBe(400);
-    expect(answer.value.error).toEqual({ code: "bad_request", message: "body is not valid CBOR: it is nested too deeply" });
+    expect(answer.value.error).toEqual({ code: "bad_request", message: "body is not valid CBOR: it is nested too deeply (at most 256 levels)" });
   });
 
   it("serves a batch of 20,000 rows just like a small one", async () => {
