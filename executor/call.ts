@@ -17,6 +17,7 @@ import {
   shuttingDown,
   unknownFunction,
 } from "../runtime/errors.ts";
+import { boundedLogs, cut, MAX_ERROR_CHARS, MAX_ROW_ERROR_CHARS } from "../runtime/guest-output.ts";
 import type { Pool, PoolResult } from "./pool/pool.ts";
 import { bytesToBinary, checkOutputs, prepareInputs, type RowError } from "./rows.ts";
 import type { CallInput, CallMessage, CallReply, GuestTiming } from "./protocol.ts";
@@ -34,7 +35,7 @@ export interface CallContext {
 interface Envelope {
   rows: unknown[];
   errors: RowError[];
-  logs?: unknown[];
+  logs?: unknown;
 }
 
 const epochNow = () => performance.timeOrigin + performance.now();
@@ -54,11 +55,11 @@ export async function runCall(ctx: CallContext, msg: CallMessage, signal: AbortS
     if (!result.ok) throw failure(ctx, result, msg.fn, msg.deadlineMs);
 
     const envelope = parseEnvelope(result.envelope, inputs.length, ctx.env, msg.fn);
-    if (envelope.logs?.length) logs = envelope.logs.map(String);
-    // Only the documented shape leaves: no keys a guest added, no rows that do not exist.
+    logs = boundedLogs(envelope.logs);
+    // Only the documented shape leaves: no keys a guest added, no rows that do not exist, no message past its bound.
     const errors = envelope.errors
       .filter((e) => Number.isInteger(e?.row) && e.row >= 0 && e.row < inputs.length && typeof e.error === "string")
-      .map(({ row, error }) => ({ row, error }));
+      .map(({ row, error }) => ({ row, error: cut(error, MAX_ROW_ERROR_CHARS) }));
     const rows = checkOutputs(schema.outputs, envelope.rows, errors);
     errors.sort((a, b) => a.row - b.row);
     const binary = msg.input.format === "cbor" || (msg.input.format === "values" && msg.input.bytes === "binary");
@@ -97,9 +98,9 @@ function failure(ctx: CallContext, result: Exclude<PoolResult, { ok: true }>, fn
     case "memory":
       return memoryLimit(ctx.env, fn, ctx.memoryLimitBytes);
     case "guest":
-      return guestError(ctx.env, fn, result.message);
+      return guestError(ctx.env, fn, cut(result.message, MAX_ERROR_CHARS));
     case "trap":
-      return guestTrap(ctx.env, fn, result.message);
+      return guestTrap(ctx.env, fn, cut(result.message, MAX_ERROR_CHARS));
     case "output":
       return outputTooLarge(ctx.env, fn, result.bytes, ctx.outputLimitBytes);
   }

@@ -3,25 +3,27 @@
  * stable code clients can branch on, and a message that says what to do.
  * Executors make the call errors, the host the rest; both speak these codes.
  */
-export type ErrorCode =
-  | "bad_request"
-  | "invalid_row"
-  | "unknown_environment"
-  | "unknown_function"
-  | "body_too_large"
-  | "unsupported_media_type"
-  | "unauthorized"
-  | "forbidden"
-  | "overloaded"
-  | "deadline_exceeded"
-  | "guest_error"
-  | "guest_trap"
-  | "memory_limit"
-  | "output_too_large"
-  | "not_ready"
-  | "shutting_down"
-  | "unavailable"
-  | "internal";
+export const ERROR_CODES = [
+  "bad_request",
+  "invalid_row",
+  "unknown_environment",
+  "unknown_function",
+  "body_too_large",
+  "unsupported_media_type",
+  "unauthorized",
+  "forbidden",
+  "overloaded",
+  "deadline_exceeded",
+  "guest_error",
+  "guest_trap",
+  "memory_limit",
+  "output_too_large",
+  "not_ready",
+  "shutting_down",
+  "unavailable",
+  "internal",
+] as const;
+export type ErrorCode = (typeof ERROR_CODES)[number];
 
 export class ApiError extends Error {
   override name = "ApiError";

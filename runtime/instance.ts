@@ -5,7 +5,8 @@
  */
 
 /** Why an instance was replaced ("recycle": it answered, but kept more memory than an idle instance should hold). */
-export type RestartCause = "timeout" | "trap" | "memory" | "crash" | "recycle";
+export const RESTART_CAUSES = ["timeout", "trap", "memory", "crash", "recycle"] as const;
+export type RestartCause = (typeof RESTART_CAUSES)[number];
 
 export type CallOutcome =
   /** `recycle`: the answer stands; the instance goes, replaced in the background. */

@@ -7,6 +7,7 @@
 import { GuestCallError } from "../guest.ts";
 import type { CallOutcome, InstanceLimits } from "../instance.ts";
 import { rowRanOutOfMemory } from "../out-of-memory.ts";
+import { cut, MAX_ERROR_CHARS } from "../guest-output.ts";
 
 /** Near the cap counts as at it: the allocator's last failed grow may have asked for more than what was left. */
 const FULL = 0.9;
@@ -17,7 +18,7 @@ const OUT_OF_MEMORY = /\bout of memory\b|\bMemoryError\b/i;
 export function componentOutcome(result: { envelope: string } | { error: unknown }, memoryBytes: number, limits: InstanceLimits): CallOutcome {
   const full = memoryBytes >= FULL * limits.memoryLimitBytes;
   if ("error" in result) {
-    const message = result.error instanceof Error ? result.error.message : String(result.error);
+    const message = cut(result.error instanceof Error ? result.error.message : String(result.error), MAX_ERROR_CHARS);
     if (full || OUT_OF_MEMORY.test(message)) return { ok: false, kind: "memory", message };
     return { ok: false, kind: result.error instanceof GuestCallError ? "guest" : "trap", message };
   }

@@ -7,8 +7,9 @@
  */
 import { GuestCallError, freshEntropy } from "../guest.ts";
 import type { CallOutcome, Instance, InstanceLimits } from "../instance.ts";
-import { startIsolate, type IsolateGuest } from "./isolate.ts";
+import { ResultTooLong, startIsolate, type IsolateGuest } from "./isolate.ts";
 import { rowRanOutOfMemory } from "../out-of-memory.ts";
+import { cut, MAX_ERROR_CHARS } from "../guest-output.ts";
 
 /** How long a disposed isolate may keep its thread before the process is given up. */
 const YIELD_GRACE_MS = 2000;
@@ -52,9 +53,10 @@ export class IsolateInstance implements Instance {
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       if (error instanceof GuestCallError) return { ok: false, kind: "guest", message };
+      if (error instanceof ResultTooLong) return { ok: false, kind: "output", bytes: error.chars };
       // isolated-vm disposes an isolate whose heap cannot be kept under its limit.
       if (this.guest.isolate.isDisposed && /memory limit/i.test(message)) return { ok: false, kind: "memory", message: "the isolate ran out of memory" };
-      return { ok: false, kind: "trap", message };
+      return { ok: false, kind: "trap", message: cut(message, MAX_ERROR_CHARS) };
     } finally {
       this.running = undefined;
     }

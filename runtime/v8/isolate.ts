@@ -8,6 +8,7 @@
 import type IsolatedVm from "isolated-vm";
 import { withGcExposed } from "../garbage.ts";
 import { GuestCallError, type Guest } from "../guest.ts";
+import { cut, errorTooLong, MAX_ERROR_CHARS, MAX_ERROR_COPY_CHARS } from "../guest-output.ts";
 import { requireIsolatedVm } from "./isolated-vm.ts";
 
 /**
@@ -18,11 +19,13 @@ const PRELUDE = `delete globalThis.WebAssembly;`;
 
 /**
  * Trusted wrapper around the bundle's exports. It reads nothing of what the
- * guest throws or returns beyond `typeof` (no getter, no toString, no
- * prepareStackTrace can run here), and answers one string: "0" + envelope,
- * "1" + the guest's error (the WIT err), or "2" + why the result is unusable.
+ * guest throws or returns beyond `typeof` and a string's length (no getter, no
+ * toString, no prepareStackTrace can run here), and answers one string: "0" +
+ * envelope, "1" + the guest's error (the WIT err), "2" + why the result is
+ * unusable, or "3"/"4" + the length of an error/result too long to copy out
+ * (the isolate's memory, not the executor's, holds it).
  */
-const ENTRY = `import { describe, reseed, call } from "vial:bundle";
+const entry = (maxResultChars: number) => `import { describe, reseed, call } from "vial:bundle";
 export function vialDescribe() {
   const text = describe();
   return typeof text === "string" ? text : "";
@@ -33,14 +36,18 @@ export function vialCall(fn, batch) {
   try {
     result = call(fn, batch);
   } catch (error) {
-    return typeof error === "string" ? "1" + error : "2the guest threw a value that is not a string";
+    if (typeof error !== "string") return "2the guest threw a value that is not a string";
+    return error.length > ${MAX_ERROR_COPY_CHARS} ? "3" + error.length : "1" + error;
   }
-  return typeof result === "string" ? "0" + result : "2the guest returned a value that is not a string";
+  if (typeof result !== "string") return "2the guest returned a value that is not a string";
+  return result.length > ${maxResultChars} ? "4" + result.length : "0" + result;
 }`;
 
 export interface IsolateOptions {
   /** The isolate's heap limit (isolated-vm's memoryLimit, at least 8 MiB). */
   memoryLimitBytes: number;
+  /** A result longer than this many characters (at least as many UTF-8 bytes) stays in the isolate (default: none). */
+  outputLimitBytes?: number;
   /** V8 lost control of the isolate: the owning process must end (isolated-vm's rule). */
   onCatastrophicError?: (message: string) => void;
 }
@@ -57,6 +64,14 @@ export interface IsolateGuest extends Guest {
 /** V8's `gc` for `isolate`, from a context of its own that the guest never sees. */
 function garbageCollector(isolate: IsolatedVm.Isolate): IsolatedVm.Reference<() => void> {
   return withGcExposed(() => isolate.createContextSync().global.getSync("gc", { reference: true }) as IsolatedVm.Reference<() => void>);
+}
+
+/** A result longer than the output limit, left in the isolate: `chars` is its length, at least its size in bytes. */
+export class ResultTooLong extends Error {
+  override name = "ResultTooLong";
+  constructor(readonly chars: number) {
+    super(`a result of ${chars} characters`);
+  }
 }
 
 /** A result the wrapper could not pass on: the guest broke the contract (like a trap). */
@@ -80,10 +95,10 @@ export async function startIsolate(bundle: string, opts: IsolateOptions): Promis
       throw new Error(`the bundle imports '${specifier}': a bundle must be self-contained`);
     });
     await guestModule.evaluate();
-    const entry = await isolate.compileModule(ENTRY, { filename: "vial:entry" });
-    await entry.instantiate(context, () => guestModule);
-    await entry.evaluate();
-    const exported = (name: string) => entry.namespace.get(name, { reference: true }) as Promise<IsolatedVm.Reference<Function>>;
+    const wrapper = await isolate.compileModule(entry(opts.outputLimitBytes ?? Number.MAX_SAFE_INTEGER), { filename: "vial:entry" });
+    await wrapper.instantiate(context, () => guestModule);
+    await wrapper.evaluate();
+    const exported = (name: string) => wrapper.namespace.get(name, { reference: true }) as Promise<IsolatedVm.Reference<Function>>;
     const [describe, reseed, call] = await Promise.all([exported("vialDescribe"), exported("vialReseed"), exported("vialCall")]);
 
     return {
@@ -95,9 +110,19 @@ export async function startIsolate(bundle: string, opts: IsolateOptions): Promis
       async call(fn, batch) {
         const answer = await call.apply(undefined, [fn, batch]);
         if (typeof answer !== "string") throw new GuestContractError("the guest's call did not answer a string");
-        if (answer[0] === "0") return answer.slice(1);
-        if (answer[0] === "1") throw new GuestCallError(answer.slice(1));
-        throw new GuestContractError(answer.slice(1));
+        const rest = answer.slice(1);
+        switch (answer[0]) {
+          case "0":
+            return rest;
+          case "1":
+            throw new GuestCallError(cut(rest, MAX_ERROR_CHARS));
+          case "3":
+            throw new GuestCallError(errorTooLong(Number(rest)));
+          case "4":
+            throw new ResultTooLong(Number(rest));
+          default:
+            throw new GuestContractError(rest);
+        }
       },
       async collectGarbage() {
         await collector.apply(undefined, []);
