@@ -6,6 +6,7 @@
  * and does every call's per-row work; it exits when the host goes away.
  */
 import "../runtime/wasm/flags.ts";
+import { Socket } from "node:net";
 import { collectGarbage } from "../runtime/garbage.ts";
 import { Pool } from "./pool/pool.ts";
 import { instanceFactory } from "./engine.ts";
@@ -13,9 +14,12 @@ import { errorReply, runCall, type CallContext } from "./call.ts";
 import { runShadowCall } from "./shadow.ts";
 import { Assembler, firstPart, sendRest } from "./parts.ts";
 import { deadlineExceeded } from "../runtime/errors.ts";
+import { Channel, CHANNEL_FD } from "./channel.ts";
 import type { CallMessage, CallReply, ExecutorMessage, ExecutorSetup, HostMessage } from "./protocol.ts";
 
-const send = (msg: ExecutorMessage, written?: () => void): void => void process.send!(msg, undefined, undefined, written);
+function send(msg: ExecutorMessage, written?: () => void): void {
+  channel.send(msg, written);
+}
 
 /** A reply, its body in parts when it is large (parts.ts). */
 function reply(msg: CallReply): void {
@@ -23,7 +27,7 @@ function reply(msg: CallReply): void {
   const body = msg.body;
   const { first, bodyBytes } = firstPart(body);
   send({ ...msg, body: first, bodyBytes });
-  if (bodyBytes !== undefined) void sendRest(msg.id, body, send, () => process.connected);
+  if (bodyBytes !== undefined) void sendRest(msg.id, body, send, () => channel.connected);
 }
 
 const LARGE_BODY_BYTES = 2 ** 20;
@@ -85,7 +89,7 @@ async function start(setup: ExecutorSetup): Promise<void> {
     }
   };
 
-  process.on("message", (msg: HostMessage) => {
+  onHostMessage = (msg: HostMessage) => {
     switch (msg.type) {
       case "call": {
         if (msg.bodyBytes === undefined || msg.input.format === "values") return void call(msg);
@@ -117,16 +121,21 @@ async function start(setup: ExecutorSetup): Promise<void> {
         void pool.drain().then(() => process.exit(0));
         break;
     }
-  });
+  };
   send({ type: "ready" });
 }
 
-// The host holds the other end: when it is gone, so is the reason to run.
-process.on("disconnect", () => process.exit(0));
-process.once("message", (msg: HostMessage) => {
+/** The host is trusted: its frames are bounded only by what a frame can say (the setup carries the whole version). */
+const MAX_HOST_FRAME_BYTES = 2 ** 32 - 1;
+/** The first message is the setup; `start` then takes the channel over. */
+let onHostMessage = (msg: HostMessage): void => {
   if (msg.type !== "setup") return fatal(`expected the setup message first, got '${msg.type}'`);
+  onHostMessage = () => undefined;
   start(msg).catch((error: unknown) => {
-    send({ type: "failed", message: error instanceof Error ? error.message : String(error) });
-    process.exit(1);
+    send({ type: "failed", message: error instanceof Error ? error.message : String(error) }, () => process.exit(1));
   });
-});
+};
+const socket = new Socket({ fd: CHANNEL_FD, readable: true, writable: true });
+const channel = new Channel<HostMessage, ExecutorMessage>(socket, MAX_HOST_FRAME_BYTES, (msg) => onHostMessage(msg), (reason) => fatal(`the host's message: ${reason}`));
+// The host holds the other end: when it is gone, so is the reason to run.
+socket.on("close", () => process.exit(0));

@@ -45,11 +45,16 @@ export class Assembler<M> {
     this.arriving.set(id, { msg, body, size: first.byteLength, whole });
   }
 
+  has(id: number): boolean {
+    return this.arriving.has(id);
+  }
+
   /** Adds a part; returns the whole message once its body is complete (parts of a dropped id are ignored). */
   add(part: PartMessage): M | undefined {
     const entry = this.arriving.get(part.id);
     if (!entry) return undefined;
-    entry.body.set(part.bytes.subarray(0, entry.body.byteLength - entry.size), entry.size);
+    if (entry.size + part.bytes.byteLength > entry.body.byteLength) throw new Error(`a part past the ${entry.body.byteLength} bytes announced`);
+    entry.body.set(part.bytes, entry.size);
     entry.size += part.bytes.byteLength;
     if (entry.size < entry.body.byteLength) return undefined;
     this.arriving.delete(part.id);

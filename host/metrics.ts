@@ -11,6 +11,10 @@ export interface HostMetrics {
   latency: Histogram<"env" | "function">;
   restarts: Counter<"env" | "cause">;
   executorRestarts: Counter<"env">;
+  /** Executors ended for saying what the protocol does not allow (a compromised or broken executor). */
+  protocolViolations: Counter<"env">;
+  /** Guest log lines not written: over the host's rate for an environment. */
+  guestLogsDropped: Counter<"env">;
   deploys: Counter<"env" | "result">;
   instantiations: Counter<"env">;
   requestPathInstantiations: Counter<"env">;
@@ -67,6 +71,18 @@ export function createMetrics(sources: MetricSources): HostMetrics {
   const executorRestarts = new Counter({
     name: "vial_executor_restarts_total",
     help: "Executor processes that ended on their own (crash, abort, killed when stuck) and were restarted",
+    labelNames: ["env"] as const,
+    registers,
+  });
+  const protocolViolations = new Counter({
+    name: "vial_executor_protocol_violations_total",
+    help: "Executors ended because a message broke the protocol (unknown, malformed, oversized, forged); each is restarted",
+    labelNames: ["env"] as const,
+    registers,
+  });
+  const guestLogsDropped = new Counter({
+    name: "vial_guest_log_lines_dropped_total",
+    help: "Guest log lines the host did not write: over its rate for the environment",
     labelNames: ["env"] as const,
     registers,
   });
@@ -164,6 +180,8 @@ export function createMetrics(sources: MetricSources): HostMetrics {
     latency,
     restarts,
     executorRestarts,
+    protocolViolations,
+    guestLogsDropped,
     deploys,
     instantiations,
     requestPathInstantiations,

@@ -3,12 +3,15 @@
  * version, sent calls, and answered once per call. The host keeps each
  * caller's deadline itself: a call the executor has not answered a little
  * after its deadline is answered 504 here, and an executor that still has
- * not finished it well after is presumed stuck and killed.
+ * not finished it well after is presumed stuck and killed (timed so that the
+ * host's own stalls do not count against it: host-time.ts). What the executor
+ * says is checked before it is used (executor-messages.ts): an executor that
+ * breaks the protocol is ended.
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import { spawn, type ChildProcess, type StdioOptions } from "node:child_process";
 import { readFile } from "node:fs/promises";
 import { once } from "node:events";
-import { createInterface } from "node:readline";
+import type { Socket } from "node:net";
 import type { VersionArtifacts } from "../../runtime/version/read-version.ts";
 import type { EngineKind } from "../../runtime/instantiate.ts";
 import type { CallInput, CallReply, CurrentAnswer, ExecutorMessage, ExecutorSetup, ExecutorState, HostMessage } from "../../executor/protocol.ts";
@@ -17,6 +20,10 @@ import type { ExecutorCode } from "./code.ts";
 import type { Sandbox } from "./sandbox.ts";
 import { LargeBatchPriority } from "./priority.ts";
 import { Assembler, firstPart, sendRest } from "../../executor/parts.ts";
+import { Channel, CHANNEL_FD } from "../../executor/channel.ts";
+import { parseExecutorMessage, ProtocolViolation } from "./executor-messages.ts";
+import { readStderrLines } from "./stderr-lines.ts";
+import { afterHostTime, type HostTimer } from "./host-time.ts";
 
 /** After the deadline, how long the executor's own 504 may take to arrive before the host answers. */
 export const DEADLINE_SLACK_MS = 10;
@@ -36,16 +43,20 @@ export interface ExecutorOptions {
   sandbox: Sandbox;
   /** Scheduling niceness (default: the sandbox's, 10). */
   niceness?: number;
-  /** Instance events, stderr lines, and the end of the process (after ready). */
+  /** Instance events, stderr lines, a broken protocol (the executor is then ended), and the end of the process (after ready). */
   onMessage(msg: Extract<ExecutorMessage, { type: "instance" }>): void;
   onStderr(line: string): void;
+  onViolation(reason: string): void;
   onExit(reason: string): void;
 }
+
+/** The largest encoded answer an executor may send for a call: its output limit, room for encoding and row errors. */
+const maxAnswerBytes = (outputLimitBytes: number) => 2 * outputLimitBytes + 2 ** 20;
 
 interface Pending {
   resolve(reply: CallReply | "deadline" | "lost"): void;
   answered: boolean;
-  timers: NodeJS.Timeout[];
+  timers: HostTimer[];
   /** Ends a large call's hold on the executor's priority (once the executor has finished it, not at the deadline). */
   finished(): void;
 }
@@ -72,6 +83,8 @@ export class Executor {
   private readonly replies = new Assembler<CallReply>();
   private started?: { resolve(): void; reject(error: Error): void };
   private exitReason?: string;
+  private violation?: string;
+  private readonly channel: Channel<unknown, HostMessage>;
 
   /** The executor's own process (the launcher's child when it runs in namespaces). */
   pid?: number;
@@ -80,8 +93,16 @@ export class Executor {
   private constructor(
     private readonly child: ChildProcess,
     readonly engine: EngineReport,
+    opts: ExecutorOptions,
   ) {
     this.pid = child.pid;
+    const bounds = { maxBodyBytes: maxAnswerBytes(opts.outputLimitBytes) };
+    this.channel = new Channel<unknown, HostMessage>(
+      child.stdio[CHANNEL_FD] as Socket,
+      bounds.maxBodyBytes + 2 ** 20,
+      (raw) => this.receive(parseExecutorMessage(raw, bounds), opts),
+      (reason) => this.violated(reason, opts),
+    );
   }
 
   /** Its niceness, and the one it drops to while it runs a large batch (absent where it cannot come back up). */
@@ -101,12 +122,16 @@ export class Executor {
   static async start(opts: ExecutorOptions): Promise<Executor> {
     const running: EngineKind = opts.engine.running;
     const { command, args, options } = opts.sandbox.launch(running, [opts.code.entry], opts.niceness);
-    const child = spawn(command, args, options);
-    const executor = new Executor(child, opts.engine);
-    createInterface({ input: child.stderr! }).on("line", (line) => line.trim() && opts.onStderr(line));
-    child.on("message", (msg: ExecutorMessage) => executor.receive(msg, opts));
+    // The channel is a plain pipe at its descriptor (channel.ts), not Node's IPC.
+    const stdio = [...(options.stdio as Exclude<StdioOptions, string>)];
+    stdio[CHANNEL_FD] = "pipe";
+    const child: ChildProcess = spawn(command, args, { ...options, stdio, serialization: undefined });
+    const executor = new Executor(child, opts.engine, opts);
+    readStderrLines(child.stderr!, opts.onStderr);
     const exited = once(child, "exit").then(([code, signal]) => {
-      executor.exitReason = signal ? `was killed by ${signal}` : `exited with code ${code}`;
+      executor.exitReason = executor.violation
+        ? `broke the protocol (${executor.violation}) and was ended`
+        : signal ? `was killed by ${signal}` : `exited with code ${code}`;
       executor.lose();
       return executor.exitReason;
     });
@@ -122,7 +147,7 @@ export class Executor {
       outputLimitBytes: opts.outputLimitBytes,
       componentWorker: opts.code.componentWorker,
     };
-    child.send(setup satisfies HostMessage);
+    executor.post(setup);
     const ready = new Promise<void>((resolve, reject) => {
       executor.started = { resolve, reject };
     });
@@ -145,28 +170,44 @@ export class Executor {
     return executor;
   }
 
+  /** One checked message; one that does not fit what the host asked for throws, and the executor is ended. */
   private receive(msg: ExecutorMessage, opts: ExecutorOptions): void {
     switch (msg.type) {
       case "ready":
-        return this.started?.resolve();
-      case "failed":
-        return this.started?.reject(new Error(msg.message));
+      case "failed": {
+        const started = this.started;
+        if (!started) throw new ProtocolViolation(`'${msg.type}' after the executor had started`);
+        this.started = undefined;
+        return msg.type === "ready" ? started.resolve() : started.reject(new Error(msg.message));
+      }
       case "done":
+        if (!this.pending.has(msg.id) || this.replies.has(msg.id)) throw new ProtocolViolation(`an answer to call ${msg.id}, which is not waiting for one`);
         if (msg.ok && msg.bodyBytes !== undefined && msg.body instanceof Uint8Array) {
           return this.replies.start(msg.id, msg, msg.body, msg.bodyBytes, (reply, body) => ({ ...reply, body, bodyBytes: undefined }) as CallReply);
         }
         return this.settle(msg.id, msg);
       case "part": {
+        if (!this.replies.has(msg.id)) throw new ProtocolViolation(`a part of call ${msg.id}, whose answer is not arriving`);
         const whole = this.replies.add(msg);
         return whole && this.settle(whole.id, whole);
       }
       case "state":
+        if (msg.id >= this.nextId) throw new ProtocolViolation(`a state the host never asked for (${msg.id})`);
         this.states.get(msg.id)?.(msg.state);
         this.states.delete(msg.id);
         return;
       case "instance":
         return opts.onMessage(msg);
     }
+  }
+
+  /** The executor said something the host cannot take: it is ended (and restarted by its supervisor). */
+  private violated(reason: string, opts: ExecutorOptions): void {
+    if (this.violation !== undefined) return;
+    this.violation = reason;
+    opts.onViolation(reason);
+    this.started?.reject(new Error(`it broke the protocol while starting (${reason})`));
+    this.kill();
   }
 
   /**
@@ -187,8 +228,8 @@ export class Executor {
         resolve("deadline");
       };
       pending.timers.push(
-        setTimeout(answerLate, deadline.timeLeftMs + DEADLINE_SLACK_MS),
-        setTimeout(() => this.kill(), deadline.timeLeftMs + STUCK_AFTER_MS),
+        afterHostTime(deadline.timeLeftMs + DEADLINE_SLACK_MS, answerLate),
+        afterHostTime(deadline.timeLeftMs + STUCK_AFTER_MS, () => this.kill()),
       );
       signal?.addEventListener("abort", () => this.post({ type: "cancel", id }), { once: true });
       this.pending.set(id, pending);
@@ -196,7 +237,7 @@ export class Executor {
       if (input.format === "values") return this.post({ ...call, input });
       const { first, bodyBytes } = firstPart(input.body);
       this.post({ ...call, input: { format: input.format, body: first }, bodyBytes });
-      if (bodyBytes !== undefined) void sendRest(id, input.body, (part, written) => this.post(part, written), () => !pending.answered && !signal?.aborted && this.child.connected);
+      if (bodyBytes !== undefined) void sendRest(id, input.body, (part, written) => this.post(part, written), () => !pending.answered && !signal?.aborted && this.channel.connected);
     });
   }
 
@@ -235,7 +276,7 @@ export class Executor {
     const pending = this.pending.get(id);
     if (!pending) return;
     this.pending.delete(id);
-    for (const timer of pending.timers) clearTimeout(timer);
+    for (const timer of pending.timers) timer.cancel();
     pending.finished();
     if (!pending.answered) {
       pending.answered = true;
@@ -248,7 +289,7 @@ export class Executor {
     this.priority?.end();
     for (const [id, pending] of this.pending) {
       this.pending.delete(id);
-      for (const timer of pending.timers) clearTimeout(timer);
+      for (const timer of pending.timers) timer.cancel();
       pending.finished();
       if (!pending.answered) pending.resolve("lost");
     }
@@ -259,7 +300,7 @@ export class Executor {
 
   /** Sends a message; `written` runs once it is written (or could not be: the process is ending, and "exit" settles what is pending). */
   private post(msg: HostMessage, written: () => void = () => undefined): void {
-    if (this.exited || !this.child.connected) return written();
-    this.child.send(msg, () => written());
+    if (this.exited) return written();
+    this.channel.send(msg, written);
   }
 }

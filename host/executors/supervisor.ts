@@ -105,6 +105,10 @@ export class Supervisor {
       niceness: this.deps.niceness,
       onMessage: (msg) => this.instanceEvent(msg),
       onStderr: (line) => this.deps.log.warn({ env: this.env, version: this.version, executor: this.executor?.pid, line }, "executor stderr"),
+      onViolation: (reason) => {
+        this.deps.metrics.protocolViolations.inc({ env: this.env });
+        this.deps.log.error({ env: this.env, version: this.version, executor: this.executor?.pid, reason }, "executor broke the protocol: ending it");
+      },
       onExit: (reason) => this.ended(reason),
     });
     this.startedAt = performance.now();
