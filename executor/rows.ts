@@ -14,11 +14,16 @@ export interface RowError {
   error: string;
 }
 
-/** Keeps declared fields only (absent optional ones become null); bytes given as binary become base64. */
+/**
+ * Keeps declared fields only; bytes given as binary become base64. An absent
+ * or undefined optional field becomes null (JSON would drop an undefined one
+ * from the guest's row); a required one stays undefined for the check to refuse.
+ */
 function toWire(fields: FieldSchema[], row: Row): Row {
   const out: Row = {};
   for (const { name, type } of fields) {
-    const value = Object.hasOwn(row, name) ? row[name] : null;
+    const given = Object.hasOwn(row, name) ? row[name] : undefined;
+    const value = given === undefined && typeof type === "object" && "optional" in type ? null : given;
     out[name] = hasBytes(type) ? mapBytes(type, value, (b) => (b instanceof Uint8Array ? toBase64(b) : b)) : value;
   }
   return out;

@@ -7,7 +7,7 @@
  * only for plain type tests; the detailed message is built for failing rows.
  */
 import { TRANSFORMATION, type Transformation } from "./index.ts";
-import { checkRow, checkValue, hasBytes, mapBytes, type FieldSchema, type FieldType, type FunctionSchema } from "./schema.ts";
+import { checkRow, checkValue, hasBytes, isFloat64, mapBytes, type FieldSchema, type FieldType, type FunctionSchema } from "./schema.ts";
 import { decodeBase64, encodeBase64 } from "./base64.ts";
 import { drainConsole, seedRandom } from "./globals.ts";
 
@@ -34,7 +34,7 @@ function compileCheck(type: FieldType): Check {
     case "int64":
       return (v) => Number.isSafeInteger(v);
     case "float64":
-      return (v) => typeof v === "number";
+      return isFloat64;
     case "bool":
       return (v) => typeof v === "boolean";
     default:

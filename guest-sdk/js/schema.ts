@@ -36,9 +36,18 @@ function describeValue(value: unknown): string {
   if (value === null) return "null";
   if (Array.isArray(value)) return "array";
   if (value instanceof Uint8Array) return "bytes";
+  if (typeof value === "number" && !Number.isFinite(value)) return String(value);
   if (typeof value === "number" && !Number.isInteger(value)) return `float ${value}`;
   return typeof value;
 }
+
+/**
+ * The float64 rule, on every engine and both wire formats, inputs and outputs
+ * alike: a finite number. NaN and ±Infinity are refused, not passed on: JSON
+ * (the batch's form at the guest boundary) cannot carry them, and
+ * JSON.stringify would turn them into null in a field that may not be null.
+ */
+export const isFloat64 = (value: unknown): value is number => Number.isFinite(value);
 
 /** Module-level (not a closure per check): rows are checked by the thousand. */
 const expected = (type: FieldType, value: unknown): string => `expected ${typeName(type)}, got ${describeValue(value)}`;
@@ -49,6 +58,7 @@ const expected = (type: FieldType, value: unknown): string => `expected ${typeNa
  * in guest code, a base64 string on the JSON wire.
  */
 export function checkValue(type: FieldType, value: unknown, bytesAs: "binary" | "base64"): string | null {
+  // undefined (CBOR's simple value 23, or a field left out) is absence: null for an optional field, refused otherwise.
   if (typeof type === "object" && "optional" in type) {
     return value === null || value === undefined ? null : checkValue(type.optional, value, bytesAs);
   }
@@ -66,7 +76,8 @@ export function checkValue(type: FieldType, value: unknown, bytesAs: "binary" | 
     case "int64":
       return Number.isSafeInteger(value) ? null : expected(type, value) + (typeof value === "number" && Number.isInteger(value) ? " (outside ±2^53-1)" : "");
     case "float64":
-      return typeof value === "number" ? null : expected(type, value);
+      if (isFloat64(value)) return null;
+      return typeof value === "number" ? `expected a finite float64, got ${value}` : expected(type, value);
     case "bool":
       return typeof value === "boolean" ? null : expected(type, value);
     case "bytes":

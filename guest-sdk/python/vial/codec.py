@@ -19,6 +19,20 @@ def _kind(v):
     return type(v).__name__
 
 
+def _non_finite(v):
+    """What float64 cannot hold (JSON has no NaN or Infinity), named as the
+    JS engines name it so every engine refuses it alike; None when finite."""
+    try:
+        f = float(v)
+    except OverflowError:  # an int past the largest double
+        f = math.inf if v > 0 else -math.inf
+    if math.isnan(f):
+        return "NaN"
+    if math.isinf(f):
+        return "Infinity" if f > 0 else "-Infinity"
+    return None
+
+
 def decode(t, v, where):
     """Wire (JSON) value -> Python value for handler input."""
     if isinstance(t, Optional):
@@ -68,8 +82,8 @@ def check(t, v, where):
             raise FieldError(f"{where}: int64 out of range (±2^53-1)")
     elif t is Float64:
         ok = isinstance(v, (int, float)) and not isinstance(v, bool)
-        if ok and not math.isfinite(v):
-            raise FieldError(f"{where}: float64 must be finite for JSON")
+        if ok and _non_finite(v):
+            raise FieldError(f"{where}: expected a finite float64, got {_non_finite(v)}")
     else:
         raise FieldError(f"{where}: unknown type {t!r}")
     if not ok:
