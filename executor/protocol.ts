@@ -1,6 +1,6 @@
 /**
- * Messages between the host and an executor, over the executor's IPC channel
- * (Node's advanced serialization: byte arrays cross as bytes; large bodies
+ * Messages between the host and an executor, over the executor's channel
+ * (channel.ts: V8's serialization, byte arrays cross as bytes; large bodies
  * in parts, parts.ts). The host
  * sends the version it verified, calls with their bodies as received and
  * the time left until their deadline; the executor answers each call once,
@@ -57,7 +57,8 @@ export interface Comparison {
   matched: number;
   mismatched: number;
   /** A few mismatched rows, bytes as base64. */
-  samples: Array<{ input: unknown; current: RowAnswer | null; shadow: RowAnswer | null }>;
+  /** A value too large to keep is a string saying so. */
+  samples: Array<{ input: unknown; current: RowAnswer | string | null; shadow: RowAnswer | string | null }>;
 }
 
 export type HostMessage =

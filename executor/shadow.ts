@@ -33,6 +33,13 @@ function canonical(value: unknown): unknown {
   return value;
 }
 
+/** The host keeps samples for as long as the shadow runs: a value longer than this (as JSON) is kept as a note. */
+const SAMPLE_VALUE_CHARS = 2048;
+function keepable<T>(value: T): T | string {
+  const chars = JSON.stringify(value)?.length ?? 0;
+  return chars <= SAMPLE_VALUE_CHARS ? value : `(a value of ${chars} characters as JSON: too large to keep as a sample)`;
+}
+
 function currentAnswer(current: CurrentAnswer): Answer {
   const answer = current.format === "values" ? current : (decodeBody(current.format, current.body) as Answer);
   return { rows: answer.rows, errors: answer.errors as Answer["errors"] };
@@ -56,7 +63,9 @@ export function compareAnswers(inputs: unknown[], current: Answer, shadow: Answe
       continue;
     }
     comparison.mismatched++;
-    if (comparison.samples.length < SAMPLES_PER_CALL) comparison.samples.push({ input: canonical(inputs[i]), current: theirs[i]!, shadow: ours[i]! });
+    if (comparison.samples.length < SAMPLES_PER_CALL) {
+      comparison.samples.push({ input: keepable(canonical(inputs[i])), current: keepable(theirs[i]!), shadow: keepable(ours[i]!) });
+    }
   }
   return comparison;
 }

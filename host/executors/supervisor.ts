@@ -15,6 +15,7 @@ import { ApiError, bytesShed, clientGone, deadlineExceeded, executorLost, overlo
 import { Gate, type Ticket } from "../admission/gate.ts";
 import type { ByteBudget, Reservation } from "../admission/byte-budget.ts";
 import { Executor } from "./executor.ts";
+import { TokenBucket } from "../token-bucket.ts";
 import { epochNow, type CallObserver } from "../tracing/index.ts";
 import type { ExecutorCode } from "./code.ts";
 import type { Sandbox } from "./sandbox.ts";
@@ -22,6 +23,12 @@ import type { EngineReport } from "./engine.ts";
 
 /** Waits before restarting an executor that ended, by how many ended in a row without a quiet spell. */
 const RESTART_BACKOFF_MS = [100, 500, 2000, 5000, 10_000, 30_000];
+/**
+ * Guest log lines the host writes for one environment: a second's worth, and a burst of ten calls' worth. Writing
+ * a log line is synchronous work on the host's loop: past this, lines are dropped and counted.
+ */
+const GUEST_LOG_LINES_PER_SECOND = 200;
+const GUEST_LOG_BURST = 1000;
 /** An executor that served this long before ending resets the backoff. */
 const HEALTHY_AFTER_MS = 30_000;
 /** Calls at the executor per warm instance: one running, one decoded and waiting behind it (small calls only). */
@@ -80,6 +87,7 @@ export class Supervisor {
   private restartTimer?: NodeJS.Timeout;
   private stopped = false;
   private readonly gate: Gate;
+  private readonly logBucket = new TokenBucket(GUEST_LOG_LINES_PER_SECOND, GUEST_LOG_BURST);
 
   constructor(
     readonly env: string,
@@ -165,7 +173,15 @@ export class Supervisor {
     if (reply === "deadline") throw deadlineExceeded(this.env, fn, deadline.deadlineMs, true);
     if (reply === "lost") throw executorLost(this.env, fn, executor.exitedBecause ?? "stopped");
     if (!reply.ok) throw new ApiError(reply.error.status, reply.error.code, reply.error.message, reply.error.retryAfter);
-    return reply;
+    return reply.logs ? { ...reply, logs: this.logsToWrite(reply.logs) } : reply;
+  }
+
+  /** The guest's log lines the host writes: the rest, past the environment's rate, are counted and dropped. */
+  private logsToWrite(lines: string[]): string[] | undefined {
+    const kept = lines.filter(() => this.logBucket.take());
+    const dropped = this.logBucket.drained();
+    if (dropped > 0) this.deps.metrics.guestLogsDropped.inc({ env: this.env }, dropped);
+    return kept.length > 0 ? kept : undefined;
   }
 
   private shed(reason: string, error: ApiError): ApiError {

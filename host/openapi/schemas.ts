@@ -81,7 +81,8 @@ export const invokeResponse = z.object({
   errors: z.array(rowError),
 });
 
-const rowAnswer = z.union([z.record(z.string(), z.unknown()), z.object({ error: z.string() })]).nullable();
+// A string: a value too large to keep as a sample, saying so.
+const rowAnswer = z.union([z.record(z.string(), z.unknown()), z.object({ error: z.string() }), z.string()]).nullable();
 
 const functionShadowStats = z.object({
   compared: z.number().int().meta({ description: "rows the shadow answered and compared with the current version's answer" }),
