@@ -1,12 +1,15 @@
 /**
  * What ordinary npm code expects of its global scope, provided inside the
- * sandbox without granting anything: no host environment, no clock, no I/O.
+ * sandbox without granting anything: no host environment, no real clock
+ * (clock.ts), no I/O.
  * Imported first by every component bundle; the same behavior on every engine.
  */
 import { TextDecoderPolyfill, TextEncoderPolyfill } from "./text-codec.ts";
 import { structuredClonePolyfill } from "./clone.ts";
 import { installPropertyClasses } from "./regexp-properties.ts";
 import { decodeBase64, encodeBase64 } from "./base64.ts";
+// The fixed clock, with the timers that never fire.
+import "./clock.ts";
 
 const g = globalThis as Record<string, unknown>;
 // Some engine globals are getter-only (StarlingMonkey's crypto, performance): redefine, don't assign.
@@ -46,29 +49,6 @@ g.atob ??= (base64: string) => {
 };
 installPropertyClasses();
 
-// No clock: reading it would trap (QuickJS) or return the build machine's time
-// frozen in the snapshot (StarlingMonkey). It reads the Unix epoch instead, so
-// results never depend on when or where a component was built or runs; "now"
-// belongs in the input rows.
-const NativeDate = Date;
-const now = () => 0;
-const FixedDate = new Proxy(NativeDate, {
-  construct: (target, args, newTarget) => Reflect.construct(target, args.length ? args : [0], newTarget),
-  apply: () => new NativeDate(0).toString(),
-  // QuickJS's Date.now is read-only: answer for it here.
-  get: (target, key, receiver) => (key === "now" ? now : Reflect.get(target, key, receiver)),
-});
-define("Date", FixedDate);
-// `new date.constructor()` must not reach the native clock either.
-Object.defineProperty(NativeDate.prototype, "constructor", { value: FixedDate, writable: true, configurable: true, enumerable: false });
-define("performance", { now, timeOrigin: 0, mark() {}, measure() {} });
-
-// Timers are accepted (feature checks and setup code keep working) but never
-// fire: there is no event loop between calls, and a handler returns synchronously.
-let timerId = 0;
-for (const name of ["setTimeout", "setInterval", "setImmediate"]) define(name, () => ++timerId);
-for (const name of ["clearTimeout", "clearInterval", "clearImmediate"]) define(name, () => {});
-
 // Console output is kept (bounded) and handed back with the batch, for the host's logs:
 // the guest has no stdout of its own.
 const MAX_LOG_LINES = 100;
@@ -86,7 +66,19 @@ function safeStringify(value: unknown): string {
     return String(value);
   }
 }
-g.console = { log: keep("log"), info: keep("info"), debug: keep("debug"), warn: keep("warn"), error: keep("error"), trace: keep("trace") };
+// The clock reads a fixed time (clock.ts): every timing is 0 ms.
+const elapsed = (label = "default") => keep("log")(`${label}: 0ms`);
+g.console = {
+  log: keep("log"),
+  info: keep("info"),
+  debug: keep("debug"),
+  warn: keep("warn"),
+  error: keep("error"),
+  trace: keep("trace"),
+  time: () => {},
+  timeEnd: elapsed,
+  timeLog: elapsed,
+};
 
 export function drainConsole(): string[] {
   const out = logs;

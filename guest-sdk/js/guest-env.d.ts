@@ -8,6 +8,9 @@ declare var console: {
   debug(...args: unknown[]): void;
   warn(...args: unknown[]): void;
   error(...args: unknown[]): void;
+  time(label?: string): void;
+  timeEnd(label?: string): void;
+  timeLog(label?: string): void;
 };
 declare class TextEncoder {
   readonly encoding: string;
