@@ -72,11 +72,12 @@ export async function runCall(ctx: CallContext, msg: CallMessage, signal: AbortS
   }
 }
 
+/** An error as it leaves the executor: its message, which may quote the guest, cut to its bound. */
 export const errorReply = (id: number, error: ApiError): CallReply => ({
   type: "done",
   id,
   ok: false,
-  error: { status: error.status, code: error.code, message: error.message, retryAfter: error.retryAfter },
+  error: { status: error.status, code: error.code, message: cut(error.message, MAX_ERROR_CHARS), retryAfter: error.retryAfter },
 });
 
 function rowsOfInput(input: CallInput): unknown[] {
@@ -98,9 +99,9 @@ function failure(ctx: CallContext, result: Exclude<PoolResult, { ok: true }>, fn
     case "memory":
       return memoryLimit(ctx.env, fn, ctx.memoryLimitBytes);
     case "guest":
-      return guestError(ctx.env, fn, cut(result.message, MAX_ERROR_CHARS));
+      return guestError(ctx.env, fn, result.message);
     case "trap":
-      return guestTrap(ctx.env, fn, cut(result.message, MAX_ERROR_CHARS));
+      return guestTrap(ctx.env, fn, result.message);
     case "output":
       return outputTooLarge(ctx.env, fn, result.bytes, ctx.outputLimitBytes);
   }

@@ -13,7 +13,8 @@ import { instanceFactory } from "./engine.ts";
 import { errorReply, runCall, type CallContext } from "./call.ts";
 import { runShadowCall } from "./shadow.ts";
 import { Assembler, firstPart, sendRest } from "./parts.ts";
-import { deadlineExceeded } from "../runtime/errors.ts";
+import { ApiError, deadlineExceeded } from "../runtime/errors.ts";
+import { cut, MAX_ERROR_CHARS } from "../runtime/guest-output.ts";
 import { Channel, CHANNEL_FD } from "./channel.ts";
 import type { CallMessage, CallReply, ExecutorMessage, ExecutorSetup, HostMessage } from "./protocol.ts";
 
@@ -49,7 +50,7 @@ async function start(setup: ExecutorSetup): Promise<void> {
   const pool = new Pool(await instanceFactory(setup, fatal), setup, {
     instanceStarted: () => send({ type: "instance", event: "started" }),
     instanceRestarted: (cause) => send({ type: "instance", event: "restarted", cause }),
-    instanceStartFailed: (error) => send({ type: "instance", event: "start-failed", message: error.message }),
+    instanceStartFailed: (error) => send({ type: "instance", event: "start-failed", message: cut(error.message, MAX_ERROR_CHARS) }),
     requestPathInstantiation: () => send({ type: "instance", event: "request-path-instantiation" }),
   });
   await pool.start();
@@ -82,7 +83,7 @@ async function start(setup: ExecutorSetup): Promise<void> {
       reply(await (msg.compareWith ? runShadowCall(ctx, { ...msg, compareWith: msg.compareWith }, abort.signal) : runCall(ctx, msg, abort.signal)));
     } catch (error) {
       // A bug in this trusted code, not the guest's doing: the call fails, the executor goes on.
-      send({ type: "done", id: msg.id, ok: false, error: { status: 500, code: "internal", message: `the executor failed on this call: ${(error as Error).message}` } });
+      send(errorReply(msg.id, new ApiError(500, "internal", `the executor failed on this call: ${(error as Error).message}`)));
     } finally {
       running.delete(msg.id);
       if (msg.input.format !== "values" && msg.input.body.byteLength >= LARGE_BODY_BYTES) collectWhenIdle();
@@ -132,7 +133,7 @@ let onHostMessage = (msg: HostMessage): void => {
   if (msg.type !== "setup") return fatal(`expected the setup message first, got '${msg.type}'`);
   onHostMessage = () => undefined;
   start(msg).catch((error: unknown) => {
-    send({ type: "failed", message: error instanceof Error ? error.message : String(error) }, () => process.exit(1));
+    send({ type: "failed", message: cut(error instanceof Error ? error.message : String(error), MAX_ERROR_CHARS) }, () => process.exit(1));
   });
 };
 const socket = new Socket({ fd: CHANNEL_FD, readable: true, writable: true });

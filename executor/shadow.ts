@@ -8,7 +8,7 @@
 import { isDeepStrictEqual } from "node:util";
 import { decodeBody, rowsOf, toBase64 } from "../runtime/codec.ts";
 import { ApiError } from "../runtime/errors.ts";
-import { runCall, type CallContext } from "./call.ts";
+import { errorReply, runCall, type CallContext } from "./call.ts";
 import type { CallMessage, CallReply, Comparison, CurrentAnswer, RowAnswer } from "./protocol.ts";
 
 /** Mismatched rows a call sends back as samples. */
@@ -77,7 +77,7 @@ export async function runShadowCall(ctx: CallContext, msg: CallMessage & { compa
     inputs = msg.input.format === "values" ? msg.input.rows : rowsOf(decodeBody(msg.input.format, msg.input.body));
   } catch (error) {
     if (!(error instanceof ApiError)) throw error;
-    return { type: "done", id: msg.id, ok: false, error: { status: error.status, code: error.code, message: error.message } };
+    return errorReply(msg.id, error);
   }
   // The rows decoded once serve the call and the samples; they go through the same checks as any call's.
   const reply = await runCall(ctx, { ...msg, input: { format: "values", rows: inputs, bytes: "base64" } }, signal);
