@@ -47,7 +47,7 @@ export async function runCall(ctx: CallContext, msg: CallMessage, signal: AbortS
   try {
     const schema = ctx.functions.get(msg.fn);
     if (!schema) throw unknownFunction(ctx.env, msg.fn, [...ctx.functions.keys()]);
-    const inputs = prepareInputs(schema.inputs, rowsOfInput(msg.input));
+    const inputs = prepareInputs(schema.inputs, rowsOfInput(msg.input), ctx.memoryLimitBytes);
     const batch = JSON.stringify(inputs);
     const start = epochNow();
     const result = await ctx.pool.call(msg.fn, batch, deadlineAt, signal);

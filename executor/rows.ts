@@ -5,7 +5,7 @@
  */
 import { checkRow, hasBytes, mapBytes, type FieldSchema } from "../guest-sdk/js/schema.ts";
 import { fromBase64, toBase64 } from "../runtime/codec.ts";
-import { invalidRow } from "../runtime/errors.ts";
+import { badRequest, invalidRow } from "../runtime/errors.ts";
 
 export type Row = Record<string, unknown>;
 
@@ -29,8 +29,32 @@ function toWire(fields: FieldSchema[], row: Row): Row {
   return out;
 }
 
-/** Input rows as the guest receives them; throws 400 naming the first bad row and field. */
-export function prepareInputs(fields: FieldSchema[], rows: unknown[]): Row[] {
+/**
+ * The fewest bytes of JSON `rows` rows take in the guest's batch: every row
+ * holds every declared field (absent optional ones as null), each value at
+ * least one character. Counted before anything is built.
+ */
+export function leastBatchBytes(fields: FieldSchema[], rows: number): number {
+  let row = 2 + Math.max(0, fields.length - 1); // braces and commas
+  for (const { name } of fields) row += JSON.stringify(name).length + 2; // "name": and a value
+  return rows === 0 ? 2 : 1 + rows * (row + 1); // brackets and the commas between rows
+}
+
+/**
+ * Input rows as the guest receives them; throws 400 naming the first bad row
+ * and field. A body of empty rows for a function with many optional fields
+ * would grow by their names in every row (a 1 MiB CBOR body of empty maps: a
+ * 250 MiB batch): a batch larger than the guest can hold (`maxBatchBytes`, its
+ * memory limit) is refused before any of it is built.
+ */
+export function prepareInputs(fields: FieldSchema[], rows: unknown[], maxBatchBytes = Infinity): Row[] {
+  const least = leastBatchBytes(fields, rows.length);
+  if (least > maxBatchBytes) {
+    throw badRequest(
+      `${rows.length} rows would reach the function as at least ${least} bytes of JSON (every row holds all ${fields.length} input fields), ` +
+        `more than its memory limit of ${maxBatchBytes} bytes: send fewer rows per call`,
+    );
+  }
   return rows.map((row, i) => {
     const isObject = row !== null && typeof row === "object" && !Array.isArray(row);
     const wire = isObject ? toWire(fields, row as Row) : row;

@@ -3,9 +3,11 @@
  * over guest-sdk/js/schema.ts), on pure inputs: what a caller sends is
  * refused with the row and field, what a guest returns becomes that row's
  * error, and an optional field left undefined reaches the guest as null.
+ * And the batch's size, bounded before it is built.
  */
 import { describe, expect, it } from "vitest";
-import { checkOutputs, prepareInputs, type RowError } from "../../executor/rows.ts";
+import fc from "fast-check";
+import { checkOutputs, leastBatchBytes, prepareInputs, type RowError } from "../../executor/rows.ts";
 import { decodeBody } from "../../runtime/codec.ts";
 import { ApiError } from "../../runtime/errors.ts";
 import type { FieldSchema } from "../../guest-sdk/js/schema.ts";
@@ -73,5 +75,43 @@ describe("float64 outputs", () => {
       { row: 2, error: "output field 'x': expected float64, got undefined" },
       { row: 3, error: "output field 'xs': [0]: expected a finite float64, got NaN" },
     ]);
+  });
+});
+
+describe("the batch's size", () => {
+  const sparse: FieldSchema[] = Array.from({ length: 8 }, (_, i) => ({ name: `a_sparse_feature_with_a_rather_long_name_${i}`, type: { optional: "float64" } }));
+
+  it("refuses empty rows that would grow past the guest's memory limit, before building any", () => {
+    // 1,000,000 empty rows: 1 MiB of CBOR, over 360 MB once every row holds every field.
+    const rows = new Array(1_000_000).fill({});
+    const limit = 256 * 2 ** 20;
+    const least = leastBatchBytes(sparse, rows.length);
+    expect(least).toBeGreaterThan(limit);
+    expect(least).toBeLessThanOrEqual(JSON.stringify(prepareInputs(sparse, [{}])).length * rows.length);
+    expect(() => prepareInputs(sparse, rows, limit)).toThrow(
+      `1000000 rows would reach the function as at least ${least} bytes of JSON (every row holds all 8 input fields), more than its memory limit of ${limit} bytes: send fewer rows per call`,
+    );
+    expect(prepareInputs(sparse, rows.slice(0, 1000), limit)).toHaveLength(1000);
+  });
+
+  it("never counts more than the batch takes", () => {
+    const field = fc.record({
+      name: fc.string({ minLength: 1, maxLength: 20 }).filter((name) => name !== "__proto__"),
+      type: fc.constantFrom<FieldSchema["type"]>("float64", "int64", "string", "bool", { optional: "float64" }, { optional: "string" }, { array: "int64" }),
+    });
+    const value = (type: FieldSchema["type"]): fc.Arbitrary<unknown> => {
+      if (typeof type === "object" && "optional" in type) return fc.option(value(type.optional), { nil: undefined });
+      if (typeof type === "object" && "array" in type) return fc.array(fc.integer(), { maxLength: 3 });
+      return { float64: fc.double({ noNaN: true, noDefaultInfinity: true }), int64: fc.integer(), string: fc.string(), bool: fc.boolean() }[type as string]!;
+    };
+    const batch = fc.uniqueArray(field, { selector: (f) => f.name, minLength: 1, maxLength: 6 }).chain((fields) =>
+      fc.tuple(fc.constant(fields), fc.array(fc.record(Object.fromEntries(fields.map((f) => [f.name, value(f.type)]))), { maxLength: 5 })),
+    );
+    fc.assert(
+      fc.property(batch, ([fields, rows]) => {
+        expect(leastBatchBytes(fields, rows.length)).toBeLessThanOrEqual(JSON.stringify(prepareInputs(fields, rows)).length);
+      }),
+      { numRuns: 2000 },
+    );
   });
 });

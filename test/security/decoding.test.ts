@@ -1,6 +1,7 @@
 /**
  * Inputs decoded within bounds, through a real host on loopback: a CBOR body
- * that cbor-x alone would decode into gigabytes is refused with a 400 before
+ * that cbor-x alone would decode into gigabytes, or empty rows that would
+ * grow past what the function can hold, are refused with a 400 before
  * anything is built (the executor's and the host's memory stay put), and the
  * float64 rule holds on every engine (V8 isolates, a QuickJS component, the
  * CPython component) in JSON and CBOR: NaN, ±Infinity and undefined are a 400
@@ -13,6 +14,7 @@ import { join } from "node:path";
 import type { Store } from "../../builds/store.ts";
 import { createEnvironment } from "../../builds/env-create.ts";
 import { deploy } from "../../builds/deploy.ts";
+import { DEFAULT_POLICY } from "../../host/policy.ts";
 import { executorOf, tempStore } from "../host/helpers.ts";
 import { array, body, EXPANDING, FLOAT16_ONE, map, text, valueSharingBomb } from "./cbor-bodies.ts";
 import { SECURITY_FIXTURES, watchedHost, type Answer, type Watched } from "./helpers.ts";
@@ -36,7 +38,8 @@ beforeAll(async () => {
     await createEnvironment({ name: env, requirements: join(SECURITY_FIXTURES, requirements), engine, store });
     await deploy({ store, env, modulePath: join(SECURITY_FIXTURES, module) });
   }
-  host = await watchedHost(store, { pool: { size: 1 } });
+  // Deadlines far off: decoding a million rows on a busy machine must not become a 504.
+  host = await watchedHost(store, { pool: { size: 1, deadlineMs: 60_000 } });
 }, 1_200_000); // a cold cache builds the WASI interpreter first
 
 afterAll(async () => {
@@ -74,6 +77,30 @@ describe("CBOR that would expand", () => {
     // The same executor goes on serving.
     expect((await host.invoke("floats-v8", "measure", [GOOD], "cbor")).value.rows).toEqual([{ y: 2, maybe_was_null: true, total: 3 }]);
     expect((await executorOf(host.base, "floats-v8")).pid).toBe(pid);
+  });
+
+  it("refuses a million empty rows for eight long optional fields (over 360 MB once every row holds them) before building them", async () => {
+    const { pid } = await executorOf(host.base, "floats-v8");
+    const executorBefore = await rssOf(pid);
+    const rows = 1_000_000;
+    const cborBody = new Uint8Array([...map(1), ...text("rows"), ...array(rows), ...new Uint8Array(rows).fill(0xa0)]);
+    const jsonBody = `{"rows": [${new Array(rows).fill("{}").join(",")}]}`;
+    for (const [bytes, format] of [[cborBody, "cbor"], [jsonBody, "json"]] as const) {
+      const answer = await host.post("/v1/invoke/floats-v8/sparse", bytes, { format });
+      expect(answer.status).toBe(400);
+      expect(answer.value.error.code).toBe("bad_request");
+      expect(answer.value.error.message).toMatch(
+        new RegExp(`^1000000 rows would reach the function as at least \\d+ bytes of JSON \\(every row holds all 8 input fields\\), more than its memory limit of ${DEFAULT_POLICY.memoryLimitBytes} bytes: send fewer rows per call$`),
+      );
+    }
+    // Decoding a million rows costs what it costs (about 85 bytes of heap per byte of empty CBOR maps);
+    // the batch, at least `least` bytes and as much again in objects, was never built.
+    const least = Number(/at least (\d+) bytes/.exec((await host.post("/v1/invoke/floats-v8/sparse", cborBody, { format: "cbor" })).value.error.message)![1]);
+    const growth = (await rssOf(pid)) - executorBefore;
+    console.log(`[vial-figures] a million empty rows (1 MiB CBOR, 3 MiB JSON) for 8 optional fields: 400 before a batch of ${(least / MIB).toFixed(0)}+ MiB; executor RSS +${(growth / MIB).toFixed(0)} MiB`);
+    expect(growth).toBeLessThan(least);
+    const fewer = await host.invoke("floats-v8", "sparse", [{}, { a_sparse_feature_with_a_rather_long_name_3: 0.5 }], "cbor");
+    expect(fewer.value).toEqual({ rows: [{ present: 0 }, { present: 1 }], errors: [] });
   });
 
   it("refuses packed values and records the same way, naming the tag", async () => {
