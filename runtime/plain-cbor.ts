@@ -74,7 +74,11 @@ export function checkPlainCbor(bytes: Uint8Array): void {
     const initial = bytes[pos++]!;
     const major = initial >> 5;
     const info = initial & 0x1f;
-    if (initial === 0xff) {
+    if (major === 3 && info < 24) {
+      // The most common item, a short text string (every key is one): fits anywhere, no argument bytes.
+      if (info > end - pos) throw truncated(at);
+      pos += info;
+    } else if (initial === 0xff) {
       if (left <= end) throw malformed("a break outside an indefinite-length array or map", at);
       if (isMap && left % 2 === 1) throw malformed("a map ends between a key and its value", at);
       left = 1; // the container itself is the item that just ended, below
