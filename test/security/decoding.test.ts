@@ -3,10 +3,11 @@
  * that cbor-x alone would decode into gigabytes, or empty rows that would
  * grow past what the function can hold, are refused with a 400 before
  * anything is built (the executor's and the host's memory stay put), and the
- * float64 rule holds on every engine (V8 isolates, a QuickJS component, the
- * CPython component) in JSON and CBOR: NaN, ±Infinity and undefined are a 400
- * naming the row and field, an optional field left undefined reaches the
- * guest as null, and a non-finite output is that row's error.
+ * float64 rule holds on every engine (V8 isolates, QuickJS and StarlingMonkey
+ * components, the CPython component) in JSON and CBOR: NaN, ±Infinity and
+ * undefined are a 400 naming the row and field, an optional field left
+ * undefined reaches the guest as null, and a non-finite output is that row's
+ * error.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readFile, rm } from "node:fs/promises";
@@ -19,10 +20,11 @@ import { executorOf, tempStore } from "../host/helpers.ts";
 import { array, body, EXPANDING, FLOAT16_ONE, map, text, valueSharingBomb } from "./cbor-bodies.ts";
 import { SECURITY_FIXTURES, watchedHost, type Answer, type Watched } from "./helpers.ts";
 
-/** The same two functions (fixtures/floats.ts, fixtures/floats.py) on each engine. */
+/** `measure` and `emit` (fixtures/floats.ts, fixtures/floats.py) on each engine; `sparse` in the JS ones. */
 const ENVS = [
   { env: "floats-v8", module: "floats.ts", requirements: "package.json", engine: "v8" },
   { env: "floats-quickjs", module: "floats.ts", requirements: "package.json", engine: "quickjs" },
+  { env: "floats-starlingmonkey", module: "floats.ts", requirements: "package.json", engine: "starlingmonkey" },
   { env: "floats-python", module: "floats.py", requirements: "requirements.txt", engine: undefined },
 ];
 const MIB = 2 ** 20;
