@@ -5,11 +5,12 @@
  * deadline is refused as soon as it does. The rest of such a body is never
  * read, and the connection closes after the answer. Under Node's server the
  * bytes come straight from the request stream, elsewhere from the web body.
+ * A body the app does not read at all is host/unread-bodies.ts's.
  */
-import type { Context, MiddlewareHandler } from "hono";
+import type { Context } from "hono";
 import type { IncomingMessage } from "node:http";
 import { ApiError, bodyTooLarge, clientGone } from "../runtime/errors.ts";
-import { askForBody, bodyHeldBack, incomingOf } from "./node-bindings.ts";
+import { askForBody, incomingOf } from "./node-bindings.ts";
 
 export interface BodyLimits {
   maxBytes: number;
@@ -38,17 +39,6 @@ export function declaredLength(c: Context): number | undefined {
 export function refuseDeclaredOverLimit(c: Context, maxBytes: number): void {
   if ((declaredLength(c) ?? 0) > maxBytes) throw closing(c, bodyTooLarge(maxBytes));
 }
-
-/**
- * A request answered while its client still holds the body back for "100
- * Continue" (refused before it was asked for) closes its connection: should
- * the client send the body anyway, its bytes must not be read as the next
- * request.
- */
-export const closeWhenBodyHeldBack: MiddlewareHandler = async (c, next) => {
-  await next();
-  if (bodyHeldBack(c)) c.header("connection", "close");
-};
 
 export async function readBody(c: Context, limits: BodyLimits): Promise<Uint8Array> {
   refuseDeclaredOverLimit(c, limits.maxBytes);
@@ -153,57 +143,5 @@ async function fromWeb(body: ReadableStream<Uint8Array> | null, accept: Accept, 
       throw refused;
     }
     into.add(value);
-  }
-}
-
-/**
- * Reads a refused request's body to its end and drops it, so the answer
- * comes after the request is whole: a client that is still sending when an
- * answer arrives may take the connection for broken and lose the answer.
- * Dropped bytes are read no faster than `drain` allows (all refused bodies
- * share it), so a flood that keeps sending costs the host a bounded share of
- * a core; past the deadline it gives up and the connection closes. A client
- * that waits for "100 Continue" before sending is answered at once instead.
- */
-export async function discardBody(c: Context, deadlineAt: number, drain: DrainRate): Promise<void> {
-  const incoming = incomingOf(c);
-  if (!incoming || incoming.readableEnded || incoming.complete) return;
-  if (bodyHeldBack(c)) return; // never sent, nothing to drain (see closeWhenBodyHeldBack)
-  await new Promise<void>((resolve) => {
-    const timer = setTimeout(() => {
-      c.header("connection", "close");
-      done();
-    }, Math.max(0, deadlineAt - performance.now()));
-    const onData = (chunk: Buffer) => {
-      const waitMs = drain.take(chunk.length);
-      if (waitMs <= 0) return;
-      incoming.pause();
-      setTimeout(() => incoming.resume(), waitMs).unref();
-    };
-    const done = () => {
-      clearTimeout(timer);
-      incoming.off("data", onData).off("end", done).off("close", done).off("error", done);
-      resolve();
-    };
-    incoming.on("data", onData).on("end", done).on("close", done).on("error", done);
-  });
-}
-
-/** A rate for bytes that are read only to be dropped: a token bucket shared by every refused body. */
-export class DrainRate {
-  private tokens: number;
-  private last = performance.now();
-
-  constructor(private readonly bytesPerSecond: number) {
-    this.tokens = bytesPerSecond / 10;
-  }
-
-  /** Takes `bytes`; returns how long to wait before reading more (0: go on). */
-  take(bytes: number): number {
-    const now = performance.now();
-    this.tokens = Math.min(this.bytesPerSecond / 10, this.tokens + ((now - this.last) / 1000) * this.bytesPerSecond);
-    this.last = now;
-    this.tokens -= bytes;
-    return this.tokens >= 0 ? 0 : (-this.tokens / this.bytesPerSecond) * 1000;
   }
 }

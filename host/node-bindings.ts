@@ -1,8 +1,9 @@
 /**
  * What Node's HTTP server adds to a request when the app runs under it
  * (@hono/node-server puts the raw request and response in `c.env`): the
- * byte stream, and when the response is really gone. Absent under
- * `app.request()`, where callers get the web-standard behaviour.
+ * byte stream, when the response is really gone, and when its answer is
+ * due. Absent under `app.request()`, where callers get the web-standard
+ * behaviour.
  */
 import type { Context } from "hono";
 import type { IncomingMessage, ServerResponse } from "node:http";
@@ -28,10 +29,17 @@ export function letBodyCome(incoming: IncomingMessage, outgoing: ServerResponse)
 }
 
 /** Whether the client is still holding its body back, waiting for "100 Continue". */
-export function bodyHeldBack(c: Context): boolean {
-  const { incoming, outgoing } = bindings(c);
-  return !!incoming && !!outgoing && expectsContinue(incoming) && !continued.has(outgoing);
+export const heldBack = (incoming: IncomingMessage, outgoing: ServerResponse): boolean => expectsContinue(incoming) && !continued.has(outgoing);
+
+/** When each request's answer is due (performance.now() ms), where a route knows it: an unread body is not waited for past it. */
+const due = new WeakMap<IncomingMessage, number>();
+
+export function answerBy(c: Context, at: number): void {
+  const incoming = bindings(c).incoming;
+  if (incoming) due.set(incoming, at);
 }
+
+export const answerDue = (incoming: IncomingMessage): number | undefined => due.get(incoming);
 
 /** Lets the body of a request that waits for "100 Continue" come (see `letBodyCome`). */
 export function askForBody(c: Context): void {

@@ -8,6 +8,7 @@ import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import { existsSync, unlinkSync, chmodSync } from "node:fs";
 import { createHost, type CreateHostOptions, type Host } from "./host.ts";
 import { guardSlowClients } from "./slow-clients.ts";
+import { boundUnreadBodies, type AppFetch } from "./unread-bodies.ts";
 import { letBodyCome } from "./node-bindings.ts";
 import { isInvoke } from "./routes/invoke.ts";
 
@@ -27,8 +28,11 @@ export interface Serving {
 export async function serve(opts: ServeOptions = {}): Promise<Serving> {
   const host = createHost(opts);
   const { config, log } = host;
+  // Bodies the app leaves unread are bounded here, not drained by @hono/node-server (up to 64 MiB each).
+  const fetch = boundUnreadBodies(host.app.fetch as AppFetch, { bytesPerSecond: config.discardBytesPerSecond, metrics: host.metrics });
   // Node checks for slow headers on this interval: often enough for the headers timeout to mean what it says.
-  const server = createAdaptorServer({ fetch: host.app.fetch, serverOptions: { connectionsCheckingInterval: Math.min(1000, config.headersTimeoutMs / 2) } }) as Server;
+  const serverOptions = { connectionsCheckingInterval: Math.min(1000, config.headersTimeoutMs / 2) };
+  const server = createAdaptorServer({ fetch, autoCleanupIncoming: false, serverOptions }) as Server;
   // Keep-alive connections from feature servers stay open between batches.
   server.keepAliveTimeout = 65_000;
   // A client sending `Expect: 100-continue` is told to go on only once its request is admitted (body.ts): a shed

@@ -37,8 +37,8 @@ import { requireInvoke } from "../middleware/auth.ts";
 import { servedFunction } from "../invoke.ts";
 import { collectGarbage } from "../../runtime/garbage.ts";
 import { BodyBuffers, POOLED_FROM_BYTES, type BodyLease } from "../body-buffers.ts";
-import { DrainRate, closeWhenBodyHeldBack, declaredLength, discardBody, readBody, refuseDeclaredOverLimit } from "../body.ts";
-import { afterResponse, callerGone } from "../node-bindings.ts";
+import { declaredLength, readBody, refuseDeclaredOverLimit } from "../body.ts";
+import { afterResponse, answerBy, callerGone } from "../node-bindings.ts";
 import { effectiveDeadline } from "../policy.ts";
 import { declareRoute, pathPattern, type RouteDeclaration } from "../openapi/route.ts";
 import { invokeRequest, invokeResponse } from "../openapi/schemas.ts";
@@ -110,7 +110,6 @@ export const isInvoke = (method: string | undefined, url: string | undefined): b
 const COLLECT_AFTER_WRITING_BYTES = 32 * 2 ** 20;
 
 export function invokeRoutes(app: Hono<HostEnv>, host: HostRuntime): void {
-  const drain = new DrainRate(host.config.discardBytesPerSecond);
   // Enough for the byte budget of the largest bodies. A full collection after a flood gives the written buffers'
   // memory back now; after a few large bodies V8's own will do.
   const buffers = new BodyBuffers(
@@ -131,7 +130,7 @@ export function invokeRoutes(app: Hono<HostEnv>, host: HostRuntime): void {
     host.metrics.activity.record(env, fn, ms, c.res.status !== 200);
     const error = c.error instanceof ApiError ? c.error : undefined;
     if (error && !(error instanceof ClientGone)) host.metrics.events.add({ kind: "error", env, function: fn, status: error.status, code: error.code, message: error.message });
-  }, closeWhenBodyHeldBack, async function invokeFunction(c) {
+  }, async function invokeFunction(c) {
     const status = host.status();
     if (status === "starting") throw notReady();
     if (status === "stopping") {
@@ -144,15 +143,11 @@ export function invokeRoutes(app: Hono<HostEnv>, host: HostRuntime): void {
     const format = formatOf(c.req.header("content-type"));
     const deadlineMs = effectiveDeadline(served.policy, deadlineFrom(c.req.header(DEADLINE_HEADER)));
     const deadlineAt = c.var.arrivedAt + deadlineMs;
+    // A refused request's unread body is not waited for past its deadline (host/unread-bodies.ts).
+    answerBy(c, deadlineAt);
     refuseDeclaredOverLimit(c, host.config.bodyLimitBytes);
     const declared = declaredLength(c);
-    let admission;
-    try {
-      admission = served.executor.admit(declared ?? 0);
-    } catch (error) {
-      await discardBody(c, deadlineAt, drain);
-      throw error;
-    }
+    const admission = served.executor.admit(declared ?? 0);
     const { reservation } = admission;
     let answer;
     let body!: Uint8Array;
