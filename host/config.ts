@@ -6,6 +6,7 @@
  *     "store": ".vial", "host": "127.0.0.1", "port": 8787, "socket": "/run/vial.sock",
  *     "bodyLimitBytes": 8388608, "bufferLimitBytes": 268435456, "environmentBufferLimitBytes": 134217728,
  *     "discardBytesPerSecond": 67108864, "headersTimeoutMs": 10000, "stalledResponseMs": 10000, "watchPollMs": 1000,
+ *     "maxConnections": 16384, "maxConnectionsPerClient": 4096, "anonymousIdleTimeoutMs": 5000, "keepAliveTimeoutMs": 65000,
  *     "pool": { "size": 2, "maxQueue": 64, "deadlineMs": 1000, "memoryMiB": 256, "outputLimitBytes": 33554432, "engine": "v8" },
  *     "environments": { "fuzzy": { "size": 4, "deadlineMs": 200 } },
  *     "tokens": { "s3cret": ["fuzzy"], "ops-token": ["*"] },
@@ -36,6 +37,13 @@ export interface HostConfig {
   headersTimeoutMs: number;
   /** A finished answer its client has not taken after this long is dropped with its connection. */
   stalledResponseMs: number;
+  /** Open connections at most, in all and per client address; unset: derived from the descriptors the process may open (host/connection-limits.ts). */
+  maxConnections?: number;
+  maxConnectionsPerClient?: number;
+  /** A connection that has not carried an authenticated request is closed once idle this long. */
+  anonymousIdleTimeoutMs: number;
+  /** How long a connection that did stays open between requests. */
+  keepAliveTimeoutMs: number;
   /** How often current.json is re-read, in case a file-system event was missed. */
   watchPollMs: number;
   /** How long a shutdown waits for in-flight calls. */
@@ -60,6 +68,8 @@ export const DEFAULT_CONFIG: HostConfig = {
   discardBytesPerSecond: 64 * 2 ** 20,
   headersTimeoutMs: 10_000,
   stalledResponseMs: 10_000,
+  anonymousIdleTimeoutMs: 5000,
+  keepAliveTimeoutMs: 65_000,
   watchPollMs: 1000,
   drainTimeoutMs: 30_000,
   pool: {},

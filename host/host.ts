@@ -24,6 +24,7 @@ import { createApp } from "./app.ts";
 import type { HostEnv } from "./middleware/context.ts";
 import type { HostRuntime, HostStatus } from "./runtime.ts";
 import { loadTracing } from "./tracing/index.ts";
+import { connectionLimits, type ConnectionLimits } from "./connection-limits.ts";
 
 export interface CreateHostOptions {
   store?: Store | string;
@@ -47,6 +48,7 @@ export interface Host {
   metrics: HostMetrics;
   log: Logger;
   config: HostConfig;
+  connections: ConnectionLimits;
   /** Stops taking calls, lets running ones finish (up to drainTimeoutMs), stops every instance. */
   close(): Promise<void>;
 }
@@ -71,7 +73,8 @@ export function createHost(opts: CreateHostOptions = {}): Host {
     return [await envs.refresh(env, true)];
   };
   const tracing = loadTracing(process.env, (error) => log.error({ err: error.message }, "tracing could not start: requests are served untraced"));
-  const runtime: HostRuntime = { environments: envs, store, metrics, log, config, tracing, status: () => status, reload };
+  const connections = connectionLimits(config);
+  const runtime: HostRuntime = { environments: envs, store, metrics, log, config, connections, tracing, status: () => status, reload };
 
   const ready = (async () => {
     // A missing store is not an error: the host is ready with nothing to serve and picks up the first deploy.
@@ -102,6 +105,7 @@ export function createHost(opts: CreateHostOptions = {}): Host {
     metrics,
     log,
     config,
+    connections,
     async close() {
       status = "stopping";
       watcher?.close();

@@ -1,12 +1,14 @@
 /**
  * What Node's HTTP server adds to a request when the app runs under it
  * (@hono/node-server puts the raw request and response in `c.env`): the
- * byte stream, when the response is really gone, and when its answer is
- * due. Absent under `app.request()`, where callers get the web-standard
- * behaviour.
+ * byte stream, when the response is really gone, and what the app tells
+ * the server about the connection (it carried an authenticated request;
+ * when its answer is due). Absent under `app.request()`, where callers get
+ * the web-standard behaviour.
  */
 import type { Context } from "hono";
 import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Socket } from "node:net";
 
 interface NodeBindings {
   incoming?: IncomingMessage;
@@ -30,6 +32,16 @@ export function letBodyCome(incoming: IncomingMessage, outgoing: ServerResponse)
 
 /** Whether the client is still holding its body back, waiting for "100 Continue". */
 export const heldBack = (incoming: IncomingMessage, outgoing: ServerResponse): boolean => expectsContinue(incoming) && !continued.has(outgoing);
+
+/** Connections that carried a request which passed authentication: they keep the long keep-alive (host/connections.ts). */
+const trusted = new WeakSet<Socket>();
+
+export function trustConnection(c: Context): void {
+  const socket = bindings(c).incoming?.socket;
+  if (socket) trusted.add(socket);
+}
+
+export const isTrusted = (socket: Socket): boolean => trusted.has(socket);
 
 /** When each request's answer is due (performance.now() ms), where a route knows it: an unread body is not waited for past it. */
 const due = new WeakMap<IncomingMessage, number>();

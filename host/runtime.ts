@@ -5,6 +5,7 @@ import type { Logger } from "./logger.ts";
 import type { HostConfig } from "./config.ts";
 import type { Store } from "../builds/store.ts";
 import type { Tracing } from "./tracing/index.ts";
+import type { ConnectionLimits } from "./connection-limits.ts";
 
 export type HostStatus = "starting" | "ready" | "stopping";
 
@@ -15,6 +16,8 @@ export interface HostRuntime {
   metrics: HostMetrics;
   log: Logger;
   config: HostConfig;
+  /** The connection limits `vial serve` enforces, derived from the config and the process's descriptor limit. */
+  connections: ConnectionLimits;
   /** Set when OTEL_EXPORTER_OTLP_ENDPOINT is: resolves to the tracer (undefined if it could not load). */
   tracing?: Promise<Tracing | undefined>;
   status(): HostStatus;

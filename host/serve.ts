@@ -8,6 +8,7 @@ import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import { existsSync, unlinkSync, chmodSync } from "node:fs";
 import { createHost, type CreateHostOptions, type Host } from "./host.ts";
 import { guardSlowClients } from "./slow-clients.ts";
+import { guardConnections } from "./connections.ts";
 import { boundUnreadBodies, type AppFetch } from "./unread-bodies.ts";
 import { letBodyCome } from "./node-bindings.ts";
 import { isInvoke } from "./routes/invoke.ts";
@@ -33,8 +34,9 @@ export async function serve(opts: ServeOptions = {}): Promise<Serving> {
   // Node checks for slow headers on this interval: often enough for the headers timeout to mean what it says.
   const serverOptions = { connectionsCheckingInterval: Math.min(1000, config.headersTimeoutMs / 2) };
   const server = createAdaptorServer({ fetch, autoCleanupIncoming: false, serverOptions }) as Server;
-  // Keep-alive connections from feature servers stay open between batches.
-  server.keepAliveTimeout = 65_000;
+  // Keep-alive connections from feature servers stay open between batches (anonymous ones do not: connections.ts).
+  server.keepAliveTimeout = config.keepAliveTimeoutMs;
+  const stopConnections = guardConnections(server, { limits: host.connections, anonymousIdleTimeoutMs: config.anonymousIdleTimeoutMs, metrics: host.metrics, log });
   // A client sending `Expect: 100-continue` is told to go on only once its request is admitted (body.ts): a shed
   // request is answered before its body is sent. Other routes let it go on at once, as Node does by default.
   server.on("checkContinue", (req: IncomingMessage, res: ServerResponse) => {
@@ -60,13 +62,16 @@ export async function serve(opts: ServeOptions = {}): Promise<Serving> {
       });
     }
   });
-  log.info({ address }, "listening (warming pools; /readyz turns 200 when every pool is warm)");
+  const { lowered, ...connections } = host.connections;
+  log.info({ address, connections }, "listening (warming pools; /readyz turns 200 when every pool is warm)");
+  if (lowered) log.warn({ connections }, lowered);
 
   let stopping: Promise<void> | undefined;
   const shutdown = () =>
     (stopping ??= (async () => {
       log.info("shutting down: no new connections, finishing running calls");
       stopGuard();
+      stopConnections();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
       await host.close();

@@ -8,6 +8,7 @@ import type { MiddlewareHandler } from "hono";
 import type { TokenGrants } from "../config.ts";
 import { adminDisabled, forbidden, unauthorized } from "../../runtime/errors.ts";
 import type { HostEnv, Principal } from "./context.ts";
+import { trustConnection } from "../node-bindings.ts";
 
 const digest = (token: string): string => createHash("sha256").update(token).digest("hex");
 
@@ -35,6 +36,8 @@ export function authenticate(config: AuthConfig): MiddlewareHandler<HostEnv> {
     else if (open && !token) principal = { environments: "*", admin: false, authenticated: false };
     else throw unauthorized();
     c.set("principal", principal);
+    // A connection that carried an accepted token (or any request, where none is needed) keeps the long keep-alive.
+    if (principal.authenticated || open) trustConnection(c);
     await next();
   };
 }

@@ -70,7 +70,18 @@ const sandboxReport = z.union([
   z.object({ error: z.string() }),
 ]);
 
-export const environmentList = z.object({ environments: z.array(environmentView), sandbox: sandboxReport });
+const connectionsReport = z
+  .object({
+    descriptorLimit: z.number().int().optional().meta({ description: "the process's soft limit on open descriptors (RLIMIT_NOFILE), where it can be read" }),
+    reservedDescriptors: z.number().int().meta({ description: "descriptors never given to connections: executors, store reads, logs" }),
+    maxConnections: z.number().int(),
+    maxConnectionsPerClient: z.number().int().meta({ description: "per client address (IPv6: per /64; unix-socket clients count as one)" }),
+    anonymousIdleTimeoutMs: z.number().int().meta({ description: "a connection that has not carried an authenticated request is closed once idle this long" }),
+    keepAliveTimeoutMs: z.number().int().meta({ description: "how long a connection that did stays open between requests" }),
+  })
+  .meta({ description: "the connection limits vial serve enforces" });
+
+export const environmentList = z.object({ environments: z.array(environmentView), sandbox: sandboxReport, connections: connectionsReport });
 
 export const invokeRequest = z.object({ rows: z.array(z.record(z.string(), z.unknown())) });
 

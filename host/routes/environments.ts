@@ -1,7 +1,7 @@
 /**
  * GET /v1/environments: what is served, its functions and schemas, which
  * engine runs it, and how its executor and instances are doing, with the
- * sandbox executors get on this machine.
+ * sandbox executors get on this machine and the host's connection limits.
  */
 import type { Hono } from "hono";
 import type { z } from "zod";
@@ -57,7 +57,10 @@ export function environmentRoutes(app: Hono<HostEnv>, host: HostRuntime): void {
         (s) => s.report,
         (error: Error) => ({ error: error.message }),
       );
-      return c.json({ environments, sandbox } satisfies z.infer<typeof environmentList>);
+      const { descriptorLimit, reservedDescriptors, maxConnections, maxConnectionsPerClient } = host.connections;
+      const { anonymousIdleTimeoutMs, keepAliveTimeoutMs } = host.config;
+      const connections = { descriptorLimit, reservedDescriptors, maxConnections, maxConnectionsPerClient, anonymousIdleTimeoutMs, keepAliveTimeoutMs };
+      return c.json({ environments, sandbox, connections } satisfies z.infer<typeof environmentList>);
     },
   );
 }
