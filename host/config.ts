@@ -78,7 +78,7 @@ export const DEFAULT_CONFIG: HostConfig = {
   logLevel: "info",
 };
 
-const POOL_KEYS = ["size", "maxQueue", "deadlineMs", "memoryMiB", "outputLimitBytes", "engine"] as const;
+const POOL_KEYS = ["size", "maxQueue", "deadlineMs", "memoryMiB", "outputLimitBytes", "executorMemoryMiB", "engine"] as const;
 const ENGINES = ["v8", "component"];
 
 function checkPoolSettings(where: string, value: unknown): PoolSettings {

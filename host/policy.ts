@@ -12,6 +12,8 @@ export interface PoolPolicy {
   memoryLimitBytes: number;
   /** Largest result (UTF-8 bytes of the envelope) a call may hand back; larger ones fail where the instance runs. */
   outputLimitBytes: number;
+  /** Memory cap on the executor process as a whole (unset: enough for `size` instances at their cap, executors/limits.ts). */
+  executorMemoryBytes?: number;
   /** Suggested Retry-After (seconds) when the queue is full. */
   retryAfterSeconds: number;
   /** "component" runs a version's WebAssembly component even where its engine is v8 (unset: what the version says). */
@@ -34,6 +36,7 @@ export interface PoolSettings {
   deadlineMs?: number;
   memoryMiB?: number;
   outputLimitBytes?: number;
+  executorMemoryMiB?: number;
   engine?: EngineKind;
 }
 
@@ -46,6 +49,7 @@ export function resolvePolicy(defaults: PoolSettings = {}, forEnv: PoolSettings 
     memoryLimitBytes: s.memoryMiB === undefined ? DEFAULT_POLICY.memoryLimitBytes : s.memoryMiB * 2 ** 20,
     outputLimitBytes: s.outputLimitBytes ?? DEFAULT_POLICY.outputLimitBytes,
     retryAfterSeconds: DEFAULT_POLICY.retryAfterSeconds,
+    ...(s.executorMemoryMiB === undefined ? {} : { executorMemoryBytes: s.executorMemoryMiB * 2 ** 20 }),
     ...(s.engine ? { engine: s.engine } : {}),
   };
 }

@@ -19,6 +19,7 @@ import type { EngineReport } from "./engine.ts";
 import type { ExecutorCode } from "./code.ts";
 import type { Sandbox } from "./sandbox.ts";
 import { LargeBatchPriority } from "./priority.ts";
+import { watchMemory } from "./memory-watch.ts";
 import { Assembler, firstPart, sendRest } from "../../executor/parts.ts";
 import { Channel, CHANNEL_FD } from "../../executor/channel.ts";
 import { parseExecutorMessage, ProtocolViolation } from "./executor-messages.ts";
@@ -84,6 +85,8 @@ export class Executor {
   private started?: { resolve(): void; reject(error: Error): void };
   private exitReason?: string;
   private violation?: string;
+  /** Why the host killed it for its memory (memory-watch.ts), if it did. */
+  private overMemory?: string;
   private readonly channel: Channel<unknown, HostMessage>;
 
   /** The executor's own process (the launcher's child when it runs in namespaces). */
@@ -131,7 +134,7 @@ export class Executor {
     const exited = once(child, "exit").then(([code, signal]) => {
       executor.exitReason = executor.violation
         ? `broke the protocol (${executor.violation}) and was ended`
-        : signal ? `was killed by ${signal}` : `exited with code ${code}`;
+        : (executor.overMemory ?? (signal ? `was killed by ${signal}` : `exited with code ${code}`));
       executor.lose();
       return executor.exitReason;
     });
@@ -167,6 +170,11 @@ export class Executor {
     // Under namespaces the launcher stays as the parent of the executor's own process.
     executor.pid = (await childrenOf(child.pid!))[0] ?? child.pid;
     if (executor.pid !== undefined) executor.priority = new LargeBatchPriority(executor.pid);
+    const watch = watchMemory(executor.pid!, opts.sandbox.limits.memoryBytes, (reason) => {
+      executor.overMemory = `${reason} and was killed`;
+      executor.kill();
+    });
+    void exited.then(() => watch.stop());
     return executor;
   }
 

@@ -1,98 +1,79 @@
 /**
  * How an executor process is cordoned off, decided once per host process by
  * trying it: the strongest setup that starts (and runs V8) on this machine
- * is kept, and what it lacks is reported.
+ * is kept, and what it lacks is reported. Every setup has:
  *
  * - Node's permission model: reads of its own code only, no writes, no child
  *   processes, workers only for component threads, addons only for V8.
  * - An empty environment and `/` as working directory.
+ * - No descriptor of the host's but its channel and stdio (descriptors.ts).
+ * - No new privileges and no capabilities; limits on its memory (with the
+ *   host's watchdog, memory-watch.ts), descriptors and, in a user namespace
+ *   of its own, processes (limits.ts).
+ *
+ * Where the machine allows them:
+ *
  * - Where unprivileged user namespaces work (`unshare`): its own user,
- *   network and process namespaces: no network interface at all, and no
- *   other process (the host, other executors) visible, signalable or
- *   traceable.
+ *   network, process, mount, IPC and UTS namespaces: no network interface
+ *   at all, no other process (the host, other executors) visible, signalable
+ *   or traceable, and a /tmp and /dev/shm of its own.
  * - When the host runs as root: the unprivileged user `nobody`, so not even
  *   native code in the executor can read the host's private files.
  */
-import { spawn, type SpawnOptions } from "node:child_process";
+import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import type { EngineKind } from "../../runtime/instantiate.ts";
 import type { ExecutorCode } from "./code.ts";
-import { EXECUTOR_MALLOC_ENV } from "../malloc-env.ts";
+import { inheritableDescriptors } from "./descriptors.ts";
+import { executorLimits, type ExecutorLimits } from "./limits.ts";
+import { MEMORY_WATCH_MS } from "./memory-watch.ts";
+import { DEFAULT_POLICY } from "../policy.ts";
+import { launchCommand, launchStdio, NOBODY, type LaunchCommand, type LaunchSpec, type Setup } from "./launch.ts";
 
-const NOBODY = 65534;
-const EXECUTOR_NICENESS = 10;
-/** The executor's only environment variables, none of the host's: malloc's settings (malloc-env.ts). */
-export const EXECUTOR_ENV = EXECUTOR_MALLOC_ENV;
-const NAMESPACES = ["--user", "--map-root-user", "--net", "--pid", "--fork", "--kill-child", "--mount-proc"];
-/**
- * An executor's heap may grow to 1.5x what was live after its last full
- * collection (V8 otherwise lets a small heap grow up to 4x): a large batch
- * leaves a few hundred MiB of garbage, and under a flood of them the
- * flooded executor peaked at 450 MiB instead of 300, for the same batches
- * served. A process-wide V8 flag: the isolates' heaps follow it too.
- */
-const HEAP_GROWTH = "--heap-growing-percent=50";
-const PERMISSION_FLAG = process.allowedNodeEnvironmentFlags.has("--permission") ? "--permission" : "--experimental-permission";
-
-interface Setup {
-  namespaces: boolean;
-  nobody: boolean;
-}
+export { EXECUTOR_ENV, type LaunchCommand } from "./launch.ts";
 
 export interface SandboxReport {
-  /** Own user, network (no interfaces) and process namespaces. */
+  /** Own user, network (no interfaces), process, mount, IPC and UTS namespaces. */
   namespaces: boolean;
+  /** A /tmp and /dev/shm of its own (empty tmpfs, 1 MiB each) instead of the host's: with the namespaces. */
+  privateTmp: boolean;
   /** Who executors run as. */
   user: string;
+  /** No privileges gained through exec (setuid programs, file capabilities), and no capabilities held. */
+  noNewPrivileges: true;
   /** Node's permission model (own code readable, nothing writable, no child processes). */
   permissionModel: true;
   environment: "empty";
+  /** The host's descriptors without close-on-exec: executors get /dev/null in their place. */
+  shieldedDescriptors: number[];
+  /** How each executor's limits (listed per environment) are held. */
+  limits: {
+    /** A watchdog reads the executor's resident size every `watchMs` and kills it past its cap; RLIMIT_DATA stops faster allocations. */
+    memory: "watchdog";
+    watchMs: number;
+    /** RLIMIT_NPROC, counted in the executor's own user namespace (without one it would count every process of the user). */
+    processes: boolean;
+  };
   /** Whether executors can run the V8 engine, or why not. */
   v8: { available: true; /** The isolated-vm line that loads: "isolated-vm-6 6.2.0". */ isolatedVm: string } | { available: false; reason: string };
   warnings: string[];
 }
 
-export interface LaunchCommand {
-  command: string;
-  args: string[];
-  options: SpawnOptions;
-}
-
 export interface Sandbox {
   report: SandboxReport;
+  /** The limits every executor it launches gets. */
+  limits: ExecutorLimits;
   /** `niceness` (default 10): how far below the host the process runs in the scheduler. */
   launch(engine: EngineKind, entryArgs: string[], niceness?: number): LaunchCommand;
-}
-
-function launcher(code: ExecutorCode, setup: Setup) {
-  return (engine: EngineKind, entryArgs: string[], niceness = EXECUTOR_NICENESS): LaunchCommand => {
-    const node = [
-      "--no-warnings",
-      HEAP_GROWTH,
-      PERMISSION_FLAG,
-      ...code.readable.map((dir) => `--allow-fs-read=${dir}`),
-      ...(engine === "v8" ? ["--allow-addons"] : ["--allow-worker", "--no-wasm-lazy-compilation"]),
-      ...entryArgs,
-    ];
-    const options: SpawnOptions = {
-      env: EXECUTOR_ENV,
-      cwd: "/",
-      stdio: ["ignore", "ignore", "pipe", "ipc"],
-      serialization: "advanced",
-      ...(setup.nobody ? { uid: NOBODY, gid: NOBODY } : {}),
-    };
-    const inner = setup.namespaces ? ["unshare", ...NAMESPACES, "--", process.execPath, ...node] : [process.execPath, ...node];
-    // Below the host in the scheduler (every thread inherits it): routing, health checks and other environments'
-    // answers come before a flooded environment's work.
-    return { command: "nice", args: ["-n", String(niceness), ...inner], options };
-  };
+  /** The same sandbox with other limits: one environment's executors. */
+  withLimits(limits: ExecutorLimits): Sandbox;
 }
 
 /** Runs a probe program the way an executor would run; resolves with what it printed, or rejects. */
 export function runProbe(command: LaunchCommand): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command.command, command.args, { ...command.options, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(command.command, command.args, { ...command.options, stdio: launchStdio(["ignore", "pipe", "pipe"], command) });
     let out = "";
     let err = "";
     child.stdout!.on("data", (chunk: Buffer) => (out += chunk));
@@ -119,17 +100,29 @@ async function v8Availability(launch: Sandbox["launch"], code: ExecutorCode): Pr
   }
 }
 
+const launcher =
+  (spec: Omit<LaunchSpec, "limits">, limits: ExecutorLimits): Sandbox["launch"] =>
+  (engine, entryArgs, niceness) =>
+    launchCommand({ ...spec, limits }, engine, entryArgs, niceness);
+
+function sandboxOf(report: SandboxReport, spec: Omit<LaunchSpec, "limits">, limits: ExecutorLimits): Sandbox {
+  return { report, limits, launch: launcher(spec, limits), withLimits: (other) => sandboxOf(report, spec, other) };
+}
+
 async function detect(code: ExecutorCode): Promise<Sandbox> {
   const root = process.getuid?.() === 0;
-  const setups: Setup[] = [
-    { namespaces: true, nobody: root },
-    ...(root ? [{ namespaces: true, nobody: false }] : []),
-    { namespaces: false, nobody: root },
-    ...(root ? [{ namespaces: false, nobody: false }] : []),
-  ];
+  // Namespaces first, then nobody: without namespaces even nobody shares the network and sees other processes.
+  const setups: Setup[] = [];
+  for (const [namespaces, privateTmp] of [[true, true], [true, false], [false, false]] as const) {
+    setups.push({ namespaces, privateTmp, nobody: root }, ...(root ? [{ namespaces, privateTmp, nobody: false }] : []));
+  }
+  // Descriptors inherited by this process: Node and libuv open everything else close-on-exec.
+  const inherited = inheritableDescriptors();
+  const limits = executorLimits(DEFAULT_POLICY);
   const failures: string[] = [];
   for (const setup of setups) {
-    const launch = launcher(code, setup);
+    const spec = { code, setup, inherited };
+    const launch = launcher(spec, limits);
     try {
       await runProbe(launch("component", ["-e", "process.exit(0)"]));
     } catch (error) {
@@ -138,19 +131,31 @@ async function detect(code: ExecutorCode): Promise<Sandbox> {
     }
     const v8 = await v8Availability(launch, code);
     const warnings = [
-      ...(setup.namespaces ? [] : ["executors share the host's network and process namespaces (unprivileged user namespaces are not available here): a V8 or engine bug could reach the network and other processes"]),
+      ...(setup.namespaces ? [] : ["executors share the host's network, process, IPC and UTS namespaces, and its /tmp and /dev/shm (unprivileged user namespaces are not available here): a V8 or engine bug could reach the network and other processes"]),
+      ...(setup.namespaces && !setup.privateTmp ? ["executors see the host's /tmp and /dev/shm (a private mount failed)"] : []),
       ...(root && !setup.nobody ? ["executors run as root, like the host: native code in one could read the host's files"] : []),
+      ...(setup.namespaces ? [] : ["executors' processes are not limited in number: RLIMIT_NPROC would count every process of their user"]),
+      ...code.warnings,
       ...failures.map((f) => `tried and failed: ${f}`),
     ];
-    return {
-      report: { namespaces: setup.namespaces, user: setup.nobody ? `nobody (uid ${NOBODY})` : `the host's user (uid ${process.getuid?.() ?? "?"})`, permissionModel: true, environment: "empty", v8, warnings },
-      launch,
+    const report: SandboxReport = {
+      namespaces: setup.namespaces,
+      privateTmp: setup.privateTmp,
+      user: setup.nobody ? `nobody (uid ${NOBODY})` : `the host's user (uid ${process.getuid?.() ?? "?"})`,
+      noNewPrivileges: true,
+      permissionModel: true,
+      environment: "empty",
+      shieldedDescriptors: inherited,
+      limits: { memory: "watchdog", watchMs: MEMORY_WATCH_MS, processes: setup.namespaces },
+      v8,
+      warnings,
     };
+    return sandboxOf(report, spec, limits);
   }
   throw new Error(`no executor can start on this machine: ${failures.join("; ")}`);
 }
 
-const describe = (setup: Setup) => `${setup.namespaces ? "namespaces" : "no namespaces"}, ${setup.nobody ? "as nobody" : "as the host's user"}`;
+const describe = (setup: Setup) => `${setup.namespaces ? (setup.privateTmp ? "namespaces" : "namespaces without private mounts") : "no namespaces"}, ${setup.nobody ? "as nobody" : "as the host's user"}`;
 
 let detected: Promise<Sandbox> | undefined;
 

@@ -14,6 +14,7 @@ import type { ByteBudget } from "../admission/byte-budget.ts";
 import { executorCode } from "./code.ts";
 import { executorSandbox } from "./sandbox.ts";
 import { chooseEngine } from "./engine.ts";
+import { executorLimits } from "./limits.ts";
 import { Supervisor } from "./supervisor.ts";
 
 export interface VersionSpec {
@@ -39,10 +40,15 @@ export interface StartedVersion {
 
 /** Resolves once the executor's instances are warm; throws (with nothing left running) when it cannot start. */
 export async function startVersion(spec: VersionSpec, deps: StartDeps): Promise<StartedVersion> {
-  const read = () => readVersion(spec.versionDir, spec.env, spec.version);
-  const artifacts = await read();
   const code = await executorCode();
-  const sandbox = await executorSandbox(code);
+  // Before every start of its executor (restarts included): the version, and the executor's own code.
+  const read = async () => {
+    const rewritten = await code.verify();
+    if (rewritten.length > 0) deps.log.error({ env: spec.env, dir: code.dir, rewritten }, "the executor's code had been changed since this host wrote it: written again");
+    return readVersion(spec.versionDir, spec.env, spec.version);
+  };
+  const artifacts = await read();
+  const sandbox = (await executorSandbox(code)).withLimits(executorLimits(spec.policy));
   const engine = chooseEngine(artifacts.manifest, spec.policy.engine, sandbox.report.v8);
   const supervisor = new Supervisor(spec.label ?? spec.env, spec.version, spec.policy, engine, {
     ...deps,

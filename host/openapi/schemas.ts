@@ -43,6 +43,14 @@ export const executorView = z.object({
   restarts: z.number().int(),
   status: z.enum(["running", "restarting", "stopped"]),
   residentMiB: z.number(),
+  limits: z
+    .object({
+      memoryMiB: z.number().meta({ description: "resident memory the executor process may hold (pool setting executorMemoryMiB); past it, it is killed and restarted" }),
+      dataMiB: z.number().meta({ description: "its RLIMIT_DATA (private writable memory, twice the cap): allocations past it fail, and the executor with them" }),
+      descriptors: z.number().int().meta({ description: "its RLIMIT_NOFILE" }),
+      processes: z.number().int().optional().meta({ description: "its RLIMIT_NPROC (processes and threads, in its own user namespace); absent where it is not limited" }),
+    })
+    .meta({ description: "what the executor process may take of the machine, as a whole" }),
 });
 
 export const environmentView = z.object({
@@ -60,10 +68,18 @@ export const environmentView = z.object({
 
 const sandboxReport = z.union([
   z.object({
-    namespaces: z.boolean(),
+    namespaces: z.boolean().meta({ description: "own user, network (no interfaces), process, mount, IPC and UTS namespaces" }),
+    privateTmp: z.boolean().meta({ description: "a /tmp and /dev/shm of its own (empty tmpfs, 1 MiB each) instead of the host's" }),
     user: z.string(),
+    noNewPrivileges: z.literal(true).meta({ description: "no privileges gained through exec, and no capabilities held" }),
     permissionModel: z.literal(true),
     environment: z.literal("empty"),
+    shieldedDescriptors: z.array(z.number().int()).meta({ description: "the host's descriptors without close-on-exec: executors get /dev/null in their place" }),
+    limits: z.object({
+      memory: z.literal("watchdog").meta({ description: "the host reads each executor's resident size every watchMs and kills it past its cap; RLIMIT_DATA stops faster allocations" }),
+      watchMs: z.number().int(),
+      processes: z.boolean().meta({ description: "whether RLIMIT_NPROC holds (it needs the executor's own user namespace)" }),
+    }),
     v8: z.union([z.object({ available: z.literal(true), isolatedVm: z.string().meta({ description: 'the isolated-vm line that loads, e.g. "isolated-vm-6 6.2.0"' }) }), z.object({ available: z.literal(false), reason: z.string() })]),
     warnings: z.array(z.string()),
   }),

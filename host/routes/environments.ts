@@ -10,6 +10,7 @@ import type { HostRuntime } from "../runtime.ts";
 import { mayInvoke } from "../middleware/auth.ts";
 import { declareRoute } from "../openapi/route.ts";
 import { environmentList, environmentView } from "../openapi/schemas.ts";
+import { executorLimits } from "../executors/limits.ts";
 
 /** The environments `principal` may invoke, as GET /v1/environments shows them. */
 export async function environmentViews(host: HostRuntime, principal: Principal): Promise<Array<z.infer<typeof environmentView>>> {
@@ -18,9 +19,11 @@ export async function environmentViews(host: HostRuntime, principal: Principal):
     const shadow = host.environments.shadow(env);
     return shadow && { version: shadow.version, fraction: shadow.fraction };
   };
+  const processesLimited = await host.environments.sandbox().then((s) => s.report.limits.processes, () => false);
   return Promise.all(
     served.map(async (s) => {
       const { state, ...executor } = await s.executor.view();
+      const limits = executorLimits(s.policy);
       const { rssBytes, size, idle, busy, starting, queued } = state ?? { rssBytes: 0, size: s.policy.size, idle: 0, busy: 0, starting: 0, queued: 0 };
       return {
         name: s.env,
@@ -29,7 +32,16 @@ export async function environmentViews(host: HostRuntime, principal: Principal):
         engine: s.executor.engine,
         servingSince: s.since,
         functions: s.manifest.functions,
-        executor: { ...executor, residentMiB: Math.round((rssBytes / 2 ** 20) * 10) / 10 },
+        executor: {
+          ...executor,
+          residentMiB: Math.round((rssBytes / 2 ** 20) * 10) / 10,
+          limits: {
+            memoryMiB: limits.memoryBytes / 2 ** 20,
+            dataMiB: limits.dataBytes / 2 ** 20,
+            descriptors: limits.descriptors,
+            ...(processesLimited ? { processes: limits.processes } : {}),
+          },
+        },
         pool: { size, idle, busy, starting, queued, maxQueue: s.policy.maxQueue, deadlineMs: s.policy.deadlineMs, memoryMiB: s.policy.memoryLimitBytes / 2 ** 20 },
         refused: host.environments.refusedVersion(s.env),
         shadow: shadowOf(s.env),

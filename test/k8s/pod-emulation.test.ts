@@ -112,7 +112,7 @@ describe("the host inside the rendered pod's constraints", () => {
     expect(listing.sandbox.user).toBe(`the host's user (uid ${pod.containers[0]!.securityContext!.runAsUser})`);
     const children = (await readFile(`/proc/${host.pid}/task/${host.pid}/children`, "utf8")).trim().split(/\s+/);
     const commands = await Promise.all(children.map((pid) => readFile(`/proc/${pid}/cmdline`, "utf8").catch(() => "")));
-    expect(commands.join("\n")).toMatch(/\/tmp\/vial-cache\/executor-[0-9a-f]{16}\/executor\.mjs/);
+    expect(commands.join("\n")).toMatch(new RegExp(`/tmp/vial-${pod.containers[0]!.securityContext!.runAsUser}/executor-[0-9a-f]{16}/executor\\.mjs`));
   });
 
   it("stops on SIGTERM within the pod's grace period, after the preStop sleep", async () => {

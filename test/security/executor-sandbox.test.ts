@@ -9,12 +9,12 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createServer, type Server } from "node:net";
 import { once } from "node:events";
-import { chmod, mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { chmod, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { executorCode } from "../../host/executors/code.ts";
 import { EXECUTOR_ENV, executorSandbox, runProbe, type LaunchCommand, type Sandbox } from "../../host/executors/sandbox.ts";
 import { REPO } from "../host/helpers.ts";
+import { withoutPermissionModel } from "./probes.ts";
 
 /** Each attempt reports the error code it met, or "allowed". */
 const PROBE = `
@@ -52,14 +52,12 @@ const run = async (command: LaunchCommand): Promise<Report> => JSON.parse(await 
 
 /** The executor's launch, with the probe in place of its entry. */
 const asExecutor = () => sandbox.launch("v8", ["-e", PROBE, secret, REPO, String(port), String(process.pid)]);
-/** The same launch without Node's permission model: what native code would have. */
-function withoutPermissionModel(command: LaunchCommand): LaunchCommand {
-  return { ...command, args: command.args.filter((a) => !/^--(experimental-)?permission$|^--allow-/.test(a)) };
-}
 
 beforeAll(async () => {
   sandbox = await executorSandbox(await executorCode());
-  scratch = await mkdtemp(join(tmpdir(), "vial-sandbox-"));
+  // Outside the temp folder, which executors do not see at all where they get a /tmp of their own.
+  await mkdir(join(REPO, ".scratch"), { recursive: true });
+  scratch = await mkdtemp(join(REPO, ".scratch", "vial-sandbox-"));
   await chmod(scratch, 0o755);
   secret = join(scratch, "host-secret");
   await writeFile(secret, "the host's token", { mode: 0o600 });
@@ -76,7 +74,7 @@ afterAll(async () => {
 
 describe("an executor's sandbox on this machine", () => {
   it("is reported, with what it lacks", () => {
-    expect(sandbox.report).toMatchObject({ permissionModel: true, environment: "empty" });
+    expect(sandbox.report).toMatchObject({ permissionModel: true, environment: "empty", noNewPrivileges: true, limits: { memory: "watchdog", processes: sandbox.report.namespaces } });
     if (!sandbox.report.namespaces) expect(sandbox.report.warnings.join(" ")).toMatch(/share the host's network and process namespaces/);
   });
 

@@ -1,0 +1,18 @@
+/**
+ * Probes started exactly the way executors are (the real launcher, with a
+ * program in place of the executor's entry), with or without Node's
+ * permission model: what code that escaped into the executor's JS would
+ * find, and what native code would.
+ */
+import { runProbe, type LaunchCommand, type Sandbox } from "../../host/executors/sandbox.ts";
+
+/** The same launch without Node's permission model: what native code would have. */
+export function withoutPermissionModel(command: LaunchCommand): LaunchCommand {
+  return { ...command, args: command.args.filter((a) => !/^--(experimental-)?permission$|^--allow-/.test(a)) };
+}
+
+/** Runs `program` (CommonJS, printing one JSON value) as an executor of `sandbox` would run; returns what it printed. */
+export async function probe(sandbox: Sandbox, program: string, args: string[] = [], opts: { permissionModel: boolean }): Promise<any> {
+  const command = sandbox.launch("v8", ["-e", program, ...args]);
+  return JSON.parse(await runProbe(opts.permissionModel ? command : withoutPermissionModel(command)));
+}
