@@ -3,6 +3,7 @@ import { loadConfig, type HostConfig } from "../host/config.ts";
 import { serve } from "../host/serve.ts";
 import { VialError } from "../builds/errors.ts";
 import { restartWithMallocEnv } from "../host/malloc-env.ts";
+import { keepFilesPrivate } from "../host/private-files.ts";
 
 export interface ServeCommandOptions {
   store?: string;
@@ -20,7 +21,9 @@ export function parsePort(value: string | undefined): number | undefined {
 
 export async function serveCommand(opts: ServeCommandOptions): Promise<void> {
   restartWithMallocEnv();
+  const madePrivate = keepFilesPrivate();
   const port = parsePort(opts.port);
   const config: HostConfig = loadConfig({ file: opts.config, overrides: { store: opts.store, host: opts.host, port, socket: opts.socket } });
-  await serve({ config, exitOnSignal: true });
+  const serving = await serve({ config, exitOnSignal: true });
+  if (madePrivate.length > 0) serving.host.log.warn({ files: madePrivate }, "the host's log could be read by other users: made private");
 }
