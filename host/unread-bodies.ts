@@ -7,8 +7,9 @@
  * A body that declares more, goes on past the limit or does not end within a
  * second (or by its request's deadline), or that the client holds back for
  * "100 Continue", is not read any further: the answer says
- * `connection: close` and the connection is destroyed once it is handed
- * over. Without this a refused body is drained at the speed it comes.
+ * `connection: close`, the connection is half-closed after it and read no
+ * more, and its descriptor goes a little later. Without this a refused body
+ * is drained at the speed it comes.
  */
 import { IncomingMessage, ServerResponse } from "node:http";
 import type { Http2Bindings, HttpBindings } from "@hono/node-server";
@@ -18,6 +19,11 @@ import { answerDue, heldBack } from "./node-bindings.ts";
 export const UNREAD_BODY_LIMIT = 64 * 1024;
 /** How long a small rest of a body is waited for, at most: it is on its way, or the client is not sending it. */
 const WAIT_MS = 1000;
+/**
+ * How long a closing connection stays half-open after its answer: closed with bytes unread, a socket sends a
+ * reset, which may reach a client still sending before it has read the answer, and the answer is lost.
+ */
+const LINGER_MS = 2000;
 
 export type AppFetch = (request: Request, bindings: HttpBindings | Http2Bindings) => Response | Promise<Response>;
 
@@ -32,8 +38,23 @@ export function boundUnreadBodies(fetch: AppFetch, opts: { bytesPerSecond: numbe
     // The connection cannot carry another request: whatever still comes is not read.
     if (!closing) opts.metrics.clients.inc({ event: "unread_body" });
     response.headers.set("connection", "close");
-    outgoing.once("finish", () => incoming.socket?.destroy());
+    lingerAfterAnswer(incoming);
     return response;
+  };
+}
+
+/**
+ * Node ends a `connection: close` answer with the socket's destroySoon (resOnFinish in node:_http_server): here
+ * that half-closes, stops reading (Node has just set the unread body flowing, to drain it) and destroys later.
+ */
+function lingerAfterAnswer(incoming: IncomingMessage): void {
+  const socket = incoming.socket;
+  if (!socket) return;
+  socket.destroySoon = () => {
+    incoming.pause();
+    socket.pause();
+    socket.end();
+    setTimeout(() => socket.destroy(), LINGER_MS).unref();
   };
 }
 
