@@ -1,5 +1,5 @@
 // wasi:io/{error,poll,streams}. Streams are in-memory: an empty, closed stdin
-// and bounded line-wise sinks for stdout/stderr.
+// and bounded line-wise sinks for stdout/stderr; nothing ever waits.
 import { WasiError } from "./errors.js";
 
 export class IoError {
@@ -9,37 +9,20 @@ export class IoError {
   }
 }
 
-/** Ready at once, or at a monotonic deadline (ns, process.hrtime clock). */
+/**
+ * Always ready: streams are in memory, and a clock pollable is ready at once
+ * (clocks.ts: time never passes for a guest, so no wait takes any).
+ */
 export class Pollable {
-  constructor(readonly deadline?: bigint) {}
   ready(): boolean {
-    return this.deadline === undefined || process.hrtime.bigint() >= this.deadline;
+    return true;
   }
-  block(): void {
-    if (this.deadline !== undefined) sleepUntil(this.deadline);
-  }
-}
-
-// Synchronous sleep: guest code is synchronous, so a sleeping guest blocks its
-// thread (the host runs guests off the main event loop).
-const sleeper = new Int32Array(new SharedArrayBuffer(4));
-function sleepUntil(deadline: bigint): void {
-  for (;;) {
-    const left = deadline - process.hrtime.bigint();
-    if (left <= 0n) return;
-    Atomics.wait(sleeper, 0, 0, Number(left / 1_000_000n) + 1);
-  }
+  block(): void {}
 }
 
 export function poll(list: Pollable[]): Uint32Array {
   if (list.length === 0) throw new Error("poll: empty list");
-  let ready = list.flatMap((p, i) => (p.ready() ? [i] : []));
-  if (ready.length === 0) {
-    const next = list.reduce((a, p) => (p.deadline! < a ? p.deadline! : a), list[0].deadline!);
-    sleepUntil(next);
-    ready = list.flatMap((p, i) => (p.ready() ? [i] : []));
-  }
-  return Uint32Array.from(ready);
+  return Uint32Array.from(list.keys());
 }
 
 const closed = () => new WasiError({ tag: "closed" });

@@ -1,9 +1,10 @@
 /**
- * Every clock a guest can read reads the fixed one: on each engine, through
- * the real host, a guest reads each source twice, some real milliseconds
- * apart. A source reads exactly what it reads at the fixed clock (the Unix
- * epoch), or nothing at all; never the real time, and never something that
- * changed between the two calls.
+ * Every clock a guest can read reads the fixed one: on each engine (the three
+ * JS ones and CPython), through the real host, a guest reads each source
+ * twice, some real milliseconds apart. A source reads exactly what it reads at
+ * the fixed clock (the Unix epoch), or nothing at all; never the real time,
+ * and never something that changed between the two calls. A guest that waits
+ * for its clock to move runs to its deadline, like any runaway call.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { rm } from "node:fs/promises";
@@ -11,7 +12,7 @@ import { join } from "node:path";
 import type { Store } from "../../builds/store.ts";
 import { createEnvironment } from "../../builds/env-create.ts";
 import { deploy } from "../../builds/deploy.ts";
-import { tempStore } from "../host/helpers.ts";
+import { deployModule, tempStore } from "../host/helpers.ts";
 import { SECURITY_FIXTURES, watchedHost, type Watched } from "./helpers.ts";
 
 const JS_ENGINES = ["v8", "quickjs", "starlingmonkey"] as const;
@@ -64,6 +65,39 @@ const JS_SOURCES: Record<string, JsEngine[]> = {
   "File lastModified, given": ["starlingmonkey"],
   "File from FormData": ["starlingmonkey"],
 };
+
+/** Which Python sources read a value (it must be the fixed one); the others read nothing. */
+const PYTHON_SOURCES: Record<string, boolean> = {
+  "time.time()": true,
+  "time.time_ns()": true,
+  "time.monotonic()": true,
+  "time.monotonic_ns()": true,
+  "time.perf_counter()": true,
+  "time.perf_counter_ns()": true,
+  "time.process_time()": true,
+  "time.process_time_ns()": true,
+  "time.thread_time()": false,
+  "time.clock_gettime(CLOCK_REALTIME)": true,
+  "time.clock_gettime(CLOCK_MONOTONIC)": true,
+  "time.clock_gettime(CLOCK_PROCESS_CPUTIME_ID)": false,
+  "time.clock_gettime(CLOCK_THREAD_CPUTIME_ID)": false,
+  "time.localtime()": true,
+  "time.gmtime()": true,
+  "time.ctime()": true,
+  "time.strftime()": true,
+  "datetime.now()": true,
+  "datetime.now(utc)": true,
+  "datetime.utcnow()": true,
+  "date.today()": true,
+  "os.times()": true,
+  "uuid.uuid1() time": true,
+  "random.Random() seeding": true,
+  "logging record times": true,
+  "time.sleep()": true,
+  "select.select() timeout": true,
+  "select.poll() timeout": true,
+};
+const PYTHON_ENV = "clocks-py";
 
 let store: Store;
 let host: Watched;
@@ -136,5 +170,35 @@ describe("JS engines: every clock reads the fixed one", () => {
       expect(logged.length).toBeGreaterThan(0);
       for (const line of logged) expect(line).toContain('"guest":"log: clock: 0ms"');
     });
+  });
+});
+
+describe("CPython: every clock reads the fixed one", () => {
+  beforeAll(async () => {
+    store = await tempStore();
+    await deployModule(store, PYTHON_ENV, join(SECURITY_FIXTURES, "requirements.txt"), join(SECURITY_FIXTURES, "clocks.py"));
+    host = await watchedHost(store, { pool: { size: 1 } });
+  }, 1_200_000); // a cold cache builds the WASI interpreter first
+
+  afterAll(async () => {
+    await host?.close();
+    if (store) await rm(store.root, { recursive: true, force: true });
+  });
+
+  it("the fixture reads exactly the sources listed here", async () => {
+    const answer = await host.invoke(PYTHON_ENV, "sources", [{}]);
+    expect(JSON.parse(answer.value.rows[0].names)).toEqual(Object.keys(PYTHON_SOURCES));
+  });
+
+  it.each(Object.keys(PYTHON_SOURCES))("%s", async (source) => {
+    expectFixedOrNothing("python", source, await readTwice(PYTHON_ENV, source), PYTHON_SOURCES[source]!);
+  });
+
+  // The guest's clock never moves: waiting for it is a runaway call, stopped at its deadline; the next call is served.
+  it.each(["spin", "event", "queue"])("waiting for the clock to move (%s) ends at the deadline", async (how) => {
+    const answer = await host.post(`/v1/invoke/${PYTHON_ENV}/wait_for_the_clock`, { rows: [{ how }] }, { headers: { "x-vial-deadline-ms": "300" } });
+    expect(answer.status).toBe(504);
+    expect(answer.value.error.code).toBe("deadline_exceeded");
+    expectFixedOrNothing("python", "time.monotonic()", await readSource(PYTHON_ENV, "time.monotonic()"), true);
   });
 });

@@ -180,10 +180,20 @@ def boot(module_name, site_dirs=()):
                 continue
             _try_import(info.name)
     _seal_imports()
+    _forget_build_time()
     # Output printed at import time belongs to the build log, not to the
     # first caller of the snapshot.
     sys.stdout.flush()
     sys.stderr.flush()
+
+
+def _forget_build_time():
+    # A module that read the clock when imported read the build machine's
+    # (the snapshot is taken at build): it gets the guest's fixed clock, the
+    # Unix epoch, like everything read at run time.
+    logging = sys.modules.get("logging")
+    if logging is not None:
+        logging._startTime = 0.0
 
 
 class _BuiltinSubmoduleFinder:
