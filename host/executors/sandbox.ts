@@ -111,10 +111,13 @@ function sandboxOf(report: SandboxReport, spec: Omit<LaunchSpec, "limits">, limi
 
 async function detect(code: ExecutorCode): Promise<Sandbox> {
   const root = process.getuid?.() === 0;
-  // Namespaces first, then nobody: without namespaces even nobody shares the network and sees other processes.
+  // Namespaces first (without them even nobody shares the network and sees other processes), then nobody (root's
+  // files), then private mounts.
   const setups: Setup[] = [];
-  for (const [namespaces, privateTmp] of [[true, true], [true, false], [false, false]] as const) {
-    setups.push({ namespaces, privateTmp, nobody: root }, ...(root ? [{ namespaces, privateTmp, nobody: false }] : []));
+  for (const namespaces of [true, false]) {
+    for (const nobody of root ? [true, false] : [false]) {
+      for (const privateTmp of namespaces ? [true, false] : [false]) setups.push({ namespaces, privateTmp, nobody });
+    }
   }
   // Descriptors inherited by this process: Node and libuv open everything else close-on-exec.
   const inherited = inheritableDescriptors();
