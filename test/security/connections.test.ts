@@ -8,7 +8,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { spawn, type ChildProcess } from "node:child_process";
-import { readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { connect, type Socket } from "node:net";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
@@ -16,6 +17,7 @@ import { Client, Pool, type Dispatcher } from "undici";
 import type { Store } from "../../builds/store.ts";
 import { createLogger } from "../../host/logger.ts";
 import { serve, type Serving } from "../../host/serve.ts";
+import { clientAddress } from "../../host/connections.ts";
 import { deployModule, eventually, metricValue, REPO, tempStore } from "../host/helpers.ts";
 
 const IDENTITY = join(REPO, "bench", "fixtures", "identity");
@@ -210,5 +212,37 @@ describe("idle connections, default settings", () => {
     trusted.socket.write(invoke(CALM, "calm-token"));
     await eventually(() => trusted.received().match(/HTTP\/1\.1 200 /g)?.length === 2);
     trusted.socket.destroy();
+  });
+});
+
+describe("who counts as one client", () => {
+  it("every client of a unix socket: past the per-client limit there, connections are dropped", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "vial-socket-"));
+    const socket = join(dir, "vial.sock");
+    const sidecar = await serve({ store, watch: false, logger: createLogger("warn"), config: { socket, maxConnectionsPerClient: 2, pool: { size: 1 } } });
+    try {
+      await sidecar.host.ready;
+      const events = async () => metricValue(await sidecar.host.metrics.registry.metrics(), "vial_client_events_total", { event: "client_connection_limit" });
+      const before = await events();
+      const [first, second, third] = [0, 1, 2].map(() => connect(socket).on("error", () => undefined));
+      await Promise.all([first, second, third].map((c) => connected(c!)));
+      await eventually(async () => (await events()) === before + 1);
+      // The one past the limit is closed by the host; the other two stay.
+      await eventually(() => [first, second, third].some((c) => c!.destroyed));
+      expect([first, second, third].filter((c) => !c!.destroyed)).toHaveLength(2);
+      for (const c of [first, second, third]) c!.destroy();
+    } finally {
+      await sidecar.shutdown();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("an IPv4 address, or an IPv6 client by its /64", () => {
+    expect(clientAddress({ remoteAddress: "10.0.0.1" })).toBe("10.0.0.1");
+    expect(clientAddress({ remoteAddress: "::ffff:10.0.0.1" })).toBe("10.0.0.1");
+    expect(clientAddress({ remoteAddress: "2001:db8:1:2:aaaa::1" })).toBe(clientAddress({ remoteAddress: "2001:db8:1:2:bbbb:cccc:dddd:2" }));
+    expect(clientAddress({ remoteAddress: "2001:db8:1:2::1" })).not.toBe(clientAddress({ remoteAddress: "2001:db8:1:3::1" }));
+    expect(clientAddress({ remoteAddress: "::1" })).toBe("0:0:0:0::/64");
+    expect(clientAddress({ remoteAddress: undefined })).toBe("unix");
   });
 });
