@@ -20,7 +20,7 @@ export interface HostMetrics {
   requestPathInstantiations: Counter<"env">;
   /** Calls refused before their bodies were read (queue, byte budget, executor restarting). */
   shed: Counter<"env" | "reason">;
-  /** Connections cut for being too slow (headers, body, a response nobody reads) or gone mid-request. */
+  /** Connections cut for being too slow (headers, body, a response nobody reads), past a limit, idle and anonymous, or gone mid-request. */
   clients: Counter<"event">;
   /** The last minutes per function and the recent events, for the status page. */
   activity: RecentActivity;
@@ -115,7 +115,7 @@ export function createMetrics(sources: MetricSources): HostMetrics {
   });
   const clients = new Counter({
     name: "vial_client_events_total",
-    help: "Connections cut or lost: slow headers, slow body, a response nobody reads, a client gone mid-body",
+    help: "Connections cut or lost: slow headers, slow body, a response nobody reads, a client gone mid-body, past a connection limit, anonymous and idle, closed over an unread body",
     labelNames: ["event"] as const,
     registers,
   });
