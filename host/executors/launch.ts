@@ -23,8 +23,12 @@ import { EXECUTOR_MALLOC_ENV } from "../malloc-env.ts";
 
 export const NOBODY = 65534;
 export const EXECUTOR_NICENESS = 10;
-/** The executor's only environment variables, none of the host's: malloc's settings (malloc-env.ts). */
-export const EXECUTOR_ENV = EXECUTOR_MALLOC_ENV;
+/**
+ * The executor's only environment variables, none of the host's: malloc's
+ * settings (malloc-env.ts), and UTC as the guests' time zone, which V8 would
+ * otherwise take from the machine's (the WebAssembly engines know only UTC).
+ */
+export const EXECUTOR_ENV = { ...EXECUTOR_MALLOC_ENV, TZ: "UTC" };
 const NAMESPACES = ["--user", "--map-root-user", "--net", "--pid", "--ipc", "--uts", "--fork", "--kill-child", "--mount-proc"];
 /** How large an executor's own /tmp and /dev/shm may grow (memory the watchdog would not see). */
 const PRIVATE_TMP_SIZE = "1m";
