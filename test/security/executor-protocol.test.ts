@@ -32,6 +32,8 @@ interface Script {
 /** No sandbox: the process stands for an executor an attacker already controls. */
 const unsandboxed = {
   report: {},
+  // The host still watches its memory (memory-watch.ts): a cap no script comes near.
+  limits: { memoryBytes: 2 ** 30 },
   launch: (_engine: unknown, [script]: string[]) => ({ command: process.execPath, args: [HOSTILE, script!], options: { env: {}, stdio: ["ignore", "ignore", "pipe", "pipe"] } }),
 } as unknown as Sandbox;
 
