@@ -11,6 +11,7 @@ import type { ISecurityContext } from "kubernetes-models/v1/SecurityContext";
 import type { IVolume } from "kubernetes-models/v1/Volume";
 import type { IVolumeMount } from "kubernetes-models/v1/VolumeMount";
 import type { Group } from "./group.ts";
+import { executorLimits } from "../../host/executors/limits.ts";
 
 /** The image's user and group (the Dockerfile's `vial` user): any non-root id would do, it must only match. */
 export const VIAL_UID = 10001;
@@ -95,15 +96,15 @@ const MIB = 2 ** 20;
 const HOST_REQUEST_MIB = 256;
 const HOST_LIMIT_MIB = 512;
 const EXECUTOR_REQUEST_MIB = 96;
-const EXECUTOR_OVERHEAD_MIB = 128;
 
 /**
- * Requests: what the group uses warm. Limits: room for every instance at its
- * memory cap, and a core per instance (a busy instance uses one) plus the host's.
+ * Requests: what the group uses warm. Limits: room for every executor at its
+ * memory cap (the host kills one past it before the kubelet sees the pod's
+ * limit), and a core per instance (a busy instance uses one) plus the host's.
  */
 export function resources(group: Group): IResourceRequirements {
   const instances = group.environments.reduce((n, e) => n + e.pool.size, 0);
-  const capsMiB = group.environments.reduce((n, e) => n + EXECUTOR_OVERHEAD_MIB + (e.pool.size * e.pool.memoryLimitBytes) / MIB, 0);
+  const capsMiB = group.environments.reduce((n, e) => n + executorLimits(e.pool).memoryBytes / MIB, 0);
   return {
     requests: { cpu: group.cpuRequest, memory: `${HOST_REQUEST_MIB + EXECUTOR_REQUEST_MIB * group.environments.length}Mi`, "ephemeral-storage": "64Mi" },
     limits: { cpu: String(instances + 1), memory: `${Math.ceil(HOST_LIMIT_MIB + capsMiB)}Mi`, "ephemeral-storage": "512Mi" },
