@@ -13,7 +13,7 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import type { Store } from "../../builds/store.ts";
 import { deployModule, eventually, executorOf, metricValue, tempStore } from "../host/helpers.ts";
-import { publishCopy, SECURITY_FIXTURES, watchedHost, type Watched } from "./helpers.ts";
+import { callThroughout, publishCopy, SECURITY_FIXTURES, watchedHost, type Bystander, type Watched } from "./helpers.ts";
 
 vi.mock("../../host/executors/code.ts", async (importOriginal) => {
   const real = await importOriginal<typeof import("../../host/executors/code.ts")>();
@@ -36,30 +36,18 @@ vi.mock("../../host/executors/code.ts", async (importOriginal) => {
 const ATTACKS = ["garbage-frame", "huge-length", "unknown-type", "forged-answer", "lying-parts", "log-flood"];
 let store: Store;
 let host: Watched;
-let bystander = { calls: 0, failures: 0 };
-let stopBystander: () => Promise<void>;
+let bystander: Bystander;
 
 beforeAll(async () => {
   store = await tempStore();
   await deployModule(store, "bystander", join(SECURITY_FIXTURES, "package.json"), join(SECURITY_FIXTURES, "loud.ts"));
   for (const attack of [...ATTACKS, "stderr-flood"]) await publishCopy(store, "bystander", `victim-${attack}`);
   host = await watchedHost(store, { pool: { size: 1, deadlineMs: 10_000 } });
-  let running = true;
-  const loop = (async () => {
-    while (running) {
-      const answer = await host.invoke("bystander", "echo", [{ text: "still here" }]);
-      bystander.calls++;
-      if (answer.status !== 200 || answer.value.rows[0].text !== "still here") bystander.failures++;
-    }
-  })();
-  stopBystander = async () => {
-    running = false;
-    await loop;
-  };
+  bystander = callThroughout(host, "bystander", "echo", [{ text: "still here" }], (a) => a.status === 200 && a.value.rows[0].text === "still here");
 }, 300_000);
 
 afterAll(async () => {
-  await stopBystander?.();
+  await bystander?.stop();
   await host?.close();
   if (store) await rm(store.root, { recursive: true, force: true });
 });
@@ -93,7 +81,7 @@ it("reads a 300 MB stderr line in bounded pieces, and keeps serving", async () =
 });
 
 it("never failed the bystander", async () => {
-  await stopBystander();
+  await bystander.stop();
   expect(bystander.calls).toBeGreaterThan(50);
   expect(bystander.failures).toBe(0);
   expect(await metric("vial_executor_restarts_total", "bystander")).toBe(0);

@@ -13,7 +13,7 @@ import { join } from "node:path";
 import type { Store } from "../../builds/store.ts";
 import { residentBytes } from "../../host/executors/memory-watch.ts";
 import { deployModule, eventually, executorIdle, metricValue, tempStore } from "../host/helpers.ts";
-import { SECURITY_FIXTURES, watchedHost, type Answer, type Watched } from "./helpers.ts";
+import { callThroughout, SECURITY_FIXTURES, watchedHost, type Answer, type Bystander, type Watched } from "./helpers.ts";
 
 const HOARDER = "hoarder";
 const OTHER = "bystander";
@@ -24,8 +24,8 @@ const PER_CALL = 2000;
 
 let store: Store;
 let host: Watched;
-const figures = { hoardCalls: 0, residentAtLastAnswerMiB: 0, bystanderCalls: 0, bystanderFailures: 0 };
-let stopBystander: () => Promise<void>;
+const figures = { hoardCalls: 0, residentAtLastAnswerMiB: 0 };
+let bystander: Bystander;
 
 interface ExecutorListing {
   pid: number;
@@ -42,23 +42,12 @@ beforeAll(async () => {
   store = await tempStore();
   for (const env of [HOARDER, OTHER]) await deployModule(store, env, join(SECURITY_FIXTURES, "package.json"), join(SECURITY_FIXTURES, "process-memory.ts"));
   host = await watchedHost(store, { pool: { size: 1, deadlineMs: 60_000 }, environments: { [HOARDER]: { memoryMiB: HEAP_MIB, executorMemoryMiB: CAP_MIB } } });
-  let running = true;
-  const loop = (async () => {
-    while (running) {
-      const answer = await host.invoke(OTHER, "echo", [{ arg: "still here" }]);
-      figures.bystanderCalls++;
-      if (answer.status !== 200) figures.bystanderFailures++;
-    }
-  })();
-  stopBystander = async () => {
-    running = false;
-    await loop;
-  };
+  bystander = callThroughout(host, OTHER, "echo", [{ arg: "still here" }]);
 }, 300_000);
 
 afterAll(async () => {
-  await stopBystander?.();
-  console.log(`[vial-figures] executor limits ${JSON.stringify(figures)}`);
+  await bystander?.stop();
+  console.log(`[vial-figures] executor limits ${JSON.stringify({ ...figures, bystanderCalls: bystander?.calls, bystanderFailures: bystander?.failures })}`);
   await host?.close();
   if (store) await rm(store.root, { recursive: true, force: true });
 });
@@ -100,8 +89,8 @@ describe("an executor's limits", () => {
     await eventually(() => executorIdle(host.base, HOARDER, 1));
     expect((await listing(HOARDER)).executor.pid).not.toBe(pid);
     expect((await host.invoke(HOARDER, "echo", [{ arg: "back" }])).value.rows).toEqual([{ result: "back" }]);
-    await stopBystander();
-    expect(figures.bystanderCalls).toBeGreaterThan(10);
-    expect(figures.bystanderFailures).toBe(0);
+    await bystander.stop();
+    expect(bystander.calls).toBeGreaterThan(10);
+    expect(bystander.failures).toBe(0);
   }, 300_000);
 });

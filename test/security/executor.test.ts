@@ -13,7 +13,7 @@ import { rm } from "node:fs/promises";
 import type { Store } from "../../builds/store.ts";
 import { STUCK_AFTER_MS } from "../../host/executors/executor.ts";
 import { deployModule, eventually, executorIdle, executorOf as executorOfHost, metricValue, tempStore } from "../host/helpers.ts";
-import { SECURITY_FIXTURES, watchedHost, type Watched } from "./helpers.ts";
+import { callThroughout, SECURITY_FIXTURES, watchedHost, type Bystander, type Watched } from "./helpers.ts";
 
 const CANARY_NAME = "VIAL_TEST_EXECUTOR_CANARY";
 const CANARY = `canary-${randomUUID()}`;
@@ -30,7 +30,7 @@ const EXPECTED_GLOBALS = new Set(
 
 let store: Store;
 let host: Watched;
-const figures = { attempts: 0, contained: 0, bystanderCalls: 0, bystanderFailures: 0, hostileThrowAnsweredMs: 0, frozenAnsweredMs: 0 };
+const figures = { attempts: 0, contained: 0, hostileThrowAnsweredMs: 0, frozenAnsweredMs: 0 };
 
 const metric = async (name: string, labels: Record<string, string>) => metricValue(await host.serving.host.metrics.registry.metrics(), name, labels);
 const executorOf = (env: string) => executorOfHost(host.base, env);
@@ -43,7 +43,7 @@ async function attempt(fn: string, arg = ""): Promise<string> {
   return answer.value.rows[0].result as string;
 }
 
-let stopBystander: () => Promise<void>;
+let bystander: Bystander;
 
 const invokeWithin = (deadlineMs: number, fn: string, arg = "") =>
   host.post(`/v1/invoke/${ENV}/${fn}`, { rows: [{ arg }] }, { headers: { "x-vial-deadline-ms": String(deadlineMs) } });
@@ -56,23 +56,12 @@ beforeAll(async () => {
   // A small heap: V8 gives up on the process sooner.
   host = await watchedHost(store, { pool: { size: 2, deadlineMs: DEADLINE_MS }, environments: { [ENV]: { memoryMiB: 64 } } });
   // A second environment, called the whole time: nothing done to the first may reach it.
-  let running = true;
-  const loop = (async () => {
-    while (running) {
-      const answer = await host.invoke(OTHER, "echo", [{ arg: "still here" }]);
-      figures.bystanderCalls++;
-      if (answer.status !== 200) figures.bystanderFailures++;
-    }
-  })();
-  stopBystander = async () => {
-    running = false;
-    await loop;
-  };
+  bystander = callThroughout(host, OTHER, "echo", [{ arg: "still here" }]);
 }, 300_000);
 
 afterAll(async () => {
-  await stopBystander?.();
-  console.log(`[vial-figures] executor attacks ${JSON.stringify(figures)}`);
+  await bystander?.stop();
+  console.log(`[vial-figures] executor attacks ${JSON.stringify({ ...figures, bystanderCalls: bystander?.calls, bystanderFailures: bystander?.failures })}`);
   await host?.close();
   delete process.env[CANARY_NAME];
   if (store) await rm(store.root, { recursive: true, force: true });
@@ -168,9 +157,9 @@ describe("an executor that dies or stops answering", () => {
 
 describe("after every attack", () => {
   it("the other environment never failed, and the canary appeared nowhere", async () => {
-    await stopBystander();
-    expect(figures.bystanderCalls).toBeGreaterThan(20);
-    expect(figures.bystanderFailures).toBe(0);
+    await bystander.stop();
+    expect(bystander.calls).toBeGreaterThan(20);
+    expect(bystander.failures).toBe(0);
     expect(host.transcript()).not.toContain(CANARY);
   });
 });

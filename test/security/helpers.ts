@@ -191,3 +191,32 @@ export function wellFormedAnswer(answer: Answer): boolean {
   }
   return stringsOk && !/\\ud[89a-f][0-9a-f]{2}/i.test(answer.bytes.toString("utf8"));
 }
+
+export interface Bystander {
+  calls: number;
+  failures: number;
+  /** Stops calling, once the call under way is answered. */
+  stop(): Promise<void>;
+}
+
+/** Calls `env`'s `fn` back to back until stopped: an environment that nothing done to another may reach. */
+export function callThroughout(host: Watched, env: string, fn: string, rows: unknown[], ok = (answer: Answer) => answer.status === 200): Bystander {
+  let running = true;
+  let loop: Promise<void> = Promise.resolve();
+  const bystander: Bystander = {
+    calls: 0,
+    failures: 0,
+    async stop() {
+      running = false;
+      await loop;
+    },
+  };
+  loop = (async () => {
+    while (running) {
+      const answer = await host.invoke(env, fn, rows);
+      bystander.calls++;
+      if (!ok(answer)) bystander.failures++;
+    }
+  })();
+  return bystander;
+}
