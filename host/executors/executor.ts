@@ -8,7 +8,7 @@
  * says is checked before it is used (executor-messages.ts): an executor that
  * breaks the protocol is ended.
  */
-import { spawn, type ChildProcess, type StdioOptions } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import { readFile } from "node:fs/promises";
 import { once } from "node:events";
 import type { Socket } from "node:net";
@@ -24,7 +24,7 @@ import { Assembler, firstPart, sendRest } from "../../executor/parts.ts";
 import { Channel, CHANNEL_FD } from "../../executor/channel.ts";
 import { parseExecutorMessage, ProtocolViolation } from "./executor-messages.ts";
 import { readStderrLines } from "./stderr-lines.ts";
-import { afterHostTime, type HostTimer } from "./host-time.ts";
+import { afterHostTime, afterLoopTurn, type HostTimer } from "./host-time.ts";
 
 /** After the deadline, how long the executor's own 504 may take to arrive before the host answers. */
 export const DEADLINE_SLACK_MS = 10;
@@ -125,10 +125,7 @@ export class Executor {
   static async start(opts: ExecutorOptions): Promise<Executor> {
     const running: EngineKind = opts.engine.running;
     const { command, args, options } = opts.sandbox.launch(running, [opts.code.entry], opts.niceness);
-    // The channel is a plain pipe at its descriptor (channel.ts), not Node's IPC.
-    const stdio = [...(options.stdio as Exclude<StdioOptions, string>)];
-    stdio[CHANNEL_FD] = "pipe";
-    const child: ChildProcess = spawn(command, args, { ...options, stdio, serialization: undefined });
+    const child = spawn(command, args, options);
     const executor = new Executor(child, opts.engine, opts);
     readStderrLines(child.stderr!, opts.onStderr);
     const exited = once(child, "exit").then(([code, signal]) => {
@@ -236,7 +233,7 @@ export class Executor {
         resolve("deadline");
       };
       pending.timers.push(
-        afterHostTime(deadline.timeLeftMs + DEADLINE_SLACK_MS, answerLate),
+        afterLoopTurn(deadline.timeLeftMs + DEADLINE_SLACK_MS, answerLate),
         afterHostTime(deadline.timeLeftMs + STUCK_AFTER_MS, () => this.kill()),
       );
       signal?.addEventListener("abort", () => this.post({ type: "cancel", id }), { once: true });

@@ -1,9 +1,10 @@
 /**
  * Timers for judging an executor, that the host's own stalls cannot fool. When the host's event loop was
- * blocked (a long synchronous task, a collection, a machine out of CPU), a timer fires late and the executor's
- * answers that arrived meanwhile are still unread in the pipe: acting at once would answer 504 for a call that
- * was done, or kill an executor that was fine. So a timer that fires late looks again shortly after, and an
- * on-time one still lets the loop read what has arrived (one turn) before it acts.
+ * blocked (a long synchronous task, a collection, a machine out of CPU), timers fire late, before the loop has
+ * read what the executor sent meanwhile: acting at once would answer 504 for a call that was done, or kill an
+ * executor that was fine. Timers run first in a turn of the loop and I/O after, so every one of these lets the
+ * loop read what has arrived (one turn) before it acts; the one that kills an executor also waits while it keeps
+ * firing late, as the host is then the one that is stuck.
  */
 
 /** A timer this much late means the loop was blocked. */
@@ -17,8 +18,17 @@ export interface HostTimer {
   cancel(): void;
 }
 
-/** Runs `fn` once `ms` have passed on a responsive loop. */
+/** Runs `fn` `ms` from now, once the loop has read what arrived by then (for answers owed at a deadline). */
+export function afterLoopTurn(ms: number, fn: () => void): HostTimer {
+  return schedule(ms, fn, false);
+}
+
+/** Runs `fn` once `ms` have passed on a responsive loop (for a judgement that cannot be taken back: a kill). */
 export function afterHostTime(ms: number, fn: () => void): HostTimer {
+  return schedule(ms, fn, true);
+}
+
+function schedule(ms: number, fn: () => void, patient: boolean): HostTimer {
   const due = performance.now() + ms;
   let timer: NodeJS.Timeout | undefined;
   let immediate: NodeJS.Immediate | undefined;
@@ -26,7 +36,7 @@ export function afterHostTime(ms: number, fn: () => void): HostTimer {
     const expected = performance.now() + delay;
     timer = setTimeout(() => {
       const now = performance.now();
-      if (now - expected > LATE_MS && now - due < MAX_POSTPONED_MS) return arm(RECHECK_MS);
+      if (patient && now - expected > LATE_MS && now - due < MAX_POSTPONED_MS) return arm(RECHECK_MS);
       // The poll phase comes between this timer and the immediate: what arrived is read first.
       immediate = setImmediate(fn);
     }, delay);

@@ -1,7 +1,7 @@
 // Timers that judge executors do not act on a host's own stall: a timer that fires late looks again first, and
 // any timer lets the loop read what arrived before it acts.
 import { expect, it } from "vitest";
-import { afterHostTime } from "../../host/executors/host-time.ts";
+import { afterHostTime, afterLoopTurn } from "../../host/executors/host-time.ts";
 
 const block = (ms: number) => {
   const end = performance.now() + ms;
@@ -26,6 +26,22 @@ it("after a stall, runs only once the loop has had turns to read what came meanw
   setTimeout(() => {
     block(300);
     setImmediate(() => setTimeout(() => order.push("answer read"), 0));
+  }, 1);
+  await done;
+  expect(order).toEqual(["answer read", "timer"]);
+});
+
+it("a deadline's timer does not wait on a stalling loop, but still reads what came first", async () => {
+  const order: string[] = [];
+  const done = new Promise<void>((resolve) =>
+    afterLoopTurn(20, () => {
+      order.push("timer");
+      resolve();
+    }),
+  );
+  setTimeout(() => {
+    block(300);
+    setImmediate(() => order.push("answer read"));
   }, 1);
   await done;
   expect(order).toEqual(["answer read", "timer"]);
