@@ -58,7 +58,7 @@ export function prepareInputs(fields: FieldSchema[], rows: unknown[], maxBatchBy
   return rows.map((row, i) => {
     const isObject = row !== null && typeof row === "object" && !Array.isArray(row);
     const wire = isObject ? toWire(fields, row as Row) : row;
-    const problem = checkRow(fields, wire, "base64");
+    const problem = checkRow(fields, wire, "wire");
     if (problem) throw invalidRow(i, problem);
     return wire as Row;
   });
@@ -68,7 +68,7 @@ export function prepareInputs(fields: FieldSchema[], rows: unknown[], maxBatchBy
 export function checkOutputs(fields: FieldSchema[], rows: unknown[], errors: RowError[]): Array<Row | null> {
   return rows.map((row, i) => {
     if (row === null) return null;
-    const problem = checkRow(fields, row, "base64");
+    const problem = checkRow(fields, row, "wire");
     if (problem) {
       errors.push({ row: i, error: `output ${problem}` });
       return null;

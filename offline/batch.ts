@@ -40,7 +40,7 @@ function inputProblem(fn: FunctionSchema, json: string): string | null {
   } catch (error) {
     return `not valid JSON: ${(error as Error).message}`;
   }
-  return checkRow(fn.inputs, value, "base64");
+  return checkRow(fn.inputs, value, "wire");
 }
 
 export async function runBatch(worker: Worker, fn: FunctionSchema, rows: InputRow[]): Promise<BatchResult> {

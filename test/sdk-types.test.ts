@@ -68,13 +68,13 @@ describe("guest SDK types", () => {
   });
 
   it("checks values against types, naming the field and what is wrong", () => {
-    expect(checkValue("int64", 2 ** 53, "binary")).toMatch(/outside/);
-    expect(checkValue("int64", 1.5, "binary")).toMatch(/expected int64, got float 1.5/);
-    expect(checkValue({ optional: "string" }, null, "binary")).toBeNull();
-    expect(checkValue({ array: "bool" }, [true, 1], "binary")).toBe("[1]: expected bool, got number");
-    expect(checkValue("bytes", "aGk=", "base64")).toBeNull();
-    expect(checkValue("bytes", new Uint8Array(2), "binary")).toBeNull();
-    expect(checkRow([{ name: "text", type: "string" }], { text: 3 }, "binary")).toBe("field 'text': expected string, got number");
-    expect(checkRow([{ name: "text", type: "string" }], {}, "binary")).toBe("field 'text': expected string, got undefined");
+    expect(checkValue("int64", 2 ** 53, "guest")).toMatch(/outside/);
+    expect(checkValue("int64", 1.5, "guest")).toMatch(/expected int64, got float 1.5/);
+    expect(checkValue({ optional: "string" }, null, "guest")).toBeNull();
+    expect(checkValue({ array: "bool" }, [true, 1], "guest")).toBe("[1]: expected bool, got number");
+    expect(checkValue("bytes", "aGk=", "wire")).toBeNull();
+    expect(checkValue("bytes", new Uint8Array(2), "guest")).toBeNull();
+    expect(checkRow([{ name: "text", type: "string" }], { text: 3 }, "guest")).toBe("field 'text': expected string, got number");
+    expect(checkRow([{ name: "text", type: "string" }], {}, "guest")).toBe("field 'text': missing");
   });
 });

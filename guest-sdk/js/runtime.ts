@@ -38,7 +38,7 @@ function compileCheck(type: FieldType): Check {
     case "bool":
       return (v) => typeof v === "boolean";
     default:
-      return (v) => checkValue(type, v, "binary") === null;
+      return (v) => checkValue(type, v, "guest") === null;
   }
 }
 
@@ -117,7 +117,7 @@ export function createEnvironment(userModule: Record<string, unknown>) {
       } else if (fitsOutput(p, result)) {
         out[i] = result as Row;
       } else {
-        errors.push({ row: i, error: `output ${checkRow(p.fn.outputs, result, "binary")}` });
+        errors.push({ row: i, error: `output ${checkRow(p.fn.outputs, result, "guest")}` });
         out[i] = null;
       }
     }

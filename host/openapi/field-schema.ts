@@ -4,16 +4,23 @@
  * optional fields and carry other keys (ignored); outputs carry every
  * declared field (null where an optional one is absent) and nothing else.
  */
-import { MAX_INT64, type FieldSchema, type FieldType } from "../../guest-sdk/js/schema.ts";
+import { MAX_FLOAT32, MAX_INT32, MAX_INT64, MIN_INT32, NON_FINITE_TEXT, type FieldSchema, type FieldType, type FloatType } from "../../guest-sdk/js/schema.ts";
 import type { JsonSchema } from "./json-schema.ts";
 
 /** JSON carries bytes as base64 text; CBOR as byte strings. */
 export type BytesForm = "base64" | "binary";
 
+const floatSchema = (type: FloatType): JsonSchema =>
+  type === "float64" ? { type: "number", format: "double" } : { type: "number", format: "float", minimum: -MAX_FLOAT32, maximum: MAX_FLOAT32 };
+
 export function fieldTypeSchema(type: FieldType, bytes: BytesForm): JsonSchema {
   if (typeof type === "object") {
     if ("array" in type) return { type: "array", items: fieldTypeSchema(type.array, bytes) };
-    return { anyOf: [fieldTypeSchema(type.optional, bytes), { type: "null" }] };
+    if ("optional" in type) return { anyOf: [fieldTypeSchema(type.optional, bytes), { type: "null" }] };
+    if ("map" in type) return { type: "object", additionalProperties: fieldTypeSchema(type.map, bytes) };
+    if ("struct" in type) return rowSchema(type.struct, bytes, "input");
+    // JSON writes NaN and ±Infinity as text (or null, when the caller asks for it); CBOR as floats.
+    return { anyOf: [floatSchema(type.nonFinite), { type: "string", enum: Object.keys(NON_FINITE_TEXT) }, { type: "null" }] };
   }
   switch (type) {
     case "string":
@@ -21,12 +28,17 @@ export function fieldTypeSchema(type: FieldType, bytes: BytesForm): JsonSchema {
     case "int64":
       // What a JSON number holds exactly: the host refuses anything outside.
       return { type: "integer", format: "int64", minimum: -MAX_INT64, maximum: MAX_INT64 };
+    case "int32":
+      return { type: "integer", format: "int32", minimum: MIN_INT32, maximum: MAX_INT32 };
     case "float64":
-      return { type: "number", format: "double" };
+    case "float32":
+      return floatSchema(type);
     case "bool":
       return { type: "boolean" };
     case "bytes":
       return bytes === "base64" ? { type: "string", contentEncoding: "base64", pattern: "^[A-Za-z0-9+/]*={0,2}$" } : { type: "string", contentMediaType: "application/octet-stream" };
+    case "timestamp":
+      return { type: "string", format: "date-time", description: "RFC 3339 with a time zone; answered as UTC with microseconds" };
   }
 }
 

@@ -6,13 +6,13 @@ import { z } from "zod";
 
 const fieldType: z.ZodType<unknown> = z
   .lazy(() => z.union([z.enum(["string", "int64", "float64", "bool", "bytes"]), z.object({ array: fieldType }), z.object({ optional: fieldType })]))
-  .meta({ id: "FieldType", description: "string, int64, float64, bool, bytes, {array: T} or {optional: T}" });
+  .meta({ id: "FieldType", description: "string, int64, int32, float64, float32, bool, bytes, timestamp, {array: T}, {optional: T}, {map: T}, {struct: [fields]} or {nonFinite: float64 | float32} (docs/types.md)" });
 
 const field = z.object({ name: z.string(), type: fieldType });
 
 export const functionSchema = z.object({
   name: z.string(),
-  mode: z.enum(["row", "batch"]).meta({ description: "row: the handler runs per row; batch: once per batch" }),
+  mode: z.enum(["row", "batch", "columns", "pandas"]).meta({ description: "row: the handler runs per row; batch: once per batch, on the list of rows; columns: once per batch, on a dict of columns; pandas: once per batch, on a DataFrame" }),
   inputs: z.array(field),
   outputs: z.array(field),
 });

@@ -36,11 +36,11 @@ describe("float64 inputs", () => {
       [{ ...fine, x: NaN }, "field 'x': expected a finite float64, got NaN"],
       [{ ...fine, x: Infinity }, "field 'x': expected a finite float64, got Infinity"],
       [{ ...fine, x: -Infinity }, "field 'x': expected a finite float64, got -Infinity"],
-      [{ ...fine, x: undefined }, "field 'x': expected float64, got undefined"],
-      [{ maybe: null, xs: [] }, "field 'x': expected float64, got undefined"],
+      [{ ...fine, x: undefined }, "field 'x': missing"],
+      [{ maybe: null, xs: [] }, "field 'x': missing"],
       [{ ...fine, maybe: NaN }, "field 'maybe': expected a finite float64, got NaN"],
-      [{ ...fine, xs: [1, Infinity] }, "field 'xs': [1]: expected a finite float64, got Infinity"],
-      [{ ...fine, xs: [undefined] }, "field 'xs': [0]: expected float64, got undefined"],
+      [{ ...fine, xs: [1, Infinity] }, "field 'xs[1]': expected a finite float64, got Infinity"],
+      [{ ...fine, xs: [undefined] }, "field 'xs[0]': missing"],
     ];
     for (const [row, problem] of cases) expect(refusal([fine, fine, fine, row])).toMatch(new RegExp(`^row 3: ${problem.replace(/[[\]()]/g, "\\$&")} \\(`));
   });
@@ -49,7 +49,7 @@ describe("float64 inputs", () => {
     const { rows } = decodeBody("json", Buffer.from('{"rows": [{"x": 1e400, "xs": []}]}')) as { rows: unknown[] };
     expect(refusal(rows)).toMatch(/^row 0: field 'x': expected a finite float64, got Infinity/);
     const { rows: negative } = decodeBody("json", Buffer.from('{"rows": [{"x": 1, "xs": [-1e400]}]}')) as { rows: unknown[] };
-    expect(refusal(negative)).toMatch(/^row 0: field 'xs': \[0\]: expected a finite float64, got -Infinity/);
+    expect(refusal(negative)).toMatch(/^row 0: field 'xs\[0\]': expected a finite float64, got -Infinity/);
   });
 
   it("refuses non-finite numbers in int64 fields by name too", () => {
@@ -72,8 +72,8 @@ describe("float64 outputs", () => {
     expect(rows).toEqual([null, { x: 1.5, maybe: null, xs: [] }, null, null]);
     expect(errors).toEqual([
       { row: 0, error: "output field 'x': expected a finite float64, got Infinity" },
-      { row: 2, error: "output field 'x': expected float64, got undefined" },
-      { row: 3, error: "output field 'xs': [0]: expected a finite float64, got NaN" },
+      { row: 2, error: "output field 'x': missing" },
+      { row: 3, error: "output field 'xs[0]': expected a finite float64, got NaN" },
     ]);
   });
 });

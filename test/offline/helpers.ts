@@ -88,16 +88,20 @@ export async function invokeOverHttp(base: string, env: string, fn: string, rows
   return answer;
 }
 
+/** The flat types the tests write with arrow-rs's conventions. */
 function arrowType(type: FieldType): DataType {
   if (typeof type === "object" && "optional" in type) return arrowType(type.optional);
-  if (typeof type === "object") return new List(new Field("item", arrowType(type.array), true));
-  return { string: new Utf8(), int64: new Int64(), float64: new Float64(), bool: new Bool(), bytes: new Binary() }[type];
+  if (typeof type === "object" && "array" in type) return new List(new Field("item", arrowType(type.array), true));
+  const types: Record<string, DataType> = { string: new Utf8(), int64: new Int64(), float64: new Float64(), bool: new Bool(), bytes: new Binary() };
+  const found = typeof type === "string" ? types[type] : undefined;
+  if (!found) throw new Error(`no arrow type here for ${JSON.stringify(type)}`);
+  return found;
 }
 
 function arrowValue(type: FieldType, value: unknown): unknown {
   if (value === null || value === undefined) return null;
   if (typeof type === "object" && "optional" in type) return arrowValue(type.optional, value);
-  if (typeof type === "object") return (value as unknown[]).map((item) => arrowValue(type.array, item));
+  if (typeof type === "object" && "array" in type) return (value as unknown[]).map((item) => arrowValue(type.array, item));
   if (type === "int64") return BigInt(value as number);
   if (type === "bytes") return new Uint8Array(Buffer.from(value as string, "base64"));
   return value;

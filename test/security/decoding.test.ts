@@ -121,7 +121,7 @@ for (const { env } of ENVS) {
       const x = await host.post(`/v1/invoke/${env}/measure`, `{"rows": [${good}, ${good}, {"x": 1e400, "xs": []}]}`);
       expectInvalidRow(x, 2, "field 'x': expected a finite float64, got Infinity");
       const xs = await host.post(`/v1/invoke/${env}/measure`, `{"rows": [${good}, {"x": 1, "xs": [0.5, -1e400]}]}`);
-      expectInvalidRow(xs, 1, "field 'xs': [1]: expected a finite float64, got -Infinity");
+      expectInvalidRow(xs, 1, "field 'xs[1]': expected a finite float64, got -Infinity");
     });
 
     it("refuses NaN, ±Infinity and undefined in CBOR with the row and field", async () => {
@@ -129,9 +129,9 @@ for (const { env } of ENVS) {
         [measureRow(NaN), "field 'x': expected a finite float64, got NaN"],
         [measureRow(Infinity), "field 'x': expected a finite float64, got Infinity"],
         [measureRow(-Infinity), "field 'x': expected a finite float64, got -Infinity"],
-        [measureRow(undefined), "field 'x': expected float64, got undefined"],
+        [measureRow(undefined), "field 'x': missing"],
         [measureRow(1, { maybe: NaN }), "field 'maybe': expected a finite float64, got NaN"],
-        [measureRow(1, { xs: [1, NaN] }), "field 'xs': [1]: expected a finite float64, got NaN"],
+        [measureRow(1, { xs: [1, NaN] }), "field 'xs[1]': expected a finite float64, got NaN"],
       ];
       for (const [row, problem] of cases) expectInvalidRow(await host.invoke(env, "measure", [GOOD, GOOD, row], "cbor"), 2, problem);
     });
@@ -150,7 +150,7 @@ for (const { env } of ENVS) {
         expect(answer.status).toBe(200);
         expect(answer.value.rows).toEqual([{ y: 1 }, ...returned.map(() => null)]);
         expect(answer.value.errors).toEqual(
-          returned.map((r, i) => ({ row: i + 1, error: r === "undefined" ? "output field 'y': expected float64, got undefined" : `output field 'y': expected a finite float64, got ${r}` })),
+          returned.map((r, i) => ({ row: i + 1, error: r === "undefined" ? "output field 'y': missing" : `output field 'y': expected a finite float64, got ${r}` })),
         );
       }
     });
