@@ -18,6 +18,7 @@ import { loadIsolatedVm } from "../runtime/v8/isolated-vm.ts";
 import { packageVersion } from "./package-version.ts";
 import { VialError } from "./errors.ts";
 import { nameProblem } from "./names.ts";
+import { readSamples, runSamples } from "./samples.ts";
 
 export interface DeployOptions {
   store: Store;
@@ -26,11 +27,15 @@ export interface DeployOptions {
   progress?: (msg: string) => void;
   /** Publish the version as the environment's shadow (mirrored this share of requests) instead of making it current. */
   shadow?: { fraction: number };
+  /** A file of sample rows that must pass before the version is published (samples.ts). */
+  samples?: string;
 }
 
 export interface DeployResult {
   manifest: Manifest;
   versionDir: string;
+  /** What the sample rows showed that does not stop a deploy (output keys no output declares). */
+  warnings: string[];
 }
 
 const BUNDLE_FILE = "bundle.mjs";
@@ -118,6 +123,11 @@ export async function deploy(opts: DeployOptions): Promise<DeployResult> {
     const functions = await describeFunctions(runnable, "component");
     checkNames(opts.modulePath, functions);
     if (built.engine === "v8") await checkBundleInV8(runnable, functions, progress);
+    let warnings: string[] = [];
+    if (opts.samples) {
+      progress(`running the sample rows of ${opts.samples}`);
+      warnings = await runSamples(runnable, functions, await readSamples(opts.samples, functions));
+    }
 
     const manifest: Manifest = {
       environment: opts.env,
@@ -146,7 +156,7 @@ export async function deploy(opts: DeployOptions): Promise<DeployResult> {
     await opts.store.publishFolder(staged, versionDir);
     if (opts.shadow) await opts.store.setShadow(opts.env, version, opts.shadow.fraction);
     else await opts.store.setCurrent(opts.env, version);
-    return { manifest, versionDir };
+    return { manifest, versionDir, warnings };
   } catch (error) {
     await rm(staged, { recursive: true, force: true });
     throw error;

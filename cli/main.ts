@@ -65,12 +65,14 @@ program
   .requiredOption("--env <env>", "environment to deploy into")
   .option("--shadow", "do not make it current: run it beside the current version on a copy of its requests and compare")
   .option("--fraction <share>", "with --shadow: the share of requests mirrored (default 1)", parseFraction)
+  .option("--sample <file>", "rows that must pass before the version is published: {\"<function>\": [rows]}, or a list of rows for a module of one function")
   .addOption(storeOption())
   .action(async (modulePath, opts) => {
     const store = openStore(opts.store);
     const shadow = shadowOption(opts);
     process.stderr.write(`deploying ${modulePath} to '${opts.env}'${shadow ? " as its shadow" : ""}\n`);
-    const { manifest } = await progress.track(deploy({ store, env: opts.env, modulePath, progress, shadow }));
+    const { manifest, warnings } = await progress.track(deploy({ store, env: opts.env, modulePath, progress, shadow, samples: opts.sample }));
+    for (const warning of warnings) process.stderr.write(`warning: ${warning}\n`);
     console.log(`published ${opts.env}@${manifest.version} (${manifest.engine}, ${(manifest.component.bytes / 1e6).toFixed(1)} MB, ${manifest.buildMs} ms)`);
     for (const f of manifest.functions) {
       const fields = (list: typeof f.inputs) => list.map((x) => `${x.name}: ${JSON.stringify(x.type)}`).join(", ");

@@ -71,12 +71,14 @@ export async function componentizePython(opts: ComponentizeOptions): Promise<Uin
   }
 }
 
-/** Runs wizer; a failed import is reported as its Python traceback, not wizer's trap dump. */
+/** Runs wizer; a failed import is reported as its Python traceback (or the one line the boot says), not wizer's trap dump. */
 async function runWizer(moduleName: string, args: string[], progress: (m: string) => void): Promise<void> {
   const lines: string[] = [];
   try {
     await run(await wizerBinary(), args, { onLine: (l) => { lines.push(l); progress(`wizer: ${l}`); } });
   } catch (e) {
+    const said = lines.find((l) => l.startsWith("vial-error: "));
+    if (said) throw new VialError(said.slice("vial-error: ".length));
     const end = lines.findIndex((l) => l.startsWith("vial: "));
     const start = lines.findIndex((l) => l.startsWith("Traceback"));
     if (end < 0) throw e;

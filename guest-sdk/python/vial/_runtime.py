@@ -14,6 +14,7 @@ import warnings
 from importlib.machinery import BuiltinImporter, ModuleSpec
 
 from . import REGISTRY
+from ._imports import MissingImports, check_imports
 from .codec import FieldError, decode, encode
 from .types import Optional
 
@@ -169,6 +170,12 @@ def boot(module_name, site_dirs=()):
     importlib.import_module(module_name)
     if not REGISTRY:
         raise RuntimeError(f"module {module_name} defines no @transformation")
+    try:
+        check_imports(module_name)
+    except MissingImports as missing:
+        # One line the builder reports as the deploy's error (builds/python/componentize.ts).
+        print(f"vial-error: {missing}", file=sys.stderr, flush=True)
+        raise
     for name in WARM_STDLIB:
         _try_import(name)
     with warnings.catch_warnings():
