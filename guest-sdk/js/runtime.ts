@@ -3,21 +3,22 @@
  * serves describe/reseed/call over JSON text. Bundled into every JS component.
  *
  * The interpreter pays for every operation, so per-function work (which fields
- * hold bytes, how to check each output field) is prepared once, and a row pays
- * only for plain type tests; the detailed message is built for failing rows.
+ * change form at the boundary, how to check each output field) is prepared
+ * once (boundary.ts), and a row pays only for plain type tests; the detailed
+ * message is built for failing rows.
  */
 import { TRANSFORMATION, type Transformation } from "./index.ts";
-import { checkRow, checkValue, hasBytes, isFloat64, mapBytes, type FieldSchema, type FieldType, type FunctionSchema } from "./schema.ts";
-import { decodeBase64, encodeBase64 } from "./base64.ts";
+import { checkRow, type FunctionSchema } from "./schema.ts";
+import { compileCheck, inputConversions, outputConversions, type Check, type Conversion } from "./boundary.ts";
+import { ColumnsError } from "./columns.ts";
 import { drainConsole, seedRandom } from "./globals.ts";
 
 type Row = Record<string, unknown>;
-type Check = (value: unknown) => boolean;
 
 interface Prepared {
   fn: Transformation;
-  inputBytes: FieldSchema[];
-  outputBytes: FieldSchema[];
+  inputConversions: Conversion[];
+  outputConversions: Conversion[];
   outputNames: string[];
   outputChecks: Check[];
 }
@@ -26,38 +27,14 @@ function isTransformation(value: unknown): value is Transformation {
   return typeof value === "object" && value !== null && (value as Record<symbol, unknown>)[TRANSFORMATION] === true;
 }
 
-/** A yes/no test per field type: scalars inline, the rest through the schema checker. */
-function compileCheck(type: FieldType): Check {
-  switch (type) {
-    case "string":
-      return (v) => typeof v === "string";
-    case "int64":
-      return (v) => Number.isSafeInteger(v);
-    case "float64":
-      return isFloat64;
-    case "bool":
-      return (v) => typeof v === "boolean";
-    default:
-      return (v) => checkValue(type, v, "guest") === null;
-  }
-}
-
 function prepare(fn: Transformation): Prepared {
   return {
     fn,
-    inputBytes: fn.inputs.filter((f) => hasBytes(f.type)),
-    outputBytes: fn.outputs.filter((f) => hasBytes(f.type)),
+    inputConversions: inputConversions(fn.inputs),
+    outputConversions: outputConversions(fn.outputs),
     outputNames: fn.outputs.map((f) => f.name),
     outputChecks: fn.outputs.map((f) => compileCheck(f.type)),
   };
-}
-
-/** Converts the bytes fields of each row (in place) between wire and guest form. */
-function convertBytes(fields: FieldSchema[], rows: Array<Row | null>, convert: (b: unknown) => unknown) {
-  for (const row of rows) {
-    if (row === null) continue;
-    for (const f of fields) row[f.name] = mapBytes(f.type, row[f.name], convert);
-  }
 }
 
 function fitsOutput(p: Prepared, row: unknown): boolean {
@@ -69,9 +46,20 @@ function fitsOutput(p: Prepared, row: unknown): boolean {
   return true;
 }
 
+/**
+ * A checked output row in wire form. A copy: the function's object may be
+ * frozen, or returned for several rows. Keys it does not declare stay, for
+ * the host to count.
+ */
+function toWire(conversions: Conversion[], result: Row): Row {
+  const row = { ...result };
+  for (const { name, convert } of conversions) row[name] = convert(result[name]);
+  return row;
+}
+
 /** Reduces a thrown value to one line for the caller. */
 const message = (error: unknown): string =>
-  error instanceof Error ? `${error.name}: ${error.message}` : `thrown: ${String(error)}`;
+  error instanceof ColumnsError ? error.message : error instanceof Error ? `${error.name}: ${error.message}` : `thrown: ${String(error)}`;
 
 export function createEnvironment(userModule: Record<string, unknown>) {
   const functions = new Map<string, Prepared>();
@@ -97,7 +85,9 @@ export function createEnvironment(userModule: Record<string, unknown>) {
     const p = functions.get(name);
     if (!p) throw `no function '${name}' in this environment (has: ${[...functions.keys()].join(", ")})`;
     const rows = JSON.parse(batch) as Row[];
-    if (p.inputBytes.length) convertBytes(p.inputBytes, rows, decodeBase64);
+    if (p.inputConversions.length) {
+      for (const row of rows) for (const { name, convert } of p.inputConversions) row[name] = convert(row[name]);
+    }
     let results: unknown[];
     try {
       results = p.fn.run(rows as never);
@@ -115,13 +105,12 @@ export function createEnvironment(userModule: Record<string, unknown>) {
         errors.push({ row: i, error: message(result) });
         out[i] = null;
       } else if (fitsOutput(p, result)) {
-        out[i] = result as Row;
+        out[i] = p.outputConversions.length ? toWire(p.outputConversions, result as Row) : (result as Row);
       } else {
         errors.push({ row: i, error: `output ${checkRow(p.fn.outputs, result, "guest")}` });
         out[i] = null;
       }
     }
-    if (p.outputBytes.length) convertBytes(p.outputBytes, out, encodeBase64);
     const logs = drainConsole();
     return JSON.stringify(logs.length ? { rows: out, errors, logs } : { rows: out, errors });
   }

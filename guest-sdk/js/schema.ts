@@ -3,7 +3,7 @@
  * (plain JSON, also what the Python guest describes) and its validation
  * (docs/types.md has every type with its wire form and its values).
  */
-import { instantOfDate, isCanonicalTimestamp } from "./timestamp.ts";
+import { instantOfDate, isCanonicalTimestamp, parseTimestamp } from "./timestamp.ts";
 
 export type ScalarType = "string" | "int64" | "int32" | "float64" | "float32" | "bool" | "bytes" | "timestamp";
 export type FloatType = "float64" | "float32";
@@ -155,6 +155,8 @@ function checkScalar(type: ScalarType, value: unknown, form: ValueForm): string 
       if (form === "guest") return value instanceof Uint8Array ? null : expected(type, value);
       return typeof value === "string" && /^[A-Za-z0-9+/]*={0,2}$/.test(value) ? null : "expected bytes as a base64 string";
     case "timestamp":
+      // A JS function may also return RFC 3339 text: the only form that keeps the microseconds a Date cannot hold.
+      if (form === "guest" && typeof value === "string") return parseTimestamp(value) ? null : "expected a timestamp (a Date, or RFC 3339 text with a time zone, years 0001-9999)";
       if (form === "guest") return value instanceof Date && instantOfDate(value) ? null : expected(type, value) + (value instanceof Date ? " (invalid, or outside years 0001-9999)" : "");
       return typeof value === "string" && isCanonicalTimestamp(value) ? null : "expected a timestamp (RFC 3339 text with a time zone, years 0001-9999)";
   }
