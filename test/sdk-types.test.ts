@@ -276,6 +276,15 @@ describe("guest boundary: wire form in, guest form out, checked", () => {
     expect(checkRow(fields, out, "wire")).toBeNull();
   });
 
+  it("keeps a map's every key, __proto__ included, as the map's own", () => {
+    const type: FieldType = { map: "timestamp" };
+    const given = JSON.parse('{"__proto__": "2026-01-01T00:00:00.000000Z", "b": "2026-01-02T00:00:00.000000Z"}');
+    const received = convertIn([{ name: "m", type }], { m: given }).m as Record<string, Date>;
+    expect(Object.getPrototypeOf(received)).toBe(Object.prototype);
+    expect(Object.keys(received)).toEqual(["__proto__", "b"]);
+    expect(JSON.stringify(convertOut([{ name: "m", type }], { m: received }).m)).toBe(JSON.stringify(given));
+  });
+
   it("checks outputs in guest form exactly as the schema does, saying what the function returned", () => {
     const types: FieldType[] = ["string", "int64", "int32", "float64", "float32", "bool", "bytes", "timestamp", { optional: "int32" }, { nonFinite: "float64" }, { nonFinite: "float32" }, { array: "float32" }, { struct: [{ name: "a", type: "timestamp" }] }];
     const values: unknown[] = [

@@ -179,6 +179,12 @@ export function holds(type: FieldType, leaf: (type: ScalarType | { nonFinite: Fl
 /** True when `type` contains bytes anywhere. */
 export const hasBytes = (type: FieldType): boolean => holds(type, (leaf) => leaf === "bytes");
 
+/** Sets an own key, `__proto__` included: a map's keys are the caller's, and assigning that one would set the prototype. */
+function setOwn(out: Record<string, unknown>, key: string, value: unknown): void {
+  if (key === "__proto__") Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
+  else out[key] = value;
+}
+
 /**
  * `value` (shaped by `type`, already checked) with every leaf value passed through `convert`, and every struct
  * reduced to its declared fields (absent optional ones as null). New arrays and objects; leaves as `convert` says.
@@ -190,7 +196,7 @@ export function mapLeaves(type: FieldType, value: unknown, convert: (type: Scala
   if ("array" in type) return (value as unknown[]).map((item) => mapLeaves(type.array, item, convert));
   const record = value as Record<string, unknown>;
   const out: Record<string, unknown> = {};
-  if ("map" in type) for (const key of Object.keys(record)) out[key] = mapLeaves(type.map, record[key], convert);
+  if ("map" in type) for (const key of Object.keys(record)) setOwn(out, key, mapLeaves(type.map, record[key], convert));
   else for (const f of type.struct) out[f.name] = mapLeaves(f.type, Object.hasOwn(record, f.name) ? record[f.name] : null, convert);
   return out;
 }
