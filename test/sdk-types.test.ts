@@ -223,7 +223,7 @@ describe("guest boundary: wire form in, guest form out, checked", () => {
     { name: "at", type: "timestamp" },
     { name: "r", type: { nonFinite: "float64" } },
     { name: "f", type: "float32" },
-    { name: "nested", type: { map: { array: { struct: [{ name: "at", type: { optional: "timestamp" } }, { name: "r", type: { nonFinite: "float32" } }] } } } },
+    { name: "nested", type: { map: { array: { struct: [{ name: "at", type: { optional: "timestamp" } }, { name: "r", type: { nonFinite: "float32" } }, { name: "s", type: "string" }] } } } },
     { name: "plain", type: { struct: [{ name: "s", type: "string" }] } },
   ];
 
@@ -238,7 +238,7 @@ describe("guest boundary: wire form in, guest form out, checked", () => {
       at: "2026-12-06T20:34:49.123456Z",
       r: "-Infinity",
       f: 0.5,
-      nested: { k: [{ at: null, r: "NaN" }, { at: "0001-01-01T00:00:00.000000Z", r: 1.5 }] },
+      nested: { k: [{ at: null, r: "NaN", s: "NaN" }, { at: "0001-01-01T00:00:00.000000Z", r: 1.5, s: "" }] },
       plain: { s: "x" },
     });
     expect(row).toEqual({
@@ -246,7 +246,7 @@ describe("guest boundary: wire form in, guest form out, checked", () => {
       at: new Date(Date.UTC(2026, 11, 6, 20, 34, 49, 123)),
       r: -Infinity,
       f: 0.5,
-      nested: { k: [{ at: null, r: NaN }, { at: new Date("0001-01-01T00:00:00Z"), r: 1.5 }] },
+      nested: { k: [{ at: null, r: NaN, s: "NaN" }, { at: new Date("0001-01-01T00:00:00Z"), r: 1.5, s: "" }] },
       plain: { s: "x" },
     });
     for (const [type, value] of [["int32", 7], ["float32", 0.5], ["timestamp", "1970-01-01T00:00:00.000000Z"], [{ map: { nonFinite: "float64" } }, { a: "NaN", b: 2 }]] as const) {
@@ -260,7 +260,7 @@ describe("guest boundary: wire form in, guest form out, checked", () => {
       at: new Date(Date.UTC(2026, 11, 6, 20, 34, 49, 123)),
       r: NaN,
       f: 0.1,
-      nested: { k: [{ r: Infinity }, { at: "2026-12-06T21:34:49.123456+01:00", r: 0.1 }] },
+      nested: { k: [{ r: Infinity, s: "Infinity" }, { at: "2026-12-06T21:34:49.123456+01:00", r: 0.1, s: "" }] },
       plain: { s: "x" },
       undeclared: 1,
     });
@@ -269,7 +269,7 @@ describe("guest boundary: wire form in, guest form out, checked", () => {
       at: "2026-12-06T20:34:49.123000Z",
       r: "NaN",
       f: Math.fround(0.1),
-      nested: { k: [{ at: null, r: "Infinity" }, { at: "2026-12-06T20:34:49.123456Z", r: Math.fround(0.1) }] },
+      nested: { k: [{ at: null, r: "Infinity", s: "Infinity" }, { at: "2026-12-06T20:34:49.123456Z", r: Math.fround(0.1), s: "" }] },
       plain: { s: "x" },
       undeclared: 1,
     });

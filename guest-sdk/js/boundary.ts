@@ -37,7 +37,7 @@ function leafToGuest(leaf: Leaf, value: unknown): unknown {
   if (leaf === "bytes") return decodeBase64(value);
   // The text is canonical (the host checked it): its microseconds are below what a Date holds.
   if (leaf === "timestamp") return new Date(parseTimestamp(value as string)!.ms);
-  return typeof value === "string" ? NON_FINITE_TEXT[value] : value;
+  return typeof leaf === "object" && typeof value === "string" ? NON_FINITE_TEXT[value] : value;
 }
 
 const changesOnOutput = (leaf: Leaf) => leaf === "bytes" || leaf === "timestamp" || leaf === "float32" || typeof leaf === "object";
