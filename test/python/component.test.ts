@@ -94,7 +94,7 @@ describe("python component", () => {
   it("reports output type mismatches per row", async () => {
     const g = await fresh(checks);
     const got = parse(g.call("wrong_output", '[{"x": 1}]'));
-    expect(got.errors).toEqual([{ row: 0, error: "output field 'y': expected int64, got str" }]);
+    expect(got.errors).toEqual([{ row: 0, error: "output field 'y': expected int64, got string" }]);
   });
 
   it("fails the whole batch for batch-mode errors, unknown functions and bad JSON", async () => {

@@ -79,6 +79,15 @@ export const NATIVE_PRELUDE = `import sys\nsys.modules["Levenshtein"] = None`;
 
 /** Runs `fn` over `rows` with native CPython (Debian's, with its fuzzywuzzy). */
 export function callNative(modulePath: string, fn: string, rows: unknown[]): { rows: unknown[]; errors: unknown[] } {
+  const outcome = callNativeOutcome(modulePath, fn, rows);
+  if (!outcome.ok) throw new Error(`${fn} failed natively: ${outcome.error}`);
+  return outcome.result;
+}
+
+/** What the guest's dispatcher answers natively for a batch: the result, or the whole batch's failure. */
+export type NativeOutcome = { ok: true; result: { rows: any[]; errors: any[]; logs?: string[] } } | { ok: false; error: string };
+
+export function callNativeOutcome(modulePath: string, fn: string, rows: unknown[] | string): NativeOutcome {
   const script = [
     NATIVE_PRELUDE,
     "import sys, json",
@@ -86,10 +95,23 @@ export function callNative(modulePath: string, fn: string, rows: unknown[]): { r
     "import importlib, vial._runtime as rt",
     `importlib.import_module(${JSON.stringify(moduleName(modulePath))})`,
     `ok, out = rt.call(${JSON.stringify(fn)}, sys.stdin.read())`,
-    "print(out)",
+    "print(json.dumps({'ok': ok, 'out': out}))",
   ].join("\n");
-  const out = execFileSync(NATIVE_PYTHON, ["-B", "-W", "ignore", "-c", script], { input: JSON.stringify(rows), encoding: "utf8" });
-  return JSON.parse(out);
+  const input = typeof rows === "string" ? rows : JSON.stringify(rows);
+  const { ok, out } = JSON.parse(execFileSync(NATIVE_PYTHON, ["-B", "-W", "ignore", "-c", script], { input, encoding: "utf8" })) as { ok: boolean; out: string };
+  return ok ? { ok, result: JSON.parse(out) } : { ok, error: out };
+}
+
+/** What a module's functions describe, natively. */
+export function describeNative(modulePath: string): unknown {
+  const script = [
+    "import sys",
+    `sys.path[:0] = [${JSON.stringify(join(ROOT, "guest-sdk", "python"))}, ${JSON.stringify(dirname(modulePath))}]`,
+    "import importlib, vial._runtime as rt",
+    `importlib.import_module(${JSON.stringify(moduleName(modulePath))})`,
+    "print(rt.describe())",
+  ].join("\n");
+  return JSON.parse(execFileSync(NATIVE_PYTHON, ["-B", "-c", script], { encoding: "utf8" }));
 }
 
 export function moduleName(path: string): string {
@@ -100,6 +122,9 @@ const DIST_PACKAGES = "/usr/lib/python3/dist-packages";
 
 /** Debian's numpy, the native side of comparisons with the sandbox's. */
 export const ensureDebianNumpy = (): string => ensureDebianPackage("python3-numpy", join(DIST_PACKAGES, "numpy"));
+
+/** Debian's pandas (1.5, with its numpy), for pandas mode run natively. */
+export const ensureDebianPandas = (): string => ensureDebianPackage("python3-pandas", join(DIST_PACKAGES, "pandas"));
 
 /**
  * A wheel of Debian's pytest and hypothesis and what importing them needs:

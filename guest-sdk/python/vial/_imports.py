@@ -1,7 +1,8 @@
 """At snapshot time: every import the user module makes, inside function bodies
-too, must resolve in the environment, or the deploy fails naming it. A handler
-that imports a package its requirements lack would otherwise deploy fine and
-fail every row at serve time."""
+too, and every package a function's mode needs (pandas for mode="pandas"), must
+resolve in the environment, or the deploy fails naming it. A handler that
+imports a package its requirements lack would otherwise deploy fine and fail
+every row at serve time."""
 import ast
 import importlib.util
 import sys
@@ -78,3 +79,18 @@ def check_imports(module_name):
             f"{module_name} imports {said}, which this environment does not have: "
             f"add {wanted} to its requirements and run 'vial env create' again"
         )
+
+
+# What a mode needs in the environment besides the SDK.
+_MODE_NEEDS = {"pandas": "pandas"}
+
+
+def check_mode_imports(transformations):
+    """Raises MissingImports when a function's mode needs a package the environment lacks."""
+    for mode, package in _MODE_NEEDS.items():
+        users = [t.name for t in transformations if t.mode == mode]
+        if users and not _resolves(package):
+            raise MissingImports(
+                f"{', '.join(users)} declare{'s' if len(users) == 1 else ''} mode={mode!r}, which needs {package}, "
+                f"and this environment does not have it: add {package} to its requirements and run 'vial env create' again"
+            )

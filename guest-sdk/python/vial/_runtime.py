@@ -6,20 +6,14 @@ Kept free of C-API details: the glue only passes strings/bytes in and gets
 import contextlib
 import io
 import json
-import os
 import random
 import sys
-import traceback
 import warnings
 from importlib.machinery import BuiltinImporter, ModuleSpec
 
 from . import REGISTRY
-from ._imports import MissingImports, check_imports
-from .codec import FieldError, decode, encode
-from .types import Optional
-
-
-_SDK_DIR = os.path.dirname(os.path.abspath(__file__))
+from ._imports import MissingImports, check_imports, check_mode_imports
+from ._modes import BatchFailure, prepare, run
 
 
 def describe():
@@ -33,39 +27,6 @@ def reseed(entropy):
     np_random = sys.modules.get("numpy.random")
     if np_random is not None:
         np_random.seed([int.from_bytes(entropy[i:i + 4], "little") for i in range(0, len(entropy), 4)])
-
-
-def _message(exc):
-    if isinstance(exc, FieldError):
-        return str(exc)
-    head = f"{type(exc).__name__}: {exc}"
-    # Short traceback: the innermost few frames of user code.
-    # (Source lines are not looked up: there are no source files at run time.)
-    stack = traceback.StackSummary.extract(traceback.walk_tb(exc.__traceback__), lookup_lines=False)
-    frames = [f for f in stack if not f.filename.startswith(_SDK_DIR)][-3:]
-    where = "; ".join(f"{f.name} line {f.lineno}" for f in frames)
-    return f"{head} (at {where})" if where else head
-
-
-def _decode_row(t, row, i):
-    if not isinstance(row, dict):
-        raise FieldError(f"row {i}: expected an object")
-    return {f.name: decode(f.type, row.get(f.name), f"input field '{f.name}'") for f in t.inputs}
-
-
-def _encode_row(t, out):
-    if not isinstance(out, dict):
-        raise FieldError(f"output: expected dict, got {type(out).__name__}")
-    res = {}
-    for f in t.outputs:
-        if f.name not in out and not _is_optional(f):
-            raise FieldError(f"output field '{f.name}': missing")
-        res[f.name] = encode(f.type, out.get(f.name), f"output field '{f.name}'")
-    return res
-
-
-def _is_optional(f):
-    return isinstance(f.type, Optional)
 
 
 MAX_LOG_LINES = 100
@@ -125,26 +86,10 @@ def _call(name, batch_text):
         return False, f"malformed batch JSON: {e}"
     if not isinstance(batch, list):
         return False, "batch must be a JSON array of rows"
-    rows, errors = [None] * len(batch), []
-    if t.mode == "batch":
-        try:
-            inputs = [_decode_row(t, r, i) for i, r in enumerate(batch)]
-            outs = t.fn(inputs)
-            if not isinstance(outs, list) or len(outs) != len(batch):
-                return False, f"batch function {name} must return a list of {len(batch)} rows"
-        except BaseException as e:  # noqa: BLE001 - any failure fails the batch
-            return False, _message(e)
-        for i, out in enumerate(outs):
-            try:
-                rows[i] = _encode_row(t, out)
-            except FieldError as e:
-                errors.append({"row": i, "error": str(e)})
-    else:
-        for i, r in enumerate(batch):
-            try:
-                rows[i] = _encode_row(t, t.fn(_decode_row(t, r, i)))
-            except BaseException as e:  # noqa: BLE001 - per-row isolation, incl. MemoryError/SystemExit
-                errors.append({"row": i, "error": _message(e)})
+    try:
+        rows, errors = run(t, batch)
+    except BatchFailure as e:
+        return False, str(e)
     return True, {"rows": rows, "errors": errors}
 
 
@@ -172,10 +117,13 @@ def boot(module_name, site_dirs=()):
         raise RuntimeError(f"module {module_name} defines no @transformation")
     try:
         check_imports(module_name)
+        check_mode_imports(REGISTRY.values())
     except MissingImports as missing:
         # One line the builder reports as the deploy's error (builds/python/componentize.ts).
         print(f"vial-error: {missing}", file=sys.stderr, flush=True)
         raise
+    for t in REGISTRY.values():
+        prepare(t)
     for name in WARM_STDLIB:
         _try_import(name)
     with warnings.catch_warnings():

@@ -1,90 +1,363 @@
-"""Converts row values between the JSON wire form and Python values.
+"""Row values between the wire (the JSON text host and guest exchange) and Python values,
+checked in both directions with the words of the JS side (guest-sdk/js/schema.ts), so a
+problem reads the same whichever language a function is written in.
 
-bytes travel as base64 text; everything else is plain JSON. Both directions
-check values against the declared type so a mistake names the field.
+decoder(t) and encoder(t) make a converter once per declared type; it is then called per
+value. A value that fits pays for a type test and its conversion; the message, and where
+inside the value the problem lies (`a.b`, `xs[2]`, `m["key"]`), is worked out only when
+it does not fit.
+
+Wire forms: bytes are base64 text, timestamps canonical RFC 3339 text (_timestamp.py), a
+NonFinite float's NaN and ±Infinity the texts "NaN", "Infinity", "-Infinity".
 """
 import base64
+import binascii
+import json
 import math
+import struct
+from datetime import datetime
 
-from .types import Array, Bool, Bytes, Float64, Int64, Optional, String
+from ._timestamp import format_timestamp, parse_timestamp
+from .types import Array, Bool, Bytes, Float32, Float64, Int32, Int64, Map, NonFinite, Optional, String, Struct, Timestamp
 
-MAX_SAFE = 2**53 - 1
+MAX_INT64 = 2**53 - 1
+MIN_INT32, MAX_INT32 = -(2**31), 2**31 - 1
+MAX_FLOAT32 = 3.4028234663852886e38
+NON_FINITE_TEXT = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
+_FLOAT32 = struct.Struct("<f")
+_INT_RANGES = {"int64": (-MAX_INT64, MAX_INT64, " (outside ±2^53-1)"), "int32": (MIN_INT32, MAX_INT32, " (outside -2^31..2^31-1)")}
 
 
 class FieldError(Exception):
-    pass
+    """A value that does not fit its type: what is wrong, and where inside the row."""
+
+    def __init__(self, message, path=""):
+        super().__init__(message)
+        self.message, self.path = message, path
+
+    def under(self, part):
+        """The same problem seen from the value that holds this one (`part` is `.name`, `[i]`, `["key"]`)."""
+        self.path = part + self.path
+        return self
+
+    def __str__(self):
+        return f"field '{self.path}': {self.message}" if self.path else self.message
 
 
-def _kind(v):
+def type_name(t):
+    """A type's one-line name, as messages use it: `array<int64>`, `struct{a: string}`."""
+    return _name(t.to_json())
+
+
+def _name(j):
+    if isinstance(j, str):
+        return j
+    (kind, inner), = j.items()
+    if kind == "struct":
+        return "struct{" + ", ".join(f"{f['name']}: {_name(f['type'])}" for f in inner) + "}"
+    if kind == "nonFinite":
+        return f"{inner} (NaN and ±Infinity allowed)"
+    return f"{kind}<{_name(inner)}>"
+
+
+def describe(v):
+    """What a value is, in the words of the JS side (`got string`, `got float 2.5`, `got NaN`)."""
+    if v is None:
+        return "null"
+    if v is True or v is False:
+        return "boolean"
+    if isinstance(v, int):
+        return "number"
+    if isinstance(v, float):
+        return js_number(v) if v - v != 0 else "number" if v.is_integer() else f"float {js_number(v)}"
+    if isinstance(v, str):
+        return "string"
+    if isinstance(v, (list, tuple)):
+        return "array"
+    if isinstance(v, (bytes, bytearray, memoryview)):
+        return "bytes"
+    if isinstance(v, datetime):
+        return "a date"
+    if isinstance(v, dict):
+        return "object"
     return type(v).__name__
 
 
-def _non_finite(v):
-    """What float64 cannot hold (JSON has no NaN or Infinity), named as the
-    JS engines name it so every engine refuses it alike; None when finite."""
+def js_number(x):
+    """A float written as JavaScript writes numbers (`1e-7`, `1e+21`, `0.000001`, `100`)."""
+    if x != x:
+        return "NaN"
+    if x - x != 0:
+        return "Infinity" if x > 0 else "-Infinity"
+    if x == 0:
+        return "0"
+    mantissa, _, exponent = repr(abs(x)).partition("e")
+    whole, _, fraction = mantissa.partition(".")
+    all_digits = whole + fraction
+    zeros = len(all_digits) - len(all_digits.lstrip("0"))
+    digits = all_digits[zeros:].rstrip("0")
+    n = len(whole) - zeros + int(exponent or 0)  # x = 0.digits * 10**n
+    k, sign = len(digits), "-" if x < 0 else ""
+    if k <= n <= 21:
+        return sign + digits + "0" * (n - k)
+    if 0 < n <= 21:
+        return sign + digits[:n] + "." + digits[n:]
+    if -6 < n <= 0:
+        return sign + "0." + "0" * -n + digits
+    e = n - 1
+    return sign + digits[0] + ("." + digits[1:] if k > 1 else "") + ("e+" if e >= 0 else "e-") + str(abs(e))
+
+
+def _expected(t, v):
+    return FieldError(f"expected {type_name(t)}, got {describe(v)}")
+
+
+def _plain(v):
+    """numpy scalars and arrays stand for the Python values they hold."""
+    if type(v).__module__ == "numpy" and hasattr(v, "tolist"):
+        return v.tolist()
+    return v
+
+
+def decoder(t):
+    """A converter from a wire value (parsed JSON) to the value a handler receives."""
+    return _converter(t, True)
+
+
+def encoder(t):
+    """A converter from a value a handler returned to its wire value (JSON-ready)."""
+    return _converter(t, False)
+
+
+def _converter(t, decoding):
+    if isinstance(t, Optional):
+        item = _converter(t.item, decoding)
+        return lambda v: None if v is None else item(v)
+    if isinstance(t, Array):
+        return _list(t, _converter(t.item, decoding), decoding)
+    if isinstance(t, Map):
+        return _map(t, _converter(t.item, decoding))
+    if isinstance(t, Struct):
+        return _record(t.fields, decoding, t)
+    if isinstance(t, NonFinite):
+        return _non_finite(t, _float(t.item), decoding)
+    if t is Int64 or t is Int32:
+        return _int(t)
+    if t is Float64 or t is Float32:
+        return _float(t)
+    if t is String:
+        return _string
+    if t is Bool:
+        return _bool
+    if t is Bytes:
+        return _from_base64 if decoding else _to_base64
+    if t is Timestamp:
+        return _from_text if decoding else _to_text
+    raise TypeError(f"not a vial type: {t!r}")
+
+
+def _string(v):
+    if type(v) is str:
+        return v
+    if isinstance(v, str):  # a subclass (numpy.str_)
+        return str(v)
+    raise _expected(String, v)
+
+
+def _bool(v):
+    if v is True or v is False:
+        return v
+    v = _plain(v)
+    if v is True or v is False:
+        return v
+    raise _expected(Bool, v)
+
+
+def _int(t):
+    low, high, outside = _INT_RANGES[t.name]
+
+    def convert(v):
+        if type(v) is int and low <= v <= high:
+            return v
+        v = _plain(v)
+        whole = (isinstance(v, int) and not isinstance(v, bool)) or (isinstance(v, float) and v.is_integer())
+        if whole and low <= v <= high:
+            return int(v)
+        raise FieldError(f"expected {t.name}, got {describe(v)}{outside if whole else ''}")
+
+    return convert
+
+
+def _float(t):
+    single = t is Float32
+
+    def convert(v):
+        if type(v) is not float or v - v != 0:
+            v = _as_float(t, v)
+        return _to_float32(v) if single else v
+
+    return convert
+
+
+def _as_float(t, v):
+    """A number other than a finite float as a float; a FieldError for anything else."""
+    v = _plain(v)
+    if not isinstance(v, (int, float)) or isinstance(v, bool):
+        raise _expected(t, v)
     try:
         f = float(v)
     except OverflowError:  # an int past the largest double
         f = math.inf if v > 0 else -math.inf
-    if math.isnan(f):
-        return "NaN"
-    if math.isinf(f):
-        return "Infinity" if f > 0 else "-Infinity"
-    return None
+    if f - f != 0:
+        raise FieldError(f"expected a finite {t.name}, got {js_number(f)}")
+    return f
 
 
-def decode(t, v, where):
-    """Wire (JSON) value -> Python value for handler input."""
-    if isinstance(t, Optional):
-        return None if v is None else decode(t.item, v, where)
-    if t is Bytes:
-        if not isinstance(v, str):
-            raise FieldError(f"{where}: expected bytes (base64 string), got {_kind(v)}")
+def _to_float32(f):
+    if abs(f) > MAX_FLOAT32:
+        raise FieldError(f"expected float32, got {js_number(f)} (beyond float32's range)")
+    return _FLOAT32.unpack(_FLOAT32.pack(f))[0]
+
+
+def _non_finite(t, finite, decoding):
+    def convert(v):
+        if type(v) is not float:
+            if decoding and type(v) is str and v in NON_FINITE_TEXT:
+                return NON_FINITE_TEXT[v]
+            v = _plain(v)
+            if not isinstance(v, (int, float)) or isinstance(v, bool):
+                raise FieldError(f"expected {t.item.name}, got {describe(v)}")
+            try:
+                v = float(v)
+            except OverflowError:  # an int past the largest double
+                v = math.inf if v > 0 else -math.inf
+        if v - v == 0:
+            return finite(v)
+        return v if decoding else js_number(v)  # "NaN", "Infinity", "-Infinity": the wire's texts
+
+    return convert
+
+
+def _from_base64(v):
+    if type(v) is str:
         try:
             return base64.b64decode(v, validate=True)
-        except Exception:
-            raise FieldError(f"{where}: invalid base64") from None
-    if isinstance(t, Array):
-        if not isinstance(v, list):
-            raise FieldError(f"{where}: expected array, got {_kind(v)}")
-        return [decode(t.item, x, f"{where}[{i}]") for i, x in enumerate(v)]
-    check(t, v, where)
-    return float(v) if t is Float64 else v
+        except binascii.Error:
+            try:  # unpadded base64, which the host accepts
+                return base64.b64decode(v + "=" * (-len(v) % 4), validate=True)
+            except binascii.Error:
+                pass
+    raise FieldError("expected bytes as a base64 string")
 
 
-def encode(t, v, where):
-    """Handler output value -> wire (JSON) value, checking its type."""
-    if type(v).__module__ == "numpy" and hasattr(v, "tolist"):
-        # numpy scalars and arrays stand for the Python values they hold.
-        v = v.tolist()
-    if isinstance(t, Optional):
-        return None if v is None else encode(t.item, v, where)
-    if t is Bytes:
-        if not isinstance(v, (bytes, bytearray, memoryview)):
-            raise FieldError(f"{where}: expected bytes, got {_kind(v)}")
-        return base64.b64encode(bytes(v)).decode("ascii")
-    if isinstance(t, Array):
-        if not isinstance(v, (list, tuple)):
-            raise FieldError(f"{where}: expected array, got {_kind(v)}")
-        return [encode(t.item, x, f"{where}[{i}]") for i, x in enumerate(v)]
-    check(t, v, where)
-    return float(v) if t is Float64 else v
+def _to_base64(v):
+    if isinstance(v, (bytes, bytearray, memoryview)):
+        return base64.b64encode(v).decode("ascii")
+    raise _expected(Bytes, v)
 
 
-def check(t, v, where):
-    if t is String:
-        ok = isinstance(v, str)
-    elif t is Bool:
-        ok = isinstance(v, bool)
-    elif t is Int64:
-        ok = isinstance(v, int) and not isinstance(v, bool)
-        if ok and not -MAX_SAFE <= v <= MAX_SAFE:
-            raise FieldError(f"{where}: int64 out of range (±2^53-1)")
-    elif t is Float64:
-        ok = isinstance(v, (int, float)) and not isinstance(v, bool)
-        if ok and _non_finite(v):
-            raise FieldError(f"{where}: expected a finite float64, got {_non_finite(v)}")
-    else:
-        raise FieldError(f"{where}: unknown type {t!r}")
-    if not ok:
-        raise FieldError(f"{where}: expected {t.to_json()}, got {_kind(v)}")
+def _from_text(v):
+    value = parse_timestamp(v) if type(v) is str else None
+    if value is None:
+        raise FieldError("expected a timestamp (RFC 3339 text with a time zone, years 0001-9999)")
+    return value
+
+
+def _to_text(v):
+    if type(v) is str:
+        # RFC 3339 text, as a JS function may return it (a Date cannot hold microseconds).
+        value = parse_timestamp(v)
+        if value is None:
+            raise FieldError("expected a timestamp (a datetime, or RFC 3339 text with a time zone, years 0001-9999)")
+        return format_timestamp(value)
+    if isinstance(v, datetime):
+        try:
+            text = format_timestamp(v)
+        except (TypeError, ValueError):  # pandas' NaT is a datetime with no fields
+            text = None
+        if text is None:
+            raise FieldError(f"{_expected(Timestamp, v)} (invalid, or outside years 0001-9999)")
+        return text
+    raise _expected(Timestamp, _plain(v))
+
+
+def _list(t, item, decoding):
+    def convert(v):
+        if type(v) is not list and (decoding or not isinstance(v, (list, tuple))):
+            v = _plain(v)
+            if type(v) is not list:
+                raise _expected(t, v)
+        out = []
+        try:
+            for x in v:
+                out.append(item(x))
+        except FieldError as e:
+            raise e.under(f"[{len(out)}]") from None
+        return out
+
+    return convert
+
+
+def _map(t, item):
+    def convert(v):
+        if not isinstance(v, dict):
+            raise _expected(t, v)
+        out = {}
+        key = None
+        try:
+            for key, x in v.items():
+                if type(key) is not str:
+                    raise FieldError(f"expected {type_name(t)}, got a key that is {describe(key)}")
+                out[key] = item(x)
+        except FieldError as e:
+            raise (e if type(key) is not str else e.under(f"[{json.dumps(key, ensure_ascii=False)}]")) from None
+        return out
+
+    return convert
+
+
+def _record(fields, decoding, t=None):
+    """A struct's converter; with `t` None, a whole row's (paths start with the field's name, no dot)."""
+    plan = [(f.name, _converter(f.type, decoding), not isinstance(f.type, Optional)) for f in fields]
+    dot = "." if t is not None else ""
+
+    def convert(v):
+        if not isinstance(v, dict):
+            raise _expected(t, v) if t is not None else FieldError(f"expected an object, got {describe(v)}")
+        out = {}
+        name = None
+        try:
+            for name, field, required in plan:
+                if name in v:
+                    out[name] = field(v[name])
+                elif required:
+                    raise FieldError("missing")
+                else:
+                    out[name] = None
+        except FieldError as e:
+            raise e.under(dot + name) from None
+        return out
+
+    return convert
+
+
+def row_decoder(fields):
+    """A row's converter from the wire: a dict of the declared fields (absent optional ones None)."""
+    return _record(fields, True)
+
+
+def row_encoder(fields):
+    """A returned row's converter to the wire. Keys the function did not declare are passed on
+    as null, so the host counts them (and drops them) without having to carry their values."""
+    record = _record(fields, False)
+    declared = frozenset(f.name for f in fields)
+
+    def convert(v):
+        out = record(v)
+        if not v.keys() <= declared:
+            for key in v:
+                if key not in declared:
+                    out[key if type(key) is str else str(key)] = None
+        return out
+
+    return convert
