@@ -1,11 +1,14 @@
 /**
  * Request and response bodies as JSON or CBOR; the response uses the format
- * of the request. CBOR carries bytes natively (byte strings); JSON carries
- * them as base64 strings, which is also their form at the guest boundary.
+ * of the request. CBOR carries bytes natively (byte strings) and NaN and
+ * ±Infinity as floats; JSON carries bytes as base64 strings, which is also
+ * their form at the guest boundary, and has no literal for non-finite
+ * numbers: an answer writes them as null, or as text when the caller asks.
  */
 import { Decoder, Encoder, type Options } from "cbor-x";
 import { ApiError, badRequest, unsupportedMediaType } from "./errors.ts";
 import { checkPlainCbor } from "./plain-cbor.ts";
+import "./cbor-dates.ts";
 
 export type WireFormat = "json" | "cbor";
 
@@ -39,8 +42,14 @@ export function decodeBody(format: WireFormat, body: Uint8Array): unknown {
   }
 }
 
-export function encodeBody(format: WireFormat, value: unknown): Uint8Array | string {
-  const text = wellFormed(value);
+/**
+ * How a JSON answer writes NaN and ±Infinity (fields that allow them): `null` by default, what JSON.stringify
+ * makes of them; `string` as "NaN", "Infinity", "-Infinity", which the caller asks for to tell them apart.
+ */
+export type NonFiniteForm = "null" | "string";
+
+export function encodeBody(format: WireFormat, value: unknown, nonFinite: NonFiniteForm = "null"): Uint8Array | string {
+  const text = wellFormed(value, format === "json" && nonFinite === "string");
   return format === "json" ? JSON.stringify(text) : cbor.encode(text);
 }
 
@@ -49,24 +58,27 @@ type WellFormedString = string & { isWellFormed(): boolean; toWellFormed(): stri
 /**
  * Lone surrogates (a guest can return them; JS strings may hold them) become
  * U+FFFD: CBOR would otherwise carry ill-formed UTF-8 and JSON unpaired \ud800
- * escapes. Copies only what changes; response values are shallow (schema-shaped).
+ * escapes; with `nonFiniteAsText`, NaN and ±Infinity become their text. Copies
+ * only what changes; response values are schema-shaped.
  */
-function wellFormed(value: unknown): unknown {
+function wellFormed(value: unknown, nonFiniteAsText: boolean): unknown {
   if (typeof value === "string") return (value as WellFormedString).isWellFormed() ? value : (value as WellFormedString).toWellFormed();
-  if (typeof value !== "object" || value === null || value instanceof Uint8Array) return value;
+  if (typeof value !== "object" || value === null || value instanceof Uint8Array) {
+    return nonFiniteAsText && typeof value === "number" && !Number.isFinite(value) ? String(value) : value;
+  }
   if (Array.isArray(value)) {
     let out: unknown[] | undefined;
     value.forEach((item, i) => {
-      const fixed = wellFormed(item);
+      const fixed = wellFormed(item, nonFiniteAsText);
       if (fixed !== item) (out ??= [...value])[i] = fixed;
     });
     return out ?? value;
   }
-  // Keys are the host's own (field names from the schema, envelope names): only values need checking.
+  // Keys are the host's own (field names from the schema, envelope names) or a map's, made well-formed by the output check.
   let out: Record<string, unknown> | undefined;
   for (const key of Object.keys(value)) {
     const item = (value as Record<string, unknown>)[key];
-    const fixed = wellFormed(item);
+    const fixed = wellFormed(item, nonFiniteAsText);
     if (fixed !== item) (out ??= { ...value })[key] = fixed;
   }
   return out ?? value;

@@ -4,10 +4,12 @@
  * Checked in one pass over the bytes, without building anything, before
  * cbor-x decodes them: cbor-x also honours tags with which a small body
  * decodes into a far larger value (value sharing, packed values, records,
- * bundled strings) or into objects no JSON body can hold (dates, sets, maps,
+ * bundled strings) or into objects no JSON body can hold (sets, maps,
  * typed arrays, bignums, errors, regexps), and simple values it resolves
  * through its packed-value table. The pass refuses every tag but two that
- * change nothing, and nesting deeper than MAX_CBOR_DEPTH (cbor-x recurses).
+ * change nothing and the two date tags around what they may hold (a
+ * timestamp's forms: tag 0 around text, tag 1 around a number; cbor-dates.ts
+ * decodes them), and nesting deeper than MAX_CBOR_DEPTH (cbor-x recurses).
  */
 import { badRequest, type ApiError } from "./errors.ts";
 
@@ -18,10 +20,14 @@ export const MAX_CBOR_DEPTH = 256;
 const TAG_UINT8_ARRAY = 64;
 /** "This is CBOR": a prefix some encoders write, around any item. */
 const TAG_SELF_DESCRIBED = 55799;
+/** A timestamp: RFC 3339 text (tag 0), or seconds since the epoch, an integer or a float (tag 1). */
+const TAG_DATE_TEXT = 0;
+const TAG_EPOCH_SECONDS = 1;
 
 /** What cbor-x would make of a tag, for the refusal's message. */
 const TAG_NAMES: Array<[from: number, to: number, name: string]> = [
-  [0, 1, "date"],
+  [0, 0, "date as RFC 3339 text"],
+  [1, 1, "date as seconds since the epoch"],
   [2, 3, "bignum"],
   [4, 5, "decimal fraction"],
   [6, 6, "packed value"],
@@ -42,11 +48,24 @@ const TAG_NAMES: Array<[from: number, to: number, name: string]> = [
   [1811940352, 2147483647, "packed prefix or suffix"],
 ];
 
-const PLAIN = "send plain data: maps with text keys, arrays, strings, byte strings, numbers, booleans, null";
+const PLAIN = "send plain data: maps with text keys, arrays, strings, byte strings, numbers, booleans, null, timestamps (tags 0 and 1)";
 
 function tagRefused(tag: number, at: number): ApiError {
   const name = TAG_NAMES.find(([from, to]) => tag >= from && tag <= to)?.[2];
   return badRequest(`body uses CBOR tag ${tag}${name ? ` (${name})` : ""} at byte ${at}, which is not accepted: ${PLAIN}`);
+}
+
+/** Whether the item starting with byte `initial` is what a date tag may hold: definite text for tag 0; for tag 1 an integer or a float. */
+function holdsDate(tag: number, initial: number): boolean {
+  const major = initial >> 5;
+  const info = initial & 0x1f;
+  if (tag === TAG_DATE_TEXT) return major === 3 && info !== 31;
+  return major === 0 || major === 1 || (major === 7 && info >= 25 && info <= 27);
+}
+
+function dateTagRefused(tag: number, at: number): ApiError {
+  const holds = tag === TAG_DATE_TEXT ? "RFC 3339 text" : "a number of seconds since the epoch";
+  return badRequest(`body uses CBOR tag ${tag} at byte ${at} around something other than ${holds}: a timestamp is tag 0 around RFC 3339 text or tag 1 around a number`);
 }
 
 const malformed = (what: string, at: number): ApiError => badRequest(`body is not valid CBOR: ${what} at byte ${at}`);
@@ -96,6 +115,10 @@ export function checkPlainCbor(bytes: Uint8Array): void {
       if (major === 6) {
         if (arg === TAG_SELF_DESCRIBED) continue; // the tagged item follows and counts in its place
         if (arg === TAG_UINT8_ARRAY && pos < end && bytes[pos]! >> 5 === 2 && (bytes[pos]! & 0x1f) !== 31) continue;
+        if (arg === TAG_DATE_TEXT || arg === TAG_EPOCH_SECONDS) {
+          if (pos < end && holdsDate(arg, bytes[pos]!)) continue;
+          throw dateTagRefused(arg, at);
+        }
         throw tagRefused(arg, at);
       }
       if (major === 7) {

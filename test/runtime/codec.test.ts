@@ -2,12 +2,14 @@
  * Request bodies decoded within bounds (runtime/codec.ts, runtime/plain-cbor.ts),
  * on pure inputs: CBOR bodies that cbor-x alone would decode into far more
  * than they hold are refused before it sees them, and so is anything that is
- * not plain data; what is plain decodes as before, random bytes included.
+ * not plain data or a timestamp; what is plain decodes as before, random bytes
+ * included. Answers write NaN and ±Infinity as the caller asked.
  */
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
 import { Decoder, Encoder, encode as cborXEncode } from "cbor-x";
-import { decodeBody } from "../../runtime/codec.ts";
+import { decodeBody, encodeBody } from "../../runtime/codec.ts";
+import { TaggedDate } from "../../runtime/cbor-dates.ts";
 import { MAX_CBOR_DEPTH } from "../../runtime/plain-cbor.ts";
 import { ApiError } from "../../runtime/errors.ts";
 import { array, body, EXPANDING, FLOAT16_ONE, head, INFINITY, map, NAN, tag, text, UNDEFINED, valueSharingBomb } from "../security/cbor-bodies.ts";
@@ -34,10 +36,11 @@ const decoded = (bytes: number[]) => decodeBody("cbor", new Uint8Array(bytes));
 /** `{"rows": [{"x": <value>}]}` */
 const rowWith = (value: number[]) => body([...array(1), ...map(1), ...text("x"), ...value]);
 
-/** Only what JSON holds, plus byte strings and undefined: no Tag, Date, Map, Set, typed array other than bytes, BigInt, Error, RegExp. */
+/** Only what JSON holds, plus byte strings, undefined and CBOR's dates: no Tag, other Date, Map, Set, typed array other than bytes, BigInt, Error, RegExp. */
 function isPlain(value: unknown): boolean {
   if (value === null || value === undefined || ["boolean", "number", "string"].includes(typeof value)) return true;
   if (value instanceof Uint8Array) return true; // Buffer included; other typed arrays are not Uint8Arrays
+  if (value instanceof TaggedDate) return true;
   if (Array.isArray(value)) return value.every(isPlain);
   return typeof value === "object" && Object.getPrototypeOf(value) === Object.prototype && Object.values(value).every(isPlain);
 }
@@ -65,8 +68,6 @@ describe("CBOR that expands", () => {
 
 describe("CBOR that is not plain data", () => {
   const tagged: Array<[number, number[], string]> = [
-    [0, text("2024-01-01T00:00:00Z"), "date"],
-    [1, [0x1a, 0x65, 0x92, 0x00, 0x80], "date"],
     [2, [...head(2, 3), 1, 2, 3], "bignum"],
     [4, [...array(2), ...head(0, 0x19), 0x01, 0x90, 0x01], "decimal fraction"], // 1e400: Infinity in cbor-x
     [6, [0x00], "packed value"],
@@ -97,7 +98,9 @@ describe("CBOR that is not plain data", () => {
   it("refuses map keys that are not text strings", () => {
     for (const key of [[0x01], [0xf6], [0xf5], [...head(2, 1), 0x61], [...array(0)], [...tag(55799), ...text("x")]]) {
       const bytes = body([...array(1), ...map(1), ...key, 0x01]);
-      expect(refusal(bytes)?.message).toBe(`body has a CBOR map key that is not a text string at byte 8: send plain data: maps with text keys, arrays, strings, byte strings, numbers, booleans, null`);
+      expect(refusal(bytes)?.message).toBe(
+        `body has a CBOR map key that is not a text string at byte 8: send plain data: maps with text keys, arrays, strings, byte strings, numbers, booleans, null, timestamps (tags 0 and 1)`,
+      );
     }
   });
 
@@ -149,6 +152,36 @@ describe("plain CBOR", () => {
     expect([...fromDefault.rows[0]!.x]).toEqual([4, 5]);
   });
 
+  it("decodes timestamps, tag 0 around RFC 3339 text and tag 1 around seconds, to the microsecond", () => {
+    const date = (value: number[]) => (decoded([...rowWith(value)]) as { rows: Array<{ x: unknown }> }).rows[0]!.x as TaggedDate;
+    const float64 = (x: number) => [0xfb, ...new Uint8Array(new Float64Array([x]).buffer).reverse()];
+    const cases: Array<[number[], { ms: number; micros: number } | null]> = [
+      [[...tag(0), ...text("2026-12-06T21:34:49.123456+01:00")], { ms: Date.UTC(2026, 11, 6, 20, 34, 49, 123), micros: 456 }],
+      [[...tag(1), 0x1a, 0x65, 0x92, 0x00, 0x80], { ms: 0x65920080 * 1000, micros: 0 }],
+      [[...tag(1), 0x20], { ms: -1000, micros: 0 }],
+      [[...tag(1), ...float64(1765053289.123456)], { ms: 1765053289123, micros: 456 }],
+      [[...tag(1), ...float64(-0.5)], { ms: -500, micros: 0 }],
+      // What the date tags hold but a timestamp is not: decoded as a date that is not one, for the row check to name.
+      [[...tag(0), ...text("2026-12-06T21:34:49")], null],
+      [[...tag(0), ...text("10000-01-01T00:00:00Z")], null],
+      [[...tag(1), ...NAN], null],
+      [[...tag(1), 0x1b, 0x00, 0x00, 0x04, 0x00, 0x00, 0x00, 0x00, 0x00], null],
+    ];
+    for (const [bytes, instant] of cases) {
+      expect(date(bytes)).toBeInstanceOf(Date);
+      expect(date(bytes).instant).toEqual(instant);
+    }
+    // What clients' encoders write for a Date: tag 1 (cbor-x) and tag 0 (cbor2's default for a datetime).
+    const fromClient = decodeBody("cbor", plainEncoder.encode({ rows: [{ x: new Date(1765053289123) }] })) as { rows: Array<{ x: TaggedDate }> };
+    expect(fromClient.rows[0]!.x.instant).toEqual({ ms: 1765053289123, micros: 0 });
+  });
+
+  it("refuses a date tag around anything else, naming the tag and where it is", () => {
+    for (const [number, content] of [[0, [0x01]], [0, [0x7f, 0x61, 0x61, 0xff]], [0, [...tag(1), 0x01]], [1, text("1765053289")], [1, array(0)], [1, [0xf5]], [1, [...head(2, 1), 0x01]]] as Array<[number, number[]]>) {
+      expect(refusal(rowWith([...tag(number), ...content]))?.message).toMatch(new RegExp(`^body uses CBOR tag ${number} at byte 10 around something other than`));
+    }
+  });
+
   it("keeps the last of repeated keys, as JSON.parse does", () => {
     const twice = body([...array(1), ...map(2), ...text("x"), 0x01, ...text("x"), 0x02]);
     expect(decodeBody("cbor", twice)).toEqual({ rows: [{ x: 2 }] });
@@ -180,6 +213,7 @@ describe("plain CBOR", () => {
       }),
       // Whatever cbor-x's default encoder makes of values a client might hold: dates, sets, maps, typed arrays.
       fc.oneof(fc.date(), fc.constant(new Set([1])), fc.constant(new Map([["a", 1]])), fc.constant(new Float64Array([1, 2])), fc.jsonValue()).map((v) => new Encoder({ useRecords: true }).encode({ rows: [{ x: v }] })),
+      fc.date().map((v) => plainEncoder.encode({ rows: [{ x: v }] })),
     );
     fc.assert(
       fc.property(bytes, (b) => {
@@ -189,5 +223,23 @@ describe("plain CBOR", () => {
       }),
       { numRuns: 5000 },
     );
+  });
+});
+
+describe("answers", () => {
+  const answer = { rows: [{ x: NaN, xs: [Infinity, 1.5, -Infinity], m: { a: { b: NaN } } }, null], errors: [] };
+
+  it("write NaN and ±Infinity as null in JSON unless the caller asks for text, and as floats in CBOR", () => {
+    expect(encodeBody("json", answer)).toBe('{"rows":[{"x":null,"xs":[null,1.5,null],"m":{"a":{"b":null}}},null],"errors":[]}');
+    expect(encodeBody("json", answer, "null")).toBe(encodeBody("json", answer));
+    expect(encodeBody("json", answer, "string")).toBe('{"rows":[{"x":"NaN","xs":["Infinity",1.5,"-Infinity"],"m":{"a":{"b":"NaN"}}},null],"errors":[]}');
+    const cbor = bareAsCodec.decode(encodeBody("cbor", answer, "string") as Uint8Array) as typeof answer;
+    expect(cbor.rows[0]).toEqual({ x: NaN, xs: [Infinity, 1.5, -Infinity], m: { a: { b: NaN } } });
+  });
+
+  it("leave the values they were given unchanged", () => {
+    const copy = structuredClone(answer);
+    encodeBody("json", answer, "string");
+    expect(answer).toEqual(copy);
   });
 });
