@@ -12,6 +12,7 @@ import type { ErrorCode } from "../runtime/errors.ts";
 import type { RestartCause } from "../runtime/instance.ts";
 import type { PoolState } from "./pool/pool.ts";
 import type { PartMessage } from "./parts.ts";
+import type { NonFiniteForm } from "../runtime/codec.ts";
 
 export interface ExecutorSetup {
   type: "setup";
@@ -44,6 +45,8 @@ export interface CallMessage {
   timeLeftMs: number;
   /** For a shadow version: the current version's answer to the same call, to compare with (the reply is the comparison). */
   compareWith?: CurrentAnswer;
+  /** How a JSON answer writes NaN and ±Infinity, as the caller asked (x-vial-non-finite); null when absent. */
+  nonFinite?: NonFiniteForm;
 }
 
 /** The current version's answer, as it went to the caller. */
@@ -71,6 +74,9 @@ export type HostMessage =
   /** Finish the calls taken, stop the instances, exit. */
   | { type: "stop" };
 
+/** A row's undeclared output keys are counted up to this many: the host bounds what a reply may report by it. */
+export const MAX_UNDECLARED_KEYS_PER_ROW = 1024;
+
 export interface CallError {
   status: number;
   code: ErrorCode;
@@ -95,6 +101,8 @@ export type CallReply =
       logs?: string[];
       guest?: GuestTiming;
       comparison?: Comparison;
+      /** Keys of the guest's output rows that the function does not declare (top level, MAX_UNDECLARED_KEYS_PER_ROW a row at most). */
+      undeclaredKeys?: number;
     }
   | { type: "done"; id: number; ok: false; error: CallError; logs?: string[]; guest?: GuestTiming };
 
