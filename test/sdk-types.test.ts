@@ -158,14 +158,11 @@ describe("guest SDK: nested and temporal types, named inputs, columns", () => {
     ]);
   });
 
-  it("gives a columns handler a dict of columns (a named input as its own columns) and turns its columns back into rows", () => {
-    const inputs = { request: t.struct({ amount: t.float64, where: point }), tags: t.array(t.string), maybe: t.optional(point) };
+  it("gives a columns handler a column per input field, and turns its columns back into rows", () => {
+    const inputs = { where: point, tags: t.array(t.string), maybe: t.optional(point) };
     const outputs = { total: t.float64, note: t.optional(t.string) };
-    expectTypeOf<InputColumns<typeof inputs>>().toEqualTypeOf<{
-      readonly request: { readonly amount: number[]; readonly where: { readonly lat: number; readonly lon: number; readonly label: string | null }[] };
-      readonly tags: string[][];
-      readonly maybe: ({ readonly lat: number; readonly lon: number; readonly label: string | null } | null)[];
-    }>();
+    type Point = { readonly lat: number; readonly lon: number; readonly label: string | null };
+    expectTypeOf<InputColumns<typeof inputs>>().toEqualTypeOf<{ readonly where: Point[]; readonly tags: string[][]; readonly maybe: (Point | null)[] }>();
     expectTypeOf<OutputColumns<typeof outputs>>().toEqualTypeOf<{ total: readonly number[]; note?: readonly (string | null)[] }>();
 
     const seen: unknown[] = [];
@@ -174,17 +171,42 @@ describe("guest SDK: nested and temporal types, named inputs, columns", () => {
       outputs,
       columnsHandler: (columns) => {
         seen.push(columns);
-        return { total: columns.request.amount.map((a, i) => a + columns.tags[i]!.length) };
+        return { total: columns.where.map((w, i) => w.lat + columns.tags[i]!.length) };
       },
     });
     expect(f.mode).toBe("columns");
     const where = { lat: 1, lon: 2, label: null };
     const rows = [
-      { request: { amount: 1, where }, tags: ["a"], maybe: null },
-      { request: { amount: 2, where }, tags: [], maybe: where },
+      { where, tags: ["a"], maybe: null },
+      { where, tags: [], maybe: where },
     ];
-    expect(f.run(rows)).toEqual([{ total: 2 }, { total: 2 }]);
-    expect(seen).toEqual([{ request: { amount: [1, 2], where: [where, where] }, tags: [["a"], []], maybe: [null, where] }]);
+    expect(f.run(rows)).toEqual([{ total: 2 }, { total: 1 }]);
+    expect(seen).toEqual([{ where: [where, where], tags: [["a"], []], maybe: [null, where] }]);
+  });
+
+  it("gives named inputs (every input a struct) to a columns handler as a dict of columns per input", () => {
+    const inputs = { request: t.struct({ amount: t.float64, where: point }), user_stats: t.struct({ avg_amount: t.float64 }) };
+    expectTypeOf<InputColumns<typeof inputs>>().toEqualTypeOf<{
+      readonly request: { readonly amount: number[]; readonly where: { readonly lat: number; readonly lon: number; readonly label: string | null }[] };
+      readonly user_stats: { readonly avg_amount: number[] };
+    }>();
+    const seen: unknown[] = [];
+    const f = transformation({
+      inputs,
+      outputs: { ratio: t.float64 },
+      columnsHandler: (columns) => {
+        seen.push(columns);
+        const { request, user_stats } = columns;
+        return { ratio: request.amount.map((amount, i) => amount / user_stats.avg_amount[i]!) };
+      },
+    });
+    const where = { lat: 1, lon: 2, label: null };
+    const rows = [
+      { request: { amount: 1, where }, user_stats: { avg_amount: 4 } },
+      { request: { amount: 3, where }, user_stats: { avg_amount: 2 } },
+    ];
+    expect(f.run(rows)).toEqual([{ ratio: 0.25 }, { ratio: 1.5 }]);
+    expect(seen).toEqual([{ request: { amount: [1, 3], where: [where, where] }, user_stats: { avg_amount: [4, 2] } }]);
   });
 
   it("fails a columns batch whose columns do not fit it, naming the column; undeclared columns are carried for the host to report", () => {

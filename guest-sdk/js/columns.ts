@@ -13,19 +13,27 @@ const isStruct = (field: FieldSchema): field is { name: string; type: { struct: 
   typeof field.type === "object" && "struct" in field.type;
 
 /** Each field's values, in row order. */
-function columnsOf(fields: FieldSchema[], rows: readonly unknown[], splitStructs: boolean): Row {
+function columnsOf(fields: FieldSchema[], rows: readonly unknown[]): Row {
   const columns: Row = {};
   for (const field of fields) {
     const values = new Array<unknown>(rows.length);
     for (let i = 0; i < rows.length; i++) values[i] = (rows[i] as Row)[field.name];
-    // A struct at the top (a named input) is split into its own fields' columns; deeper ones stay values.
-    columns[field.name] = splitStructs && isStruct(field) ? columnsOf(field.type.struct, values, false) : values;
+    columns[field.name] = values;
   }
   return columns;
 }
 
-/** The batch as columns: a column per input field, a named input as a dict of its fields' columns. */
-export const toColumns = (fields: FieldSchema[], rows: readonly unknown[]): Row => columnsOf(fields, rows, true);
+/**
+ * The batch as columns: a column per input field. A function whose every input is a struct takes named inputs
+ * (docs/types.md): each one comes as a dict of its own fields' columns, and structs inside them stay values.
+ */
+export function toColumns(fields: FieldSchema[], rows: readonly unknown[]): Row {
+  const columns = columnsOf(fields, rows);
+  if (fields.length > 0 && fields.every(isStruct)) {
+    for (const field of fields) columns[field.name] = columnsOf(field.type.struct, columns[field.name] as unknown[]);
+  }
+  return columns;
+}
 
 const describe = (value: unknown): string => (value === null ? "null" : Array.isArray(value) ? "an array" : typeof value);
 

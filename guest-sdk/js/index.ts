@@ -79,10 +79,13 @@ export type OutputRow<F extends Fields> = Simplify<
 /** Each field's values, one per row. */
 type Columns<F extends Fields> = { readonly [K in keyof F]: InOf<F[K]>[] };
 
-/** The batch as a columns handler receives it: a column per input field; a struct field (a named input) as its own columns. */
-export type InputColumns<F extends Fields> = Simplify<{
-  readonly [K in keyof F]: F[K] extends StructType<infer S> ? Simplify<Columns<S>> : InOf<F[K]>[];
-}>;
+/**
+ * The batch as a columns handler receives it: a column per input field; with named inputs (every input a struct),
+ * a dict of columns per input.
+ */
+export type InputColumns<F extends Fields> = Simplify<
+  F[keyof F] extends StructType<Fields> ? { readonly [K in keyof F]: F[K] extends StructType<infer S> ? Simplify<Columns<S>> : never } : Columns<F>
+>;
 
 /** What a columns handler returns: a column per output field, each as long as the batch; optional ones may be omitted. */
 export type OutputColumns<F extends Fields> = Simplify<
