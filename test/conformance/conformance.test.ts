@@ -79,7 +79,10 @@ it("gives every language and engine the same functions with the same schemas", a
     return [...functions].sort((a, b) => a.name.localeCompare(b.name));
   };
   const [first, ...others] = LANGUAGES.map(([, lang]) => byName(lang.env));
-  expect(first!.map((f) => f.name)).toEqual(["batch_fails", "chatty", "draw", "hog", "inverse", "mirror", "ranks", "spin", "wrong_output"]);
+  expect(first!.map((f) => f.name)).toEqual([
+    "amount_vs_average", "batch_fails", "chatty", "columns_fails", "draw", "hog", "inverse", "mirror", "mirror_types", "ranks",
+    "spend_columns", "spin", "wrong_output", "wrong_types",
+  ]);
   for (const other of others) expect(other).toEqual(first);
 });
 
@@ -138,11 +141,130 @@ describe.each(LANGUAGES)("%s guest", (_language, { env, drawWork }) => {
       const answer = await invoke("mirror", [asJson(full), { ...asJson(full), xs: [1, "two"] }]);
       expect(answer.status).toBe(400);
       expect(errorOf(answer).code).toBe("invalid_row");
-      expect(errorOf(answer).message).toMatch(/^row 1: field 'xs'/);
+      expect(errorOf(answer).message).toMatch(/^row 1: field 'xs\[1\]': expected int64, got string/);
       const unknown = await invoke("nothing", []);
       expect(unknown.status).toBe(404);
       expect(errorOf(unknown).code).toBe("unknown_function");
     });
+  });
+
+  describe("mirror_types: the field's types, nested, in and out", () => {
+    const full = {
+      i32: -(2 ** 31),
+      f32: 0.1,
+      at: "2026-12-06T21:34:49.123+01:00",
+      nf: NaN,
+      nf32: -Infinity,
+      when: "2026-01-01T00:00:00Z",
+      tags: { a: 1, "": -2, "2": 2 ** 31 - 1 },
+      reading: { at: "1969-07-20T20:17:40Z", value: -2.5, note: "ünï" },
+      readings: [{ at: null, scores: { x: Infinity, y: 0.5 } }, { scores: {} }],
+      by_day: { "2026-12-06": ["2026-12-06T00:00:00Z", "2026-12-06T23:59:59.999Z"], empty: [] },
+    };
+    const sparse = {
+      i32: 0, f32: 0, at: "0001-01-01T00:00:00Z", nf: 1.5, nf32: 0.25, when: null, tags: {},
+      reading: { at: "9999-12-31T23:59:59.999Z", value: 3.4028234663852886e38 }, readings: [], by_day: {},
+    };
+    /** The answer: timestamps in the canonical text, float32 rounded, absent optional fields null, non-finite floats as `nonFinite` says. */
+    const answer = (nonFinite: (n: number) => unknown) => [
+      {
+        ...full, f32: Math.fround(0.1), at: "2026-12-06T20:34:49.123000Z", nf: nonFinite(NaN), nf32: nonFinite(-Infinity), when: "2026-01-01T00:00:00.000000Z",
+        reading: { at: "1969-07-20T20:17:40.000000Z", value: -2.5, note: "ünï" },
+        readings: [{ at: null, scores: { x: nonFinite(Infinity), y: 0.5 } }, { at: null, scores: {} }],
+        by_day: { "2026-12-06": ["2026-12-06T00:00:00.000000Z", "2026-12-06T23:59:59.999000Z"], empty: [] },
+      },
+      { ...sparse, at: "0001-01-01T00:00:00.000000Z", reading: { at: "9999-12-31T23:59:59.999000Z", value: 3.4028234663852886e38, note: null } },
+    ];
+    /** A JSON body writes NaN and ±Infinity as text. */
+    const asJson = (value: unknown): unknown =>
+      typeof value === "number" && !Number.isFinite(value) ? String(value) : Array.isArray(value) ? value.map(asJson)
+        : value !== null && typeof value === "object" ? Object.fromEntries(Object.entries(value).map(([k, v]) => [k, asJson(v)])) : value;
+
+    it("over JSON: non-finite floats null, or text when the caller asks", async () => {
+      const rows = asJson([full, sparse]) as unknown[];
+      expect((await invoke("mirror_types", rows)).value).toEqual({ rows: answer(() => null), errors: [] });
+      const asked = await host.post(`/v1/invoke/${env}/mirror_types`, { rows }, { headers: { "x-vial-non-finite": "string" } });
+      expect(asked.value).toEqual({ rows: answer(String), errors: [] });
+    });
+
+    it("over CBOR: non-finite floats as floats", async () => {
+      expect((await invoke("mirror_types", [full, sparse], "cbor")).value).toEqual({ rows: answer(Number), errors: [] });
+    });
+  });
+
+  describe("named inputs", () => {
+    const at = "2026-12-06T20:34:49.123Z";
+    const payments = [
+      { request: { amount: 12.5, at, currency: "EUR" }, user_stats: { avg_amount: 10, txn_count: 3, last_txn: "2026-12-05T08:00:00Z", by_currency: { EUR: 0.7 } } },
+      { request: { amount: 5, at, currency: "USD" }, user_stats: { avg_amount: 0, txn_count: 0, last_txn: null, by_currency: {} } },
+      { request: { amount: 0, at, currency: "" }, user_stats: { avg_amount: 0, txn_count: 1, by_currency: { "": 1 } } },
+    ];
+
+    it("amount_vs_average: each input a record of its own, in a row function", async () => {
+      const answer = await host.post(`/v1/invoke/${env}/amount_vs_average`, { rows: payments }, { headers: { "x-vial-non-finite": "string" } });
+      expect(answer.value).toEqual({
+        rows: [
+          { ratio: 1.25, since_last_s: 131_689.123, next_review: "2026-12-07T20:34:49.123000Z", share: 0.75, summary: { currency: "EUR", usual: true, note: null } },
+          { ratio: "Infinity", since_last_s: null, next_review: "2026-12-07T20:34:49.123000Z", share: 0, summary: { currency: "USD", usual: false, note: null } },
+          { ratio: "NaN", since_last_s: null, next_review: "2026-12-07T20:34:49.123000Z", share: 0.5, summary: { currency: "", usual: true, note: null } },
+        ],
+        errors: [],
+      });
+    });
+
+    it("a named input missing a field is refused before the guest sees it", async () => {
+      const answer = await invoke("amount_vs_average", [payments[0], { ...payments[1], request: { amount: 1, currency: "EUR" } }]);
+      expect(answer.status).toBe(400);
+      expect(errorOf(answer)).toMatchObject({ code: "invalid_row", message: expect.stringMatching(/^row 1: field 'request.at': missing/) });
+    });
+
+    it("spend_columns: columns mode, each input a dict of its fields' columns, output columns back into rows", async () => {
+      const rows = [
+        { request: { amount: 120.5, at: "2026-12-06T20:34:49.123Z" }, limits: { daily: 100.1, by_tag: { food: 2, fun: 0 } } },
+        { request: { amount: 0, at: "1999-12-31T23:59:59Z" }, limits: { daily: 0.5, by_tag: {} } },
+        { request: { amount: 1, at: "2026-01-01T00:00:00Z" }, limits: { daily: 1, by_tag: { a: 2 ** 31 - 1, b: 1 } } },
+      ];
+      const answer = await host.post(`/v1/invoke/${env}/spend_columns`, { rows }, { headers: { "x-vial-non-finite": "string" } });
+      expect(answer.value).toEqual({
+        rows: [
+          { over: true, headroom: Math.fround(Math.fround(100.1) - 120.5), hour: 20, day: "2026-12-06T00:00:00.000000Z", tag_total: 2, per_tag: { food: 60.25, fun: "Infinity" } },
+          { over: false, headroom: 0.5, hour: 23, day: "1999-12-31T00:00:00.000000Z", tag_total: 0, per_tag: {} },
+          null,
+        ],
+        errors: [{ row: 2, error: "output field 'tag_total': expected int32, got number (outside -2^31..2^31-1)" }],
+      });
+      expect((await invoke("spend_columns", [])).value).toEqual({ rows: [], errors: [] });
+    });
+  });
+
+  it("wrong_types: an output breaking a new type, anywhere inside, is that row's error in the same words", async () => {
+    const cases: Record<string, string> = {
+      nan: "output field 'x': expected a finite float64, got NaN",
+      infinity: "output field 'x': expected a finite float64, got -Infinity",
+      float32_range: "output field 'f32': expected float32, got 1e+39 (beyond float32's range)",
+      int32_range: "output field 'i32': expected int32, got number (outside -2^31..2^31-1)",
+      struct_missing: "output field 'st.a': missing",
+      map_value: `output field 'm["k"]': expected int32, got string`,
+      list_item: "output field 'xs[1].at': expected timestamp, got number",
+      nested_nan: "output field 'st.y': expected a finite float64, got NaN",
+      non_finite_text: "output field 'nf': expected float64, got string",
+      not_a_row: "output expected an object, got array",
+    };
+    const answer = await invoke("wrong_types", Object.keys(cases).map((what) => ({ what })));
+    expect(answer.status).toBe(200);
+    expect(answer.value).toEqual({ rows: Object.keys(cases).map(() => null), errors: Object.values(cases).map((error, row) => ({ row, error })) });
+  });
+
+  it("columns_fails: a dict of columns in and out; a column short, missing or a throw fails the batch, naming the column", async () => {
+    const rows = (how: string) => [{ x: 1, how }, { x: 2, how }];
+    expect((await invoke("columns_fails", rows("ok"))).value).toEqual({ rows: [{ y: 2, note: null }, { y: 4, note: null }], errors: [] });
+    for (const [how, said] of [["short", "returned 1 values in column 'y' for 2 rows"], ["missing", "returned no column 'y'"], ["throw", "no columns today"]]) {
+      const answer = await invoke("columns_fails", rows(how!));
+      expect(answer.status).toBe(422);
+      expect(errorOf(answer).code).toBe("guest_error");
+      expect(errorOf(answer).message).toContain(`${env}/columns_fails rejected the batch`);
+      expect(errorOf(answer).message).toContain(said);
+    }
   });
 
   it("inverse: a row that throws fails alone, the other rows go through", async () => {
