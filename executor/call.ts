@@ -19,7 +19,7 @@ import {
 } from "../runtime/errors.ts";
 import { boundedLogs, cut, MAX_ERROR_CHARS, MAX_ROW_ERROR_CHARS } from "../runtime/guest-output.ts";
 import type { Pool, PoolResult } from "./pool/pool.ts";
-import { bytesToBinary, checkOutputs, prepareInputs, type RowError } from "./rows.ts";
+import { bytesToBinary, checkOutputs, prepareInputs, undeclaredKeys, type RowError } from "./rows.ts";
 import type { CallInput, CallMessage, CallReply, GuestTiming } from "./protocol.ts";
 
 export interface CallContext {
@@ -61,11 +61,12 @@ export async function runCall(ctx: CallContext, msg: CallMessage, signal: AbortS
       .filter((e) => Number.isInteger(e?.row) && e.row >= 0 && e.row < inputs.length && typeof e.error === "string")
       .map(({ row, error }) => ({ row, error: cut(error, MAX_ROW_ERROR_CHARS) }));
     const rows = checkOutputs(schema.outputs, envelope.rows, errors);
+    const undeclared = undeclaredKeys(schema.outputs, envelope.rows);
     errors.sort((a, b) => a.row - b.row);
     const binary = msg.input.format === "cbor" || (msg.input.format === "values" && msg.input.bytes === "binary");
     const answer = { rows: binary ? bytesToBinary(schema.outputs, rows) : rows, errors };
-    const body = msg.input.format === "values" ? answer : toBytes(encodeBody(msg.input.format, answer));
-    return { type: "done", id: msg.id, ok: true, body, logs, guest };
+    const body = msg.input.format === "values" ? answer : toBytes(encodeBody(msg.input.format, answer, msg.nonFinite));
+    return { type: "done", id: msg.id, ok: true, body, logs, guest, ...(undeclared > 0 ? { undeclaredKeys: undeclared } : {}) };
   } catch (error) {
     if (!(error instanceof ApiError)) throw error;
     return { ...errorReply(msg.id, error), logs, guest };

@@ -9,6 +9,7 @@ import { isDeepStrictEqual } from "node:util";
 import { decodeBody, rowsOf, toBase64 } from "../runtime/codec.ts";
 import { ApiError } from "../runtime/errors.ts";
 import { errorReply, runCall, type CallContext } from "./call.ts";
+import { timestampText } from "./wire-values.ts";
 import type { CallMessage, CallReply, Comparison, CurrentAnswer, RowAnswer } from "./protocol.ts";
 
 /** Mismatched rows a call sends back as samples. */
@@ -25,12 +26,18 @@ interface Answer {
   errors: Array<{ row: number; error: string }>;
 }
 
-/** Bytes as base64 wherever they are, so a CBOR answer compares with a JSON one and samples are JSON. */
-function canonical(value: unknown): unknown {
+/**
+ * A value as comparisons and samples hold it, whatever format carried it: bytes as base64, dates as canonical
+ * timestamp text, -0 as 0, NaN and ±Infinity as text, or as null where the current answer was JSON that wrote them
+ * so (`nonFiniteAsNull`): what its caller saw. Timestamps in answers are canonical text already (rows.ts).
+ */
+function canonical(value: unknown, nonFiniteAsNull = false): unknown {
+  if (typeof value === "number") return Number.isFinite(value) ? value + 0 : nonFiniteAsNull ? null : String(value);
+  if (value === null || typeof value !== "object") return value;
   if (value instanceof Uint8Array) return toBase64(value);
-  if (Array.isArray(value)) return value.map(canonical);
-  if (value !== null && typeof value === "object") return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, canonical(v)]));
-  return value;
+  if (value instanceof Date) return timestampText(value);
+  if (Array.isArray(value)) return value.map((item) => canonical(item, nonFiniteAsNull));
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, canonical(v, nonFiniteAsNull)]));
 }
 
 /** The host keeps samples for as long as the shadow runs: a value longer than this (as JSON) is kept as a note. */
@@ -46,16 +53,17 @@ function currentAnswer(current: CurrentAnswer): Answer {
 }
 
 /** Row i's answer: its error if it has one, else its output row. */
-function rowAnswers(answer: Answer | { failure: string }, count: number): Array<RowAnswer | null> {
+function rowAnswers(answer: Answer | { failure: string }, count: number, nonFiniteAsNull: boolean): Array<RowAnswer | null> {
   if ("failure" in answer) return new Array<RowAnswer>(count).fill({ error: answer.failure });
   const errors = new Map(answer.errors.map((e) => [e.row, e.error]));
-  return Array.from({ length: count }, (_, i) => (errors.has(i) ? { error: errors.get(i)! } : (canonical(answer.rows[i]) as RowAnswer | null)));
+  return Array.from({ length: count }, (_, i) => (errors.has(i) ? { error: errors.get(i)! } : (canonical(answer.rows[i], nonFiniteAsNull) as RowAnswer | null)));
 }
 
-export function compareAnswers(inputs: unknown[], current: Answer, shadow: Answer | { failure: string }): Comparison {
+/** `nonFiniteAsNull`: the current answer is JSON that wrote NaN and ±Infinity as null, so the shadow's are compared as null. */
+export function compareAnswers(inputs: unknown[], current: Answer, shadow: Answer | { failure: string }, nonFiniteAsNull = false): Comparison {
   const count = current.rows.length;
-  const ours = rowAnswers(shadow, count);
-  const theirs = rowAnswers(current, count);
+  const ours = rowAnswers(shadow, count, nonFiniteAsNull);
+  const theirs = rowAnswers(current, count, nonFiniteAsNull);
   const comparison: Comparison = { compared: count, matched: 0, mismatched: 0, samples: [] };
   for (let i = 0; i < count; i++) {
     if (isDeepStrictEqual(theirs[i], ours[i])) {
@@ -83,5 +91,6 @@ export async function runShadowCall(ctx: CallContext, msg: CallMessage & { compa
   const reply = await runCall(ctx, { ...msg, input: { format: "values", rows: inputs, bytes: "base64" } }, signal);
   if (!reply.ok && NOT_AN_ANSWER.has(reply.error.code)) return reply;
   const shadow = reply.ok ? (reply.body as Answer) : { failure: `${reply.error.code}: ${reply.error.message}` };
-  return { type: "done", id: msg.id, ok: true, body: new Uint8Array(0), logs: reply.logs, comparison: compareAnswers(inputs, current, shadow) };
+  const nonFiniteAsNull = msg.compareWith.format === "json" && msg.nonFinite !== "string";
+  return { type: "done", id: msg.id, ok: true, body: new Uint8Array(0), logs: reply.logs, comparison: compareAnswers(inputs, current, shadow, nonFiniteAsNull) };
 }

@@ -15,6 +15,8 @@ export interface HostMetrics {
   protocolViolations: Counter<"env">;
   /** Guest log lines not written: over the host's rate for an environment. */
   guestLogsDropped: Counter<"env">;
+  /** Keys of output rows a function returned but does not declare (dropped from the answer). */
+  undeclaredOutputKeys: Counter<"env" | "function">;
   deploys: Counter<"env" | "result">;
   instantiations: Counter<"env">;
   requestPathInstantiations: Counter<"env">;
@@ -84,6 +86,12 @@ export function createMetrics(sources: MetricSources): HostMetrics {
     name: "vial_guest_log_lines_dropped_total",
     help: "Guest log lines the host did not write: over its rate for the environment",
     labelNames: ["env"] as const,
+    registers,
+  });
+  const undeclaredOutputKeys = new Counter({
+    name: "vial_undeclared_output_keys_total",
+    help: "Keys of output rows that the function does not declare, dropped from its answers (at most 1,024 counted a row)",
+    labelNames: ["env", "function"] as const,
     registers,
   });
   const deploys = new Counter({
@@ -182,6 +190,7 @@ export function createMetrics(sources: MetricSources): HostMetrics {
     executorRestarts,
     protocolViolations,
     guestLogsDropped,
+    undeclaredOutputKeys,
     deploys,
     instantiations,
     requestPathInstantiations,

@@ -4,7 +4,7 @@
  * types, ids the host gave out, sizes within their bounds, strings no longer than executors' trusted code
  * makes them. Anything else is a `ProtocolViolation`, and that executor is ended.
  */
-import type { CallReply, Comparison, ExecutorMessage, ExecutorState } from "../../executor/protocol.ts";
+import { MAX_UNDECLARED_KEYS_PER_ROW, type CallReply, type Comparison, type ExecutorMessage, type ExecutorState } from "../../executor/protocol.ts";
 import { PART_BYTES } from "../../executor/parts.ts";
 import { ERROR_CODES, type ErrorCode } from "../../runtime/errors.ts";
 import { MAX_ERROR_CHARS, MAX_LOG_LINE_CHARS, MAX_LOG_LINES, MAX_ROW_ERROR_CHARS } from "../../runtime/guest-output.ts";
@@ -17,6 +17,8 @@ export class ProtocolViolation extends Error {
 export interface MessageBounds {
   /** The largest encoded answer an executor may send for one call. */
   maxBodyBytes: number;
+  /** The most rows call `id` can have (its body's bytes: a row takes at least one), 0 for a call not waiting. */
+  rowsAtMost(id: number): number;
 }
 
 /** Room for the note `cut()` adds to a string it shortens. */
@@ -70,17 +72,26 @@ function parseReply(raw: Record<string, unknown>, bounds: MessageBounds): CallRe
   };
   if (raw.ok === false) return { ...common, ok: false, error: parseError(raw.error) };
   if (raw.ok !== true) return violation("an answer that is neither ok nor not");
-  const comparison = raw.comparison === undefined ? {} : { comparison: parseComparison(raw.comparison) };
+  const extras = {
+    ...(raw.comparison === undefined ? {} : { comparison: parseComparison(raw.comparison) }),
+    ...(raw.undeclaredKeys === undefined ? {} : { undeclaredKeys: parseUndeclaredKeys(raw.undeclaredKeys, bounds.rowsAtMost(raw.id)) }),
+  };
   if (raw.body instanceof Uint8Array) {
     if (raw.body.byteLength > bounds.maxBodyBytes) return violation(`an answer of ${raw.body.byteLength} bytes, over ${bounds.maxBodyBytes}`);
-    if (raw.bodyBytes === undefined) return { ...common, ok: true, body: raw.body, ...comparison };
+    if (raw.bodyBytes === undefined) return { ...common, ok: true, body: raw.body, ...extras };
     const whole = raw.bodyBytes;
     if (!isCount(whole) || whole <= raw.body.byteLength || whole > bounds.maxBodyBytes || raw.body.byteLength !== PART_BYTES) {
       return violation(`an answer announcing ${String(whole)} bytes in parts`);
     }
-    return { ...common, ok: true, body: raw.body, bodyBytes: whole, ...comparison };
+    return { ...common, ok: true, body: raw.body, bodyBytes: whole, ...extras };
   }
-  return { ...common, ok: true, body: parseValues(raw.body), ...comparison };
+  return { ...common, ok: true, body: parseValues(raw.body), ...extras };
+}
+
+/** The executor counts a row's undeclared output keys up to a bound: a call's count is within that bound per row it can have. */
+function parseUndeclaredKeys(raw: unknown, rowsAtMost: number): number {
+  if (!isCount(raw) || raw > rowsAtMost * MAX_UNDECLARED_KEYS_PER_ROW) return violation(`an answer counting ${String(raw)} undeclared output keys for at most ${rowsAtMost} rows`);
+  return raw;
 }
 
 function parseError(raw: unknown): Extract<CallReply, { ok: false }>["error"] {

@@ -14,6 +14,7 @@ import { once } from "node:events";
 import type { Socket } from "node:net";
 import type { VersionArtifacts } from "../../runtime/version/read-version.ts";
 import type { EngineKind } from "../../runtime/instantiate.ts";
+import type { NonFiniteForm } from "../../runtime/codec.ts";
 import type { CallInput, CallReply, CurrentAnswer, ExecutorMessage, ExecutorSetup, ExecutorState, HostMessage } from "../../executor/protocol.ts";
 import type { EngineReport } from "./engine.ts";
 import type { ExecutorCode } from "./code.ts";
@@ -56,6 +57,8 @@ const maxAnswerBytes = (outputLimitBytes: number) => 2 * outputLimitBytes + 2 **
 
 interface Pending {
   resolve(reply: CallReply | "deadline" | "lost"): void;
+  /** The most rows the call can have: those sent as values, or one per byte of its body (no row takes less). */
+  rowsAtMost: number;
   answered: boolean;
   timers: HostTimer[];
   /** Ends a large call's hold on the executor's priority (once the executor has finished it, not at the deadline). */
@@ -68,6 +71,8 @@ export interface ExecutorCallOptions {
   compareWith?: CurrentAnswer;
   /** A large batch: the executor runs below every other process while it has one (see priority.ts). */
   large?: boolean;
+  /** How a JSON answer writes NaN and ±Infinity (null unless the caller asked for text). */
+  nonFinite?: NonFiniteForm;
 }
 
 /** A process's children, from /proc (empty where that is not available). */
@@ -99,7 +104,7 @@ export class Executor {
     opts: ExecutorOptions,
   ) {
     this.pid = child.pid;
-    const bounds = { maxBodyBytes: maxAnswerBytes(opts.outputLimitBytes) };
+    const bounds = { maxBodyBytes: maxAnswerBytes(opts.outputLimitBytes), rowsAtMost: (id: number) => this.pending.get(id)?.rowsAtMost ?? 0 };
     this.channel = new Channel<unknown, HostMessage>(
       child.stdio[CHANNEL_FD] as Socket,
       bounds.maxBodyBytes + 2 ** 20,
@@ -220,12 +225,13 @@ export class Executor {
    * not answered by the deadline (plus slack), or "lost" if the process ended first.
    */
   call(fn: string, input: CallInput, deadline: { deadlineMs: number; timeLeftMs: number }, opts: ExecutorCallOptions = {}): Promise<CallReply | "deadline" | "lost"> {
-    const { signal, compareWith, large } = opts;
+    const { signal, compareWith, large, nonFinite } = opts;
     if (this.exited) return Promise.resolve("lost");
     const id = this.nextId++;
     return new Promise((resolve) => {
       const finished = large && this.priority ? this.priority.enter() : () => undefined;
-      const pending: Pending = { resolve, answered: false, timers: [], finished };
+      const rowsAtMost = input.format === "values" ? input.rows.length : input.body.byteLength;
+      const pending: Pending = { resolve, rowsAtMost, answered: false, timers: [], finished };
       const answerLate = () => {
         if (pending.answered) return;
         pending.answered = true;
@@ -238,7 +244,7 @@ export class Executor {
       );
       signal?.addEventListener("abort", () => this.post({ type: "cancel", id }), { once: true });
       this.pending.set(id, pending);
-      const call = { type: "call", id, fn, ...deadline, ...(compareWith ? { compareWith } : {}) } as const;
+      const call = { type: "call", id, fn, ...deadline, ...(compareWith ? { compareWith } : {}), ...(nonFinite === "string" ? { nonFinite } : {}) } as const;
       if (input.format === "values") return this.post({ ...call, input });
       const { first, bodyBytes } = firstPart(input.body);
       this.post({ ...call, input: { format: input.format, body: first }, bodyBytes });

@@ -11,6 +11,7 @@ import type { HostMetrics } from "../metrics.ts";
 import type { PoolPolicy } from "../policy.ts";
 import type { VersionArtifacts } from "../../runtime/version/read-version.ts";
 import type { CallInput, CallReply, CurrentAnswer, ExecutorMessage, ExecutorState } from "../../executor/protocol.ts";
+import type { NonFiniteForm } from "../../runtime/codec.ts";
 import { ApiError, bytesShed, clientGone, deadlineExceeded, executorLost, overloaded, unavailable } from "../../runtime/errors.ts";
 import { Gate, type Ticket } from "../admission/gate.ts";
 import type { ByteBudget, Reservation } from "../admission/byte-budget.ts";
@@ -77,6 +78,8 @@ export interface CallOptions {
   observer?: CallObserver;
   /** For a shadow version: the current version's answer, which the executor compares its own with. */
   compareWith?: CurrentAnswer;
+  /** How a JSON answer writes NaN and ±Infinity (null unless the caller asked for text). */
+  nonFinite?: NonFiniteForm;
 }
 
 export class Supervisor {
@@ -155,7 +158,7 @@ export class Supervisor {
    * (performance.now() ms) is the caller's, counted from its arrival.
    */
   async call(admission: Admission, fn: string, input: CallInput, deadline: { deadlineMs: number; deadlineAt: number }, opts: CallOptions = {}): Promise<CallAnswer> {
-    const { signal, observer, compareWith } = opts;
+    const { signal, observer, compareWith, nonFinite } = opts;
     const waitedFrom = observer && epochNow();
     const small = isSmall(input);
     const waited = await admission.ticket.slot(deadline.deadlineAt, signal, small);
@@ -165,7 +168,7 @@ export class Supervisor {
     const executor = this.executor;
     if (!executor || executor.exited) throw unavailable(this.env, this.retryAfterSeconds());
     const sentAt = observer && epochNow();
-    const reply = await executor.call(fn, input, { deadlineMs: deadline.deadlineMs, timeLeftMs: deadline.deadlineAt - performance.now() }, { signal, compareWith, large: !small });
+    const reply = await executor.call(fn, input, { deadlineMs: deadline.deadlineMs, timeLeftMs: deadline.deadlineAt - performance.now() }, { signal, compareWith, nonFinite, large: !small });
     if (observer) {
       const outcome = typeof reply === "string" ? reply : reply.ok ? "ok" : reply.error.code;
       observer.ran(sentAt!, epochNow(), { pid: executor.pid, version: this.version, engine: this.engine.running, outcome }, typeof reply === "string" ? undefined : reply.guest);
@@ -173,6 +176,7 @@ export class Supervisor {
     if (reply === "deadline") throw deadlineExceeded(this.env, fn, deadline.deadlineMs, true);
     if (reply === "lost") throw executorLost(this.env, fn, executor.exitedBecause ?? "stopped");
     if (!reply.ok) throw new ApiError(reply.error.status, reply.error.code, reply.error.message, reply.error.retryAfter);
+    if (reply.undeclaredKeys) this.deps.metrics.undeclaredOutputKeys.inc({ env: this.env, function: fn }, reply.undeclaredKeys);
     return reply.logs ? { ...reply, logs: this.logsToWrite(reply.logs) } : reply;
   }
 

@@ -9,7 +9,7 @@
 import type { Hono } from "hono";
 import type { HostEnv } from "../middleware/context.ts";
 import type { HostRuntime } from "../runtime.ts";
-import { CONTENT_TYPES, formatOf } from "../../runtime/codec.ts";
+import { CONTENT_TYPES, formatOf, type NonFiniteForm } from "../../runtime/codec.ts";
 import {
   ApiError,
   ClientGone,
@@ -52,6 +52,14 @@ function deadlineFrom(header: string | undefined): number | undefined {
   return ms;
 }
 
+export const NON_FINITE_HEADER = "x-vial-non-finite";
+
+function nonFiniteFrom(header: string | undefined): NonFiniteForm {
+  const form = header?.trim().toLowerCase() ?? "null";
+  if (form === "null" || form === "string") return form;
+  throw badRequest(`${NON_FINITE_HEADER} must be 'null' or 'string', got '${header!.slice(0, 40)}'`);
+}
+
 const [ENV, FN] = ["{env}", "{fn}"];
 
 /** The invoke route as GET /openapi.json shows it; each environment's document specialises it per function. */
@@ -65,7 +73,10 @@ export const INVOKE_ROUTE: RouteDeclaration = {
   tag: "invoke",
   access: "token",
   params: { env: "environment name", fn: "function name" },
-  headers: { [DEADLINE_HEADER]: "lowers (never raises) the environment's deadline, in milliseconds; it counts from the request's arrival" },
+  headers: {
+    [DEADLINE_HEADER]: "lowers (never raises) the environment's deadline, in milliseconds; it counts from the request's arrival",
+    [NON_FINITE_HEADER]: "how a JSON answer writes NaN and ±Infinity in fields that allow them: 'null' (the default) or 'string' (\"NaN\", \"Infinity\", \"-Infinity\"); CBOR answers carry them as floats",
+  },
   body: {
     required: true,
     description: "bytes fields as base64 strings in JSON, as byte strings in CBOR",
@@ -81,6 +92,7 @@ export const INVOKE_ROUTE: RouteDeclaration = {
     invalidRow(0, "field 'text': expected string, got number"),
     badRequest('body must be an object {"rows": [...]}'),
     badRequest(`${DEADLINE_HEADER} must be a positive number of milliseconds, got 'soon'`),
+    badRequest(`${NON_FINITE_HEADER} must be 'null' or 'string', got 'text'`),
     forbidden(`invoke environment '${ENV}'`),
     unknownEnvironment(ENV),
     unknownFunction(ENV, FN, ["…"]),
@@ -142,6 +154,7 @@ export function invokeRoutes(app: Hono<HostEnv>, host: HostRuntime): void {
     const served = servedFunction(host.environments, env, fn);
     const format = formatOf(c.req.header("content-type"));
     const deadlineMs = effectiveDeadline(served.policy, deadlineFrom(c.req.header(DEADLINE_HEADER)));
+    const nonFinite = nonFiniteFrom(c.req.header(NON_FINITE_HEADER));
     const deadlineAt = c.var.arrivedAt + deadlineMs;
     // A refused request's unread body is not waited for past its deadline (host/unread-bodies.ts).
     answerBy(c, deadlineAt);
@@ -164,7 +177,7 @@ export function invokeRoutes(app: Hono<HostEnv>, host: HostRuntime): void {
         // A declared length was reserved whole; a body without one is reserved as it arrives.
         take: declared === undefined ? (bytes) => served.executor.take(admission, bytes) : undefined,
       });
-      answer = await served.executor.call(admission, fn, { format, body }, { deadlineMs, deadlineAt }, { signal: callerGone(c), observer: c.var.trace });
+      answer = await served.executor.call(admission, fn, { format, body }, { deadlineMs, deadlineAt }, { signal: callerGone(c), observer: c.var.trace, nonFinite });
     } catch (error) {
       reservation.release();
       lease?.release();
@@ -176,7 +189,7 @@ export function invokeRoutes(app: Hono<HostEnv>, host: HostRuntime): void {
     for (const line of answer.logs ?? []) c.var.log.info({ env, function: fn, version: served.version, guest: line }, "guest log");
     // The answer is held until it is sent: a client that does not read it keeps its bytes counted.
     const bytes = answer.body as Uint8Array<ArrayBuffer>;
-    host.environments.shadow(env)?.offer(fn, { format, body }, { format, body: bytes });
+    host.environments.shadow(env)?.offer(fn, { format, body }, { format, body: bytes }, nonFinite);
     reservation.add(bytes.byteLength);
     afterResponse(c, () => {
       reservation.release();

@@ -8,6 +8,7 @@
  */
 import type { CallInput, CurrentAnswer } from "../../executor/protocol.ts";
 import { ApiError } from "../../runtime/errors.ts";
+import type { NonFiniteForm } from "../../runtime/codec.ts";
 import type { Logger } from "../logger.ts";
 import type { HostMetrics } from "../metrics.ts";
 import type { Supervisor } from "../executors/supervisor.ts";
@@ -38,8 +39,8 @@ export class Shadow {
     this.stats = new ShadowStats(env, version, metrics);
   }
 
-  /** A request the current version answered: mirrored (or not) without waiting for anything. */
-  offer(fn: string, input: CallInput, current: CurrentAnswer): void {
+  /** A request the current version answered (`nonFinite`: as the caller asked NaN and ±Infinity written): mirrored (or not) without waiting for anything. */
+  offer(fn: string, input: CallInput, current: CurrentAnswer, nonFinite?: NonFiniteForm): void {
     if (Math.random() >= this.fraction) return;
     let admission;
     try {
@@ -52,7 +53,7 @@ export class Shadow {
     // The call runs after the request is answered, when its body's buffer may be lent to another (host/body-buffers.ts).
     const ownInput: CallInput = input.format === "values" ? input : { format: input.format, body: Buffer.from(input.body) };
     this.supervisor
-      .call(admission, fn, ownInput, { deadlineMs: this.deadlineMs, deadlineAt: startedAt + this.deadlineMs }, { compareWith: current })
+      .call(admission, fn, ownInput, { deadlineMs: this.deadlineMs, deadlineAt: startedAt + this.deadlineMs }, { compareWith: current, nonFinite })
       .then(
         (answer) => this.stats.record(fn, answer.comparison!),
         (error: unknown) => {

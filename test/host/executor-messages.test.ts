@@ -2,8 +2,10 @@
 import { describe, expect, it } from "vitest";
 import { parseExecutorMessage, ProtocolViolation, withinNodes } from "../../host/executors/executor-messages.ts";
 import { PART_BYTES } from "../../executor/parts.ts";
+import { MAX_UNDECLARED_KEYS_PER_ROW } from "../../executor/protocol.ts";
 
-const bounds = { maxBodyBytes: 4 * 2 ** 20 };
+/** Calls 1-9 are waiting, each with at most 10 rows. */
+const bounds = { maxBodyBytes: 4 * 2 ** 20, rowsAtMost: (id: number) => (id < 10 ? 10 : 0) };
 const parse = (raw: unknown) => parseExecutorMessage(raw, bounds);
 
 describe("parseExecutorMessage", () => {
@@ -19,6 +21,9 @@ describe("parseExecutorMessage", () => {
     expect(parse({ type: "instance", event: "restarted", cause: "memory" })).toEqual({ type: "instance", event: "restarted", cause: "memory" });
     const first = { type: "done", id: 6, ok: true, body: new Uint8Array(PART_BYTES), bodyBytes: PART_BYTES + 1 };
     expect(parse(first)).toEqual(first);
+    const undeclared = { type: "done", id: 7, ok: true, body: new Uint8Array([1]), undeclaredKeys: 10 * MAX_UNDECLARED_KEYS_PER_ROW };
+    expect(parse(undeclared)).toEqual(undeclared);
+    expect(parse({ ...first, undeclaredKeys: 0 })).toEqual({ ...first, undeclaredKeys: 0 });
   });
 
   it("drops what it does not know of a message it takes", () => {
@@ -38,6 +43,11 @@ describe("parseExecutorMessage", () => {
     ["a state with a negative count", { type: "state", id: 1, state: { size: -1, idle: 0, busy: 0, starting: 0, queued: 0, rssBytes: 0 } }],
     ["comparison counts that do not add up", { type: "done", id: 1, ok: true, body: new Uint8Array(0), comparison: { compared: 1, matched: 5, mismatched: 0, samples: [] } }],
     ["more row errors than rows", { type: "done", id: 1, ok: true, body: { rows: [null], errors: [{ row: 0, error: "a" }, { row: 0, error: "b" }] } }],
+    ["more undeclared keys than its rows can hold", { type: "done", id: 1, ok: true, body: new Uint8Array(1), undeclaredKeys: 10 * MAX_UNDECLARED_KEYS_PER_ROW + 1 }],
+    ["undeclared keys for a call not waiting", { type: "done", id: 10, ok: true, body: new Uint8Array(1), undeclaredKeys: 1 }],
+    ["undeclared keys that are not a count", { type: "done", id: 1, ok: true, body: new Uint8Array(1), undeclaredKeys: 1.5 }],
+    ["a negative count of undeclared keys", { type: "done", id: 1, ok: true, body: new Uint8Array(1), undeclaredKeys: -1 }],
+    ["undeclared keys as text", { type: "done", id: 1, ok: true, body: new Uint8Array(1), undeclaredKeys: "1" }],
   ])("refuses %s", (_what, raw) => {
     expect(() => parse(raw)).toThrow(ProtocolViolation);
   });

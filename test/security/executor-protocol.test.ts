@@ -14,6 +14,7 @@ import { Executor } from "../../host/executors/executor.ts";
 import type { ExecutorCode } from "../../host/executors/code.ts";
 import type { Sandbox } from "../../host/executors/sandbox.ts";
 import { PART_BYTES } from "../../executor/parts.ts";
+import { MAX_UNDECLARED_KEYS_PER_ROW } from "../../executor/protocol.ts";
 import type { VersionArtifacts } from "../../runtime/version/read-version.ts";
 import { ERROR_CODES } from "../../runtime/errors.ts";
 import { SECURITY_FIXTURES } from "./helpers.ts";
@@ -94,6 +95,11 @@ describe("what the host accepts", () => {
     });
     expect(inParts).toMatchObject({ started: true, call: "ok", violations: [] });
   });
+
+  it("takes a count of undeclared output keys within its call's bound (the call's 13 bytes hold at most 13 rows)", async () => {
+    const counted = await run({ readyFirst: true, actions: [message({ type: "done", ok: true, body: new Uint8Array([123, 125]), undeclaredKeys: 13 * MAX_UNDECLARED_KEYS_PER_ROW }, true)] });
+    expect(counted).toMatchObject({ started: true, call: "ok", violations: [] });
+  });
 });
 
 describe("what ends an executor", () => {
@@ -116,6 +122,8 @@ describe("what ends an executor", () => {
     ["a restart cause that grows the metrics", [message({ type: "instance", event: "restarted", cause: `cause-${Math.random()}` })]],
     ["a state the host never asked for", [message({ type: "state", id: 5000, state: { size: 1, idle: 1, busy: 0, starting: 0, queued: 0, rssBytes: 1 } })]],
     ["a second ready", [message({ type: "ready" })]],
+    ["more undeclared output keys than the call's rows can hold", [message({ type: "done", ok: true, body: new Uint8Array(2), undeclaredKeys: 13 * MAX_UNDECLARED_KEYS_PER_ROW + 1 }, true)]],
+    ["a count of undeclared output keys past what a number holds exactly", [message({ type: "done", ok: true, body: new Uint8Array(2), undeclaredKeys: 2 ** 64 }, true)]],
   ];
   it.each(cases)("%s", async (_what, actions, call = "lost") => {
     const outcome = await run({ readyFirst: true, actions }, 5000);
@@ -135,7 +143,7 @@ describe("what ends an executor", () => {
 const anything = fc.anything({ withBigInt: true, withBoxedValues: true, withDate: true, withMap: true, withSet: true, withTypedArray: true, withSparseArray: true, withNullPrototype: true });
 const id = fc.oneof(fc.constant(undefined), fc.integer(), fc.double(), fc.constant(1), fc.constant(2));
 const shaped = fc.oneof(
-  fc.record({ type: fc.constant("done"), id, ok: fc.oneof(fc.boolean(), anything), body: fc.oneof(fc.uint8Array({ maxLength: 2048 }), anything), bodyBytes: fc.oneof(fc.constant(undefined), fc.integer()), logs: fc.oneof(fc.constant(undefined), fc.array(fc.string(), { maxLength: 120 }), anything), guest: fc.oneof(fc.constant(undefined), anything), comparison: fc.oneof(fc.constant(undefined), anything) }, { requiredKeys: ["type"] }),
+  fc.record({ type: fc.constant("done"), id, ok: fc.oneof(fc.boolean(), anything), body: fc.oneof(fc.uint8Array({ maxLength: 2048 }), anything), bodyBytes: fc.oneof(fc.constant(undefined), fc.integer()), logs: fc.oneof(fc.constant(undefined), fc.array(fc.string(), { maxLength: 120 }), anything), guest: fc.oneof(fc.constant(undefined), anything), comparison: fc.oneof(fc.constant(undefined), anything), undeclaredKeys: fc.oneof(fc.constant(undefined), fc.integer(), anything) }, { requiredKeys: ["type"] }),
   fc.record({ type: fc.constant("done"), id, ok: fc.constant(false), error: fc.record({ status: fc.integer(), code: fc.oneof(fc.constantFrom(...ERROR_CODES), fc.string()), message: fc.oneof(fc.string(), anything), retryAfter: fc.oneof(fc.constant(undefined), fc.integer()) }) }),
   fc.record({ type: fc.constant("part"), id, bytes: fc.oneof(fc.uint8Array({ maxLength: 4096 }), anything) }),
   fc.record({ type: fc.constant("state"), id, state: fc.oneof(anything, fc.dictionary(fc.constantFrom("size", "idle", "busy", "starting", "queued", "rssBytes"), fc.oneof(fc.integer(), fc.double()))) }),
