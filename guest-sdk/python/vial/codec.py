@@ -2,10 +2,10 @@
 checked in both directions with the words of the JS side (guest-sdk/js/schema.ts), so a
 problem reads the same whichever language a function is written in.
 
-decoder(t) and encoder(t) make a converter once per declared type; it is then called per
-value. A value that fits pays for a type test and its conversion; the message, and where
-inside the value the problem lies (`a.b`, `xs[2]`, `m["key"]`), is worked out only when
-it does not fit.
+row_decoder(fields) and row_encoder(fields) make a row's converters once per function,
+from one converter per declared type, then called per value. A value that fits pays for a
+type test and its conversion; the message, and where inside the value the problem lies
+(`a.b`, `xs[2]`, `m["key"]`), is worked out only when it does not fit.
 
 Wire forms: bytes are base64 text, timestamps canonical RFC 3339 text (_timestamp.py), a
 NonFinite float's NaN and ±Infinity the texts "NaN", "Infinity", "-Infinity".
@@ -119,17 +119,9 @@ def _plain(v):
     return v
 
 
-def decoder(t):
-    """A converter from a wire value (parsed JSON) to the value a handler receives."""
-    return _converter(t, True)
-
-
-def encoder(t):
-    """A converter from a value a handler returned to its wire value (JSON-ready)."""
-    return _converter(t, False)
-
-
 def _converter(t, decoding):
+    """A converter from a wire value (parsed JSON) to the value a function receives (`decoding`),
+    or from a value it returned to its wire value (JSON-ready)."""
     if isinstance(t, Optional):
         item = _converter(t.item, decoding)
         return lambda v: None if v is None else item(v)
@@ -202,15 +194,22 @@ def _float(t):
 def _as_float(t, v):
     """A number other than a finite float as a float; a FieldError for anything else."""
     v = _plain(v)
-    if not isinstance(v, (int, float)) or isinstance(v, bool):
+    f = _float_of(v)
+    if f is None:
         raise _expected(t, v)
-    try:
-        f = float(v)
-    except OverflowError:  # an int past the largest double
-        f = math.inf if v > 0 else -math.inf
     if f - f != 0:
         raise FieldError(f"expected a finite {t.name}, got {js_number(f)}")
     return f
+
+
+def _float_of(v):
+    """An int or float as a float (an int past the largest double as ±Infinity); None for anything else."""
+    if not isinstance(v, (int, float)) or isinstance(v, bool):
+        return None
+    try:
+        return float(v)
+    except OverflowError:
+        return math.inf if v > 0 else -math.inf
 
 
 def _to_float32(f):
@@ -224,13 +223,10 @@ def _non_finite(t, finite, decoding):
         if type(v) is not float:
             if decoding and type(v) is str and v in NON_FINITE_TEXT:
                 return NON_FINITE_TEXT[v]
-            v = _plain(v)
-            if not isinstance(v, (int, float)) or isinstance(v, bool):
-                raise FieldError(f"expected {t.item.name}, got {describe(v)}")
-            try:
-                v = float(v)
-            except OverflowError:  # an int past the largest double
-                v = math.inf if v > 0 else -math.inf
+            f = _float_of(_plain(v))
+            if f is None:
+                raise FieldError(f"expected {t.item.name}, got {describe(_plain(v))}")
+            v = f
         if v - v == 0:
             return finite(v)
         return v if decoding else js_number(v)  # "NaN", "Infinity", "-Infinity": the wire's texts
