@@ -150,7 +150,7 @@ describe("failed rows", () => {
     expect((await vial([...args, "--allow-errors"]).done).code).toBe(0);
     for (const [extra, message] of [
       [["--shard", "3/3"], /^error: --shard must be i\/n with 0 <= i < n/m],
-      [["--fn", "nope"], /^error: conf@\w+ has no function 'nope' \(has: batch_fails, .*mirror/m],
+      [["--fn", "nope"], /^error: conf@\w+ has no function 'nope' \(has: .*\bbatch_fails, .*\bmirror\b/m],
       [["--batch", "0"], /^error: --batch must be a whole number, at least 1, got '0'/m],
     ] as const) {
       const result = await vial([...args, ...extra]).done;
