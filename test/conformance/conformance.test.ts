@@ -255,6 +255,18 @@ describe.each(LANGUAGES)("%s guest", (_language, { env, drawWork }) => {
     expect(answer.value).toEqual({ rows: Object.keys(cases).map(() => null), errors: Object.values(cases).map((error, row) => ({ row, error })) });
   });
 
+  it("a key a function returns but does not declare is dropped from its row and counted, per row and per column", async () => {
+    const counted = async (fn: string) => metricValue(await metrics(), "vial_undeclared_output_keys_total", { env, function: fn });
+    const [row, column] = [await counted("wrong_types"), await counted("columns_fails")];
+    const none = { f32: null, i32: null, st: null, m: null, xs: null, nf: null };
+    expect((await invoke("wrong_types", [{ what: "undeclared" }])).value).toEqual({ rows: [{ x: 1, ...none }], errors: [] });
+    expect((await invoke("columns_fails", [{ x: 1, how: "undeclared" }, { x: 2, how: "undeclared" }])).value).toEqual({
+      rows: [{ y: 1, note: null }, { y: 2, note: null }],
+      errors: [],
+    });
+    expect([await counted("wrong_types"), await counted("columns_fails")]).toEqual([row + 1, column + 2]);
+  });
+
   it("columns_fails: a dict of columns in and out; a column short, missing or a throw fails the batch, naming the column", async () => {
     const rows = (how: string) => [{ x: 1, how }, { x: 2, how }];
     expect((await invoke("columns_fails", rows("ok"))).value).toEqual({ rows: [{ y: 2, note: null }, { y: 4, note: null }], errors: [] });
