@@ -1,6 +1,9 @@
+import { fileURLToPath } from "node:url";
 import { defineConfig } from "vitest/config";
 
 export default defineConfig({
+  // What a user module imports, as tsconfig's paths and the deploy's bundler resolve it: tests import examples natively.
+  resolve: { alias: { "@vial/guest": fileURLToPath(new URL("./guest-sdk/js/index.ts", import.meta.url)) } },
   test: {
     include: ["test/**/*.test.ts"],
     // Tests build real components (seconds each) and start real servers and workers.
