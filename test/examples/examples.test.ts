@@ -18,7 +18,7 @@ import type { Store } from "../../builds/store.ts";
 import { nativeRequirements } from "../../builds/python/native-requirements.ts";
 import { transaction_distance_from_home } from "../../examples/distance-from-home/features.ts";
 import { REPO, deployModule, tempStore } from "../host/helpers.ts";
-import { callNative, ensureDebianNumpy } from "../python/harness.ts";
+import { NATIVE_PYTHON, callNative, ensureDebianNumpy } from "../python/harness.ts";
 import { watchedHost, type Answer, type Watched } from "../security/helpers.ts";
 
 const EXAMPLES = join(REPO, "examples");
@@ -172,7 +172,7 @@ function pandasUnavailable(): string | undefined {
 /** pandas 2.2.3 and its pure-Python dependencies for native CPython (beside Debian's numpy 1.24.2). */
 function installNativePandas(dir: string): void {
   const pip = ["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--root-user-action=ignore", "--no-compile", "--no-deps", "--retries", "0"];
-  execFileSync("/usr/bin/python3.11", [...pip, "--target", dir, "pandas==2.2.3", "python-dateutil", "pytz", "tzdata", "six"], { stdio: "pipe" });
+  execFileSync(NATIVE_PYTHON, [...pip, "--target", dir, "pandas==2.2.3", "python-dateutil", "pytz", "tzdata", "six"], { stdio: "pipe" });
 }
 
 /** Runs `run` with native CPython finding packages in `dir` first. */
