@@ -40,3 +40,30 @@ export const FUZZY_PY: BenchEnv = {
   module: `${ROOT}examples/python/fuzzy_similarity.py`,
   fn: "fuzzy_similarity",
 };
+
+/** Each row back unchanged, in Python: the fixed and per-row cost of moving rows through the Python path. */
+export const IDENTITY_PY: BenchEnv = {
+  name: "ident-py",
+  requirements: `${ROOT}bench/fixtures/python/identity/requirements.txt`,
+  module: `${ROOT}bench/fixtures/python/identity/identity_rows.py`,
+  fn: "identity",
+};
+
+/** Floating-point math in Python: a haversine distance (the standard library's math). */
+export const HAVERSINE_PY: BenchEnv = {
+  name: "haversine-py",
+  requirements: `${ROOT}bench/fixtures/python/haversine/requirements.txt`,
+  module: `${ROOT}bench/fixtures/python/haversine/haversine_distance.py`,
+  fn: "haversine_km",
+};
+
+/** numpy in Python: a cosine similarity to a fixed 32-dimensional vector (numpy built for the interpreter). */
+export const COSINE_PY: BenchEnv = {
+  name: "cosine-py",
+  requirements: `${ROOT}bench/fixtures/python/cosine/requirements.txt`,
+  module: `${ROOT}bench/fixtures/python/cosine/cosine_similarity.py`,
+  fn: "cosine_similarity",
+};
+
+/** The Python environments served over HTTP by vial_python (and by the subprocess pool, under the JS names). */
+export const PYTHON_ENVS = [FUZZY_PY, IDENTITY_PY, HAVERSINE_PY];

@@ -19,7 +19,8 @@ export interface Mode {
   payload: { identityRows: number[]; fuzzyRows: number[]; rowsPerPoint: number; fuzzyRowsPerPoint: number; minReps: number; maxReps: number };
   overhead: { bursts: number; capSeconds: number };
   footprint: { instantiations: number; rssInstances: number };
-  compute: { rows: number; pyRows: number; ms: number };
+  /** pyRows: the fuzzy example in Python; pyCheapRows: the cheaper Python functions (haversine, numpy cosine). */
+  compute: { rows: number; pyRows: number; pyCheapRows: number; ms: number };
   /** G: clients flooding one environment with large batches, for this long. */
   overload: { clients: number; seconds: number };
 }
@@ -36,7 +37,7 @@ export const MODES: Record<ModeName, Mode> = {
     payload: { identityRows: [1, 100, 1_000], fuzzyRows: [1, 10], rowsPerPoint: 2_000, fuzzyRowsPerPoint: 50, minReps: 2, maxReps: 5 },
     overhead: { bursts: 6, capSeconds: 1 },
     footprint: { instantiations: 2, rssInstances: 2 },
-    compute: { rows: 20, pyRows: 10, ms: 150 },
+    compute: { rows: 20, pyRows: 10, pyCheapRows: 10, ms: 150 },
     overload: { clients: 4, seconds: 1 },
   },
   quick: {
@@ -48,7 +49,7 @@ export const MODES: Record<ModeName, Mode> = {
     payload: { identityRows: IDENTITY_ROWS, fuzzyRows: [1, 10, 100, 1_000], rowsPerPoint: 20_000, fuzzyRowsPerPoint: 2_000, minReps: 3, maxReps: 30 },
     overhead: { bursts: 300, capSeconds: 5 },
     footprint: { instantiations: 5, rssInstances: 4 },
-    compute: { rows: 200, pyRows: 50, ms: 1_500 },
+    compute: { rows: 200, pyRows: 50, pyCheapRows: 100, ms: 1_500 },
     overload: { clients: 64, seconds: 10 },
   },
   full: {
@@ -60,7 +61,7 @@ export const MODES: Record<ModeName, Mode> = {
     payload: { identityRows: IDENTITY_ROWS, fuzzyRows: [1, 10, 100, 1_000], rowsPerPoint: 1_000_000, fuzzyRowsPerPoint: 30_000, minReps: 5, maxReps: 200 },
     overhead: { bursts: 3_000, capSeconds: 60 },
     footprint: { instantiations: 20, rssInstances: 6 },
-    compute: { rows: 1_000, pyRows: 200, ms: 6_000 },
+    compute: { rows: 1_000, pyRows: 200, pyCheapRows: 1_000, ms: 6_000 },
     overload: { clients: 200, seconds: 30 },
   },
 };

@@ -13,8 +13,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { MODES, type ModeName } from "./modes.ts";
-import { benchPythonStore, benchStore, type BenchStore } from "./store.ts";
-import { FUZZY, FUZZY_PY, FUZZY_TIGHT, IDENTITY, ROOT } from "./envs.ts";
+import { benchNumpyStore, benchPythonStore, benchStore, type BenchStore } from "./store.ts";
+import { FUZZY, FUZZY_PY, FUZZY_TIGHT, IDENTITY, IDENTITY_PY, ROOT } from "./envs.ts";
 import { scriptBundle } from "./bundle.ts";
 import { startServer, type ServerProcess } from "./servers/spawn.ts";
 import type { VialServerConfig } from "./servers/vial.ts";
@@ -25,11 +25,14 @@ import { overhead, spiky } from "./scenarios/spiky.ts";
 import { payload } from "./scenarios/payload.ts";
 import { footprint } from "./scenarios/footprint.ts";
 import { overload } from "./scenarios/overload.ts";
-import { compute, computePython } from "./scenarios/compute.ts";
+import { compute, computePython, computePythonKinds } from "./scenarios/compute.ts";
 import { requestPathInstantiations } from "./scenarios/metrics.ts";
 import { machineInfo, versions } from "./machine.ts";
 import { writeReports } from "./report/write.ts";
 import { CONTENDER_CALL_PATH, VIAL_INVOKE_PATH } from "./servers/paths.ts";
+
+/** C measures the Python pair up to this batch size: past it, Python's per-row cost would make its points the longest part of a run. */
+const PYTHON_MAX_ROWS = 1_000;
 
 /** Why each flag: docs/performance.md ("host flags"). */
 export const DEFAULT_HOST_FLAGS = ["--no-wasm-lazy-compilation", "--single-threaded-gc"];
@@ -112,8 +115,8 @@ async function main() {
     );
     if (isolates) servers.push(isolates);
 
-    // The Python pair: vial serving the Python environment (a host of its own, on the Python store) and
-    // long-lived CPython subprocesses behind a bare route. Both serve the fuzzy example only.
+    // The Python pair: vial serving the Python environments (a host of its own, on the Python store) and
+    // long-lived CPython subprocesses behind a bare route. Both serve the fuzzy example and an identity function.
     let pyStore: BenchStore | undefined;
     const vialPython = await optional("vial_python", async () => {
       pyStore = await benchPythonStore({ rebuild: values.rebuild || modeName === "full", progress });
@@ -122,10 +125,21 @@ async function main() {
     });
     if (vialPython) servers.push(vialPython);
     const subprocess = await optional("subprocess", () =>
-      startServer("./subprocess.ts", { size: mode.capacity, envs: [{ name: FUZZY.name, module: FUZZY_PY.module, maxQueue: 64 }] }, hostFlags),
+      startServer(
+        "./subprocess.ts",
+        {
+          size: mode.capacity,
+          envs: [
+            { name: FUZZY.name, module: FUZZY_PY.module, maxQueue: 64 },
+            { name: IDENTITY.name, module: IDENTITY_PY.module, maxQueue: 64 },
+          ],
+        },
+        hostFlags,
+      ),
     );
     if (subprocess) servers.push(subprocess);
-    const fuzzyOnly = (name: string) => (env: string) => (env === FUZZY.name ? name : undefined);
+    /** The Python contenders serve the fuzzy and identity bench environments (under these names), nothing else. */
+    const pythonEnv = (names: Record<string, string>) => (env: string) => names[env];
 
     const same = (env: string) => env;
     const contenders: Contender[] = [
@@ -141,8 +155,26 @@ async function main() {
         settle: () => cold.collect(),
       },
       ...(isolates ? [{ name: "isolates", target: { name: "isolates", origin: isolates.origin, path: CONTENDER_CALL_PATH }, env: same }] : []),
-      ...(subprocess ? [{ name: "subprocess", target: { name: "subprocess", origin: subprocess.origin, path: CONTENDER_CALL_PATH }, env: fuzzyOnly(FUZZY.name) }] : []),
-      ...(vialPython ? [{ name: "vial_python", target: { name: "vial_python", origin: vialPython.origin, path: VIAL_INVOKE_PATH }, env: fuzzyOnly(FUZZY_PY.name) }] : []),
+      ...(subprocess
+        ? [
+            {
+              name: "subprocess",
+              target: { name: "subprocess", origin: subprocess.origin, path: CONTENDER_CALL_PATH },
+              env: pythonEnv({ [FUZZY.name]: FUZZY.name, [IDENTITY.name]: IDENTITY.name }),
+              maxRows: PYTHON_MAX_ROWS,
+            },
+          ]
+        : []),
+      ...(vialPython
+        ? [
+            {
+              name: "vial_python",
+              target: { name: "vial_python", origin: vialPython.origin, path: VIAL_INVOKE_PATH },
+              env: pythonEnv({ [FUZZY.name]: FUZZY_PY.name, [IDENTITY.name]: IDENTITY_PY.name }),
+              maxRows: PYTHON_MAX_ROWS,
+            },
+          ]
+        : []),
     ];
     const ctx: ScenarioContext = { mode, contenders, progress };
 
@@ -150,8 +182,7 @@ async function main() {
     results.steady = await steady(ctx);
     results.spiky = await spiky(ctx);
     results.overhead = await overhead(ctx, contenders.filter((c) => ["floor", "vial", "vial_wasm", "cold"].includes(c.name)));
-    // Python's per-row cost would make the 1,000-row points the longest part of a run: C stays with the JS contenders.
-    results.payload = await payload({ ...ctx, contenders: contenders.filter((c) => !["subprocess", "vial_python"].includes(c.name)) });
+    results.payload = await payload(ctx);
     // Every vial host, JS and Python: null if any could not say.
     const counts = await Promise.all([vial, vialWasm, ...(vialPython ? [vialPython] : [])].map((s) => requestPathInstantiations(s.origin)));
     const instantiations = counts.includes(null) ? null : (counts as number[]).reduce((a, b) => a + b, 0);
@@ -162,6 +193,10 @@ async function main() {
     results.compute = await compute(bench.store.root, fuzzyScript, mode, hostFlags);
     results.compute_python = pyStore
       ? await computePython(pyStore.store.root, mode, hostFlags).catch((error: Error) => ({ reason: `failed: ${error.message.split("\n")[0]}` }))
+      : { reason: `the Python environment was not served (${notRun.vial_python ?? "unknown"})` };
+    // Per-row ratios to native CPython for functions of different kinds (string matching, floating-point math, numpy).
+    results.compute_python_kinds = pyStore
+      ? await computePythonKinds(pyStore.store.root, results.compute_python as { compute?: Record<string, unknown> }, () => benchNumpyStore({ rebuild: values.rebuild || modeName === "full", progress }), mode, hostFlags, progress)
       : { reason: `the Python environment was not served (${notRun.vial_python ?? "unknown"})` };
     if (pyStore) results.python_build = { cached: pyStore.cached, built_at: pyStore.built_at, environments: pyStore.builds };
     results.footprint = await footprint(bench, vial, mode.footprint.rssInstances, hostFlags, progress);

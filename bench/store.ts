@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { Store } from "../builds/store.ts";
 import { createEnvironment } from "../builds/env-create.ts";
 import { deploy } from "../builds/deploy.ts";
-import { BENCH_ENVS, FUZZY_PY, ROOT, type BenchEnv } from "./envs.ts";
+import { BENCH_ENVS, COSINE_PY, PYTHON_ENVS, ROOT, type BenchEnv } from "./envs.ts";
 import { fuzzyRequirements } from "../test/python/harness.ts";
 
 export interface BuildTimes {
@@ -30,7 +30,7 @@ export interface BenchStore {
 
 const INPUTS = ["examples/fuzzy-similarity", "bench/fixtures", "guest-sdk/js", "builds", "wit", "package-lock.json"];
 /** The Python store: its own digest, so a change on one side does not rebuild the other. */
-const PY_INPUTS = ["examples/python", "guest-sdk/python", "builds", "wit", "test/python/harness.ts", "test/python/fixtures", "package-lock.json"];
+const PY_INPUTS = ["examples/python", "bench/fixtures/python", "guest-sdk/python", "builds", "wit", "test/python/harness.ts", "test/python/fixtures", "package-lock.json"];
 
 async function filesUnder(path: string): Promise<string[]> {
   const full = join(ROOT, path);
@@ -54,14 +54,27 @@ export async function benchStore(opts: { rebuild: boolean; progress: (msg: strin
 }
 
 /**
- * The Python environment (the fuzzy example in Python, fuzzywuzzy from a local
- * wheel) in a store of its own, served by a host of its own: the JS figures
- * (host start, RSS per instance) stay those of the JS environments.
+ * The Python environments (the fuzzy example in Python with fuzzywuzzy from a
+ * local wheel, an identity and a haversine function) in a store of its own,
+ * served by a host of its own: the JS figures (host start, RSS per instance)
+ * stay those of the JS environments.
  */
 export async function benchPythonStore(opts: { rebuild: boolean; progress: (msg: string) => void }): Promise<BenchStore> {
-  // An interpreter built with other options (VIAL_PYTHON_BUILD, builds/python/interpreter.ts) gets a store of its own.
+  return cachedStore(pythonPrefix("py-store"), PY_INPUTS, PYTHON_ENVS, opts);
+}
+
+/**
+ * The numpy environment, apart: it needs numpy built for the interpreter
+ * (minutes on a cold cache), and only F measures it, in-process.
+ */
+export async function benchNumpyStore(opts: { rebuild: boolean; progress: (msg: string) => void }): Promise<BenchStore> {
+  return cachedStore(pythonPrefix("py-numpy-store"), PY_INPUTS, [COSINE_PY], opts);
+}
+
+/** An interpreter built with other options (VIAL_PYTHON_BUILD, builds/python/interpreter.ts) gets stores of its own. */
+function pythonPrefix(prefix: string): string {
   const options = process.env.VIAL_PYTHON_BUILD;
-  return cachedStore(options ? `py-store-${createHash("sha256").update(options).digest("hex").slice(0, 8)}` : "py-store", PY_INPUTS, [FUZZY_PY], opts);
+  return options ? `${prefix}-${createHash("sha256").update(options).digest("hex").slice(0, 8)}` : prefix;
 }
 
 async function cachedStore(prefix: string, inputs: string[], envs: BenchEnv[], opts: { rebuild: boolean; progress: (msg: string) => void }): Promise<BenchStore> {

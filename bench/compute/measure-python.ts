@@ -20,6 +20,17 @@ export interface PythonMeasureConfig {
   instantiations: number;
 }
 
+/** Equal, floats within a few ulps: the guest's libm (wasi-libc) and glibc's may round the last bit differently. */
+function same(a: unknown, b: unknown): boolean {
+  if (typeof a === "number" && typeof b === "number") return a === b || Math.abs(a - b) <= 1e-12 * Math.max(Math.abs(a), Math.abs(b));
+  if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((x, i) => same(x, b[i]));
+  if (a && b && typeof a === "object" && typeof b === "object") {
+    const [ka, kb] = [Object.keys(a).sort(), Object.keys(b).sort()];
+    return same(ka, kb) && ka.every((k) => same((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
+  }
+  return a === b;
+}
+
 async function main() {
   const cfg = JSON.parse(process.argv[2]!) as PythonMeasureConfig;
   const { guest, compileMs, instantiate: inst } = await timedInstances(cfg.store, cfg.env, cfg.instantiations);
@@ -28,7 +39,7 @@ async function main() {
     const fromGuest = JSON.parse(guest.callSync(cfg.fn, cfg.batch)) as { rows: unknown[]; errors: unknown[] };
     const fromNative = JSON.parse(await native.call(cfg.fn, cfg.batch)) as { rows: unknown[]; errors: unknown[] };
     if (fromGuest.errors.length) throw new Error(`guest reported row errors: ${JSON.stringify(fromGuest.errors).slice(0, 200)}`);
-    if (JSON.stringify(fromGuest.rows) !== JSON.stringify(fromNative.rows)) throw new Error("the guest and CPython disagree on the batch");
+    if (!same(fromGuest.rows, fromNative.rows)) throw new Error("the guest and CPython disagree on the batch");
 
     // Warm-up, then alternating slices (see measure.ts): both sides see the same share of the machine's load.
     const warmUntil = performance.now() + cfg.ms / 8;

@@ -33,7 +33,7 @@ function latencyTable(by: Record<string, Lat>, opts: { throughput?: boolean; rej
 }
 
 // The results object is assembled by the scenarios; its shape is checked by test/bench.test.ts.
-export function markdown(report: any, summary: { targets: Target[] }): string {
+export function markdown(report: any, summary: { targets: Target[]; python?: any }): string {
   const r = report.results;
   const out: string[] = [];
   const m = report.machine;
@@ -46,7 +46,7 @@ export function markdown(report: any, summary: { targets: Target[] }): string {
     "",
     "Each contender is its own server process on loopback; the load generator interleaves contenders round by round within each scenario. Latency is client-side (request sent to response body read), in HDR histograms; 503s are counted, not timed. `vial` runs each version on its default engine (V8 isolates in an executor process per environment); `vial_wasm` is the same host running every version's QuickJS component instead.",
     "",
-    "The Python pair serves the fuzzy example written in Python (fuzzywuzzy 0.18.0, pure Python): `vial_python` is a vial host of its own serving it as a Python environment; `subprocess` is a bare Hono route over a pool of long-lived python3 processes (same size, same queue bound) running the module natively. They take part in A and B (bursts as wide as the pool); the other rows in those tables are the same batches through the JS example, for scale. The ratios to vial in those tables compare with vial serving JS; the Python pair's own ratios are under each table.",
+    "The Python pair serves the fuzzy example written in Python (fuzzywuzzy 0.18.0, pure Python): `vial_python` is a vial host of its own serving it as a Python environment; `subprocess` is a bare Hono route over a pool of long-lived python3 processes (same size, same queue bound) running the module natively. They take part in A, B (bursts as wide as the pool) and C up to 1,000 rows (the fuzzy example, and an identity function in Python); the other rows in those tables are the same batches through the JS example, for scale. The ratios to vial in those tables compare with vial serving JS; the Python pair's own ratios are under each table.",
     "",
     "## Targets",
     "",
@@ -77,12 +77,23 @@ export function markdown(report: any, summary: { targets: Target[] }): string {
   out.push("## C. Payload scaling (one request at a time)", "");
   for (const [kind, curve] of Object.entries(r.payload as Record<string, any>)) {
     const names = Object.keys(curve.points);
-    const sizes = (curve.points[names[0]!] as Array<{ rows: number }>).map((p) => p.rows);
+    const points = curve.points as Record<string, Array<{ rows: number; p50_ms: number; us_per_row: number }>>;
+    // Contenders may stop at different sizes (the Python pair at 1,000 rows): every size any of them ran.
+    const sizes = [...new Set(names.flatMap((n) => points[n]!.map((p) => p.rows)))].sort((a, b) => a - b);
+    const cell = (n: string, rows: number) => {
+      const p = points[n]!.find((q) => q.rows === rows);
+      return p ? `${f(p.p50_ms)} (${f(p.us_per_row)})` : "–";
+    };
     out.push(`### ${kind} (\`${curve.env}\`): P50 ms per request (µs per row)`, "", `| rows | ${names.join(" | ")} |`, `| --- |${names.map(() => " --- ").join("|")}|`);
-    for (const [i, rows] of sizes.entries()) {
-      out.push(`| ${rows.toLocaleString("en")} | ${names.map((n) => `${f(curve.points[n][i].p50_ms)} (${f(curve.points[n][i].us_per_row)})`).join(" | ")} |`);
-    }
+    for (const rows of sizes) out.push(`| ${rows.toLocaleString("en")} | ${names.map((n) => cell(n, rows)).join(" | ")} |`);
     out.push("", `Fitted exponent of time vs rows over ${curve.fit_from_rows}+ rows (1.0 = linear): ${names.map((n) => `${n} ${f(curve.exponent_by_contender[n], 3)}`).join(", ")}.`, "");
+  }
+  const fixed = summary.python?.fixed_cost;
+  if (fixed) {
+    out.push(
+      `Fixed cost of a call (identity, 1 row, P50): vial (JS) ${f(fixed.vial_ms)} ms, vial_python ${f(fixed.vial_python_ms)} ms, subprocess ${f(fixed.subprocess_ms)} ms; the Python path's over the JS path's: ${fixed.python_over_js_ms >= 0 ? "+" : ""}${f(fixed.python_over_js_ms)} ms.`,
+      "",
+    );
   }
   const d = r.footprint;
   const c = r.compute;
@@ -110,6 +121,7 @@ export function markdown(report: any, summary: { targets: Target[] }): string {
     `Engine ÷ V8 (batches of ${c.compute.rows} rows): v8 ${c.compute.guest_over_v8}×, component ${c.compute.wasm_over_v8}×.`,
     "",
     ...pythonCompute(r.compute_python, r.python_build),
+    ...pythonKinds(r.compute_python_kinds),
     ...overloadSection(r.overload),
     `Request-path instantiations reported by the host over the whole run: ${report.request_path_instantiations ?? "not available"}.`,
     "",
@@ -139,6 +151,26 @@ function overloadSection(o: any): string[] {
     row("tight_deadline"),
     "",
     `Tight-deadline calls ask for ${o.tight_deadline_ms} ms. Host and executors, RSS (PSS): ${m.start_rss_mib} (${m.start_pss_mib}) MiB before, ${m.peak_rss_mib} (${m.peak_pss_mib}) at peak, ${m.settled_rss_mib} (${m.settled_pss_mib}) ${m.settled_after_s} s after.`,
+    "",
+  ];
+}
+
+const KINDS: Record<string, string> = { string_matching: "string matching (the fuzzy example)", float_math: "floating-point math (haversine)", numpy: "numpy (cosine similarity)" };
+
+function pythonKinds(kinds: any): string[] {
+  if (!kinds || kinds.reason) return ["### Python per row by kind of function", "", `Not measured: ${kinds?.reason ?? "the Python path was not run"}.`, ""];
+  const row = (kind: string, k: any) =>
+    k.reason
+      ? `| ${KINDS[kind] ?? kind} | \`${k.fn}\` | – | – | – | not measured: ${k.reason} |`
+      : `| ${KINDS[kind] ?? kind} | \`${k.fn}\` | ${k.rows} | ${f(k.guest.us_per_row)} | ${f(k.cpython.us_per_row)} | ${k.guest_over_cpython}× |`;
+  return [
+    "### Python per row by kind of function (component ÷ native CPython)",
+    "",
+    "| kind | function | rows per batch | component µs per row | CPython µs per row | ratio |",
+    "| --- | --- | --- | --- | --- | --- |",
+    ...Object.entries(kinds as Record<string, any>).map(([kind, k]) => row(kind, k)),
+    "",
+    "Each a whole call per batch (the dispatcher's JSON and checks included), the guest timed in Node, CPython inside Python, in alternating slices.",
     "",
   ];
 }

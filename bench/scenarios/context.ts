@@ -8,6 +8,8 @@ export interface Contender {
   target: Target;
   /** The environment this contender serves a bench environment under (Python contenders differ). */
   env(benchEnv: string): string | undefined;
+  /** The largest batch this contender is measured with in C (Python's per-row cost would make larger ones the longest part of a run). */
+  maxRows?: number;
   /** Runs after each of this contender's slices (cold's garbage is collected there, not in its next slice). */
   settle?(): Promise<void>;
 }

@@ -1,7 +1,9 @@
 /**
  * C. Payload scaling: one request at a time, batches from 1 to 100,000 rows
  * (identity) and 1 to 1,000 rows (fuzzy). Time per row, and the exponent of
- * time vs rows fitted in log-log (1.0 = linear).
+ * time vs rows fitted in log-log (1.0 = linear). The Python pair takes part up
+ * to 1,000 rows (its own identity function, and the fuzzy example in Python):
+ * its 1-row identity point is the fixed cost of a Python call.
  */
 import { FUZZY, IDENTITY, type BenchEnv } from "../envs.ts";
 import { fuzzyBatch, identityBatch } from "../rows.ts";
@@ -23,11 +25,12 @@ export const FIT_FROM_ROWS = 100;
 
 async function curve(ctx: ScenarioContext, env: BenchEnv, sizes: number[], batch: (n: number) => string, rowsPerPoint: number) {
   const { mode } = ctx;
-  const contenders = serving(ctx.contenders, env.name);
-  const points = new Map<string, PayloadPoint[]>(contenders.map((c) => [c.name, []]));
+  const all = serving(ctx.contenders, env.name);
+  const points = new Map<string, PayloadPoint[]>(all.map((c) => [c.name, []]));
   for (const rows of sizes) {
     ctx.progress(`C payload: ${env.name} ${rows} rows`);
     const body = batch(rows);
+    const contenders = all.filter((c) => c.maxRows === undefined || rows <= c.maxRows);
     const reps = Math.min(mode.payload.maxReps, Math.max(mode.payload.minReps, Math.round(rowsPerPoint / rows)));
     const rounds = Math.min(mode.rounds, reps);
     const recs = new Map(contenders.map((c) => [c.name, new Recorder()]));
@@ -39,7 +42,10 @@ async function curve(ctx: ScenarioContext, env: BenchEnv, sizes: number[], batch
     }
   }
   const exponents = Object.fromEntries(
-    [...points].map(([name, pts]) => [name, round3(loglogSlope(pts.filter((p) => p.rows >= FIT_FROM_ROWS).map((p) => ({ x: p.rows, y: p.p50_ms }))))]),
+    [...points].map(([name, pts]) => {
+      const fitted = pts.filter((p) => p.rows >= FIT_FROM_ROWS);
+      return [name, fitted.length >= 2 ? round3(loglogSlope(fitted.map((p) => ({ x: p.rows, y: p.p50_ms })))) : null];
+    }),
   );
   return { env: env.name, fit_from_rows: FIT_FROM_ROWS, exponent_by_contender: exponents, points: Object.fromEntries(points) };
 }
