@@ -19,7 +19,7 @@ import { FUZZY_PY, IDENTITY, IDENTITY_PY, ROOT } from "./envs.ts";
 import { fuzzyBatch, identityBatch } from "./rows.ts";
 import { benchStore } from "./store.ts";
 import { closeClients, Recorder, type Target } from "./load/target.ts";
-import { closedLoop, interleave, warmUp, type Call } from "./load/patterns.ts";
+import { closedLoop, interleave, warmUpUntil, WARM_UP_CALLS, type Call } from "./load/patterns.ts";
 import { VIAL_INVOKE_PATH } from "./servers/paths.ts";
 import type { ServerProcess } from "./servers/spawn.ts";
 
@@ -71,7 +71,7 @@ async function main() {
         { name: `${label(root)}: python fuzzy 10 rows`, call: { target: t, env: FUZZY_PY.name, fn: FUZZY_PY.fn, body: fuzzyBatch(10) } },
       );
     }
-    for (const { call } of calls) await warmUp(call, 50);
+    for (const { call } of calls) await warmUpUntil(call, WARM_UP_CALLS, 5_000);
     const recs = new Map(calls.map((c) => [c.name, new Recorder()]));
     await interleave(calls, rounds, async (c) => closedLoop(c.call, 1, sliceMs, recs.get(c.name)!));
     const jsP50 = recs.get(calls[0]!.name)!.report().p50_ms;

@@ -46,6 +46,23 @@ export async function warmUp(call: Call, count: number): Promise<void> {
   }
 }
 
+/** Requests warmUpUntil sends a contender on an environment, unless its time runs out first. */
+export const WARM_UP_CALLS = 3_000;
+
+/**
+ * Unrecorded load, one request at a time, until `calls` requests or `ms` have passed, whichever comes first: a
+ * host and its executor reach their steady speed only after a few thousand calls (the JIT of every process on a
+ * request's path), so a contender whose environment was idle until now is not measured cold beside one that
+ * served earlier scenarios.
+ */
+export async function warmUpUntil(call: Call, calls: number, ms: number): Promise<void> {
+  const end = performance.now() + ms;
+  for (let i = 0; i < calls && performance.now() < end; i++) {
+    const o = await send(call.target, call.env, call.fn, call.body);
+    if (o.status !== 200) throw new Error(`${call.target.name} answered ${o.status} to ${call.env}/${call.fn} during warm-up`);
+  }
+}
+
 /** Runs `step` for every contender in every round, rotating the order so none always goes first. */
 export async function interleave<T>(items: T[], rounds: number, step: (item: T, round: number) => Promise<void>): Promise<void> {
   for (let round = 0; round < rounds; round++) {

@@ -8,7 +8,7 @@
 import { FUZZY, IDENTITY, type BenchEnv } from "../envs.ts";
 import { fuzzyBatch, identityBatch } from "../rows.ts";
 import { Recorder } from "../load/target.ts";
-import { interleave, sequential, warmUp } from "../load/patterns.ts";
+import { interleave, sequential, warmUp, warmUpUntil, WARM_UP_CALLS } from "../load/patterns.ts";
 import { loglogSlope } from "../fit.ts";
 import { callFor, serving, settled, type ScenarioContext } from "./context.ts";
 
@@ -27,6 +27,10 @@ async function curve(ctx: ScenarioContext, env: BenchEnv, sizes: number[], batch
   const { mode } = ctx;
   const all = serving(ctx.contenders, env.name);
   const points = new Map<string, PayloadPoint[]>(all.map((c) => [c.name, []]));
+  // The same warm-up for every contender on this environment, whatever it served before (the Python pair's
+  // identity environment gets its first calls here; vial's JS one has served E).
+  const smallest = batch(sizes[0]!);
+  for (const c of all) await warmUpUntil(callFor(c, env.name, env.fn, smallest), WARM_UP_CALLS, ctx.mode.steady.warmUpSeconds * 3_000);
   for (const rows of sizes) {
     ctx.progress(`C payload: ${env.name} ${rows} rows`);
     const body = batch(rows);

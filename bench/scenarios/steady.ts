@@ -2,7 +2,7 @@
 import { FUZZY } from "../envs.ts";
 import { fuzzyBatch } from "../rows.ts";
 import { Recorder } from "../load/target.ts";
-import { closedLoop, interleave, warmUp } from "../load/patterns.ts";
+import { closedLoop, interleave, warmUp, warmUpUntil, WARM_UP_CALLS } from "../load/patterns.ts";
 import { callFor, serving, settled, type ScenarioContext } from "./context.ts";
 
 export async function steady(ctx: ScenarioContext) {
@@ -13,6 +13,8 @@ export async function steady(ctx: ScenarioContext) {
   const out: Record<string, Record<string, ReturnType<Recorder["report"]>>> = {};
   for (const c of contenders) {
     await warmUp(callFor(c, FUZZY.name, FUZZY.fn, body), 20);
+    // As many calls for the slow contenders as for the fast ones (up to a time cap): JIT warm-up goes by calls.
+    await warmUpUntil(callFor(c, FUZZY.name, FUZZY.fn, body), WARM_UP_CALLS, mode.steady.warmUpSeconds * 3_000);
     await closedLoop(callFor(c, FUZZY.name, FUZZY.fn, body), levels.at(-1)!, mode.steady.warmUpSeconds * 1000, new Recorder());
   }
   for (const concurrency of levels) {
