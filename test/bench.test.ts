@@ -53,6 +53,16 @@ describe("bench --smoke", () => {
     if (report.contenders.run.includes("subprocess") && report.contenders.run.includes("vial_python")) {
       for (const key of ["p50", "p99", "p999"]) expect(finite(summary.python?.subprocess_over_vial_python?.[key]), `python.${key}`).toBe(true);
       expect(finite(report.results.steady.by_concurrency.c1.subprocess.throughput_rps)).toBe(true);
+      expect(finite(summary.python?.c1_subprocess_over_vial_python?.p50)).toBe(true);
+      // The Python pair in C: its 1-row identity point beside vial's JS one is the fixed cost of a Python call.
+      expect(finite(summary.python?.fixed_cost?.python_over_js_ms)).toBe(true);
+    }
+    // Per-row ratios to native CPython by kind of function: each measured, or a reason why not.
+    if (report.contenders.run.includes("vial_python")) {
+      for (const kind of ["string_matching", "float_math", "numpy"]) {
+        const measured = report.results.compute_python_kinds[kind];
+        expect(finite(measured.guest_over_cpython) || typeof measured.reason === "string", kind).toBe(true);
+      }
     }
     expect(summary.targets.length).toBeGreaterThanOrEqual(13);
     for (const t of summary.targets) expect([true, false, null]).toContain(t.holds);
