@@ -339,7 +339,7 @@ def _record(fields, decoding, t=None):
 
 def row_decoder(fields):
     """A row's converter from the wire: a dict of the declared fields (absent optional ones None)."""
-    return _record(fields, True)
+    return _flat_fast_path(fields, _record(fields, True), exact_keys=False)
 
 
 def row_encoder(fields):
@@ -356,4 +356,44 @@ def row_encoder(fields):
                     out[key if type(key) is str else str(key)] = None
         return out
 
-    return convert
+    return _flat_fast_path(fields, convert, exact_keys=True)
+
+
+# For a row of required strings, integers, floats and booleans: the test under which each
+# type's converter hands the value back unchanged (see _string, _int, _float, _bool).
+_SAME_VALUE = {
+    String: "type({v}) is str",
+    Int64: "type({v}) is int and -MAX_INT64 <= {v} <= MAX_INT64",
+    Int32: "type({v}) is int and MIN_INT32 <= {v} <= MAX_INT32",
+    Float64: "type({v}) is float and {v} - {v} == 0",
+    Bool: "({v} is True or {v} is False)",
+}
+
+
+def _flat_fast_path(fields, convert, exact_keys):
+    """`convert` with a fast path in front for the common row: a plain dict holding every declared
+    field (and, with `exact_keys`, nothing else) with values its converters hand back unchanged.
+    It builds the same dict `convert` would, in one function made once per schema, instead of
+    a call per field; any other row goes to `convert`, which gives its answer or its error.
+    Rows with nested, optional or converted types (bytes, timestamps, float32) always take `convert`."""
+    if not fields or len({f.name for f in fields}) != len(fields) or any(f.type not in _SAME_VALUE for f in fields):
+        return convert
+    names = [f"a{i}" for i in range(len(fields))]
+    take = "; ".join(f"{a} = v[{f.name!r}]" for a, f in zip(names, fields))
+    same = " and ".join(f"({_SAME_VALUE[f.type].format(v=a)})" for a, f in zip(names, fields))
+    build = "{" + ", ".join(f"{f.name!r}: {a}" for a, f in zip(names, fields)) + "}"
+    shape = f"type(v) is dict and len(v) == {len(fields)}" if exact_keys else "type(v) is dict"
+    source = (
+        "def fast(v):\n"
+        f"    if {shape}:\n"
+        "        try:\n"
+        f"            {take}\n"
+        "        except KeyError:\n"
+        "            return convert(v)\n"
+        f"        if {same}:\n"
+        f"            return {build}\n"
+        "    return convert(v)\n"
+    )
+    scope = {"convert": convert, "MAX_INT64": MAX_INT64, "MIN_INT32": MIN_INT32, "MAX_INT32": MAX_INT32}
+    exec(source, scope)  # noqa: S102 - our own text, made from the declared names (as literals) and types
+    return scope["fast"]
