@@ -68,6 +68,7 @@ async function main() {
       calls.push(
         { name: `${label(root)}: python identity 1 row`, call: { target: t, env: IDENTITY_PY.name, fn: IDENTITY_PY.fn, body: identityBatch(1) } },
         { name: `${label(root)}: python identity 100 rows`, call: { target: t, env: IDENTITY_PY.name, fn: IDENTITY_PY.fn, body: identityBatch(100) } },
+        { name: `${label(root)}: python identity 1000 rows`, call: { target: t, env: IDENTITY_PY.name, fn: IDENTITY_PY.fn, body: identityBatch(1000) } },
         { name: `${label(root)}: python fuzzy 10 rows`, call: { target: t, env: FUZZY_PY.name, fn: FUZZY_PY.fn, body: fuzzyBatch(10) } },
       );
     }
