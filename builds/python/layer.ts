@@ -32,7 +32,7 @@ export async function createPythonLayer(store: Store, requirementsFile: string, 
   try {
     progress(`installing requirements into layer ${digest}`);
     const wheels = await buildNativePackages(req.lines, staged, interpreterCacheDir(), () => reachableIndexes(req), progress);
-    await installPythonRequirements(requirementsFile, join(staged, SITE_PACKAGES), progress, wheels);
+    await installPythonRequirements(requirementsFile, join(staged, SITE_PACKAGES), progress, wheels.byLine, wheels.needed);
     await store.publishFolder(staged, dir);
   } catch (error) {
     await rm(staged, { recursive: true, force: true });

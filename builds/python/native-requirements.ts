@@ -1,5 +1,6 @@
 // Requirement lines that name a package vial builds from a recipe:
-// `numpy`, `numpy==1.24.2`, or a local sdist such as ./numpy-1.24.2.tar.gz.
+// `numpy`, `numpy==1.24.2`, or a local sdist such as ./numpy-1.24.2.tar.gz;
+// with the packages those need (pandas: numpy), in the order they build.
 import { basename } from "node:path";
 import { VialError } from "../errors.ts";
 import { recipeFor } from "./recipes/index.ts";
@@ -8,8 +9,10 @@ import type { NativeRecipe } from "./recipes/recipe.ts";
 export interface NativeRequirement {
   recipe: NativeRecipe;
   version: string;
-  /** The line as pip would have got it. */
-  line: string;
+  /** The line as pip would have got it; none for a package only another one needs. */
+  line?: string;
+  /** The requested package that brought this one in, when no line names it. */
+  neededBy?: string;
   localSdist?: string;
 }
 
@@ -30,7 +33,24 @@ export function nativeRequirements(lines: string[]): NativeRequirement[] {
     }
     found.push({ recipe, version, line, localSdist: sdist ? line : undefined });
   }
-  return found;
+  return withNeeds(found);
+}
+
+/** Each package after the ones it needs; a need no line names gets its recipe's default version. */
+function withNeeds(named: NativeRequirement[]): NativeRequirement[] {
+  const ordered: NativeRequirement[] = [];
+  const add = (req: NativeRequirement, path: string[]) => {
+    if (ordered.some((r) => r.recipe === req.recipe)) return;
+    for (const name of req.recipe.needs) {
+      if (path.includes(name)) throw new Error(`recipes need each other: ${[...path, name].join(" -> ")}`);
+      const need = recipeFor(name);
+      if (!need) throw new Error(`the ${req.recipe.name} recipe needs ${name}, which has no recipe`);
+      add(named.find((r) => r.recipe === need) ?? { recipe: need, version: need.defaultVersion, neededBy: req.neededBy ?? req.recipe.name }, [...path, name]);
+    }
+    ordered.push(req);
+  };
+  for (const req of named) add(req, [req.recipe.name]);
+  return ordered;
 }
 
 function versionOf(recipe: NativeRecipe, spec: string): string {

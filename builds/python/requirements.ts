@@ -9,7 +9,7 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { basename, dirname, isAbsolute, join, relative, resolve } from "node:path";
 import { run } from "../run-command.ts";
-import { recipeFor, recipeNames } from "./recipes/index.ts";
+import { normalizeName, recipeFor, recipeNames } from "./recipes/index.ts";
 
 export interface ParsedRequirements {
   /** Requirement lines as pip gets them (local paths made absolute). */
@@ -97,19 +97,23 @@ export async function requirementsDigest(file: string): Promise<string> {
   return h.digest("hex");
 }
 
-/** Installs the requirements; `substitutes` replaces lines (a native package by the wheel of its built Python files). */
+/**
+ * Installs the requirements; `substitutes` replaces lines (a native package by the wheel of its built Python
+ * files) and `added` are installed with them (native packages the requested ones need).
+ */
 export async function installPythonRequirements(
   requirementsFile: string,
   targetDir: string,
   onProgress?: (msg: string) => void,
   substitutes: Map<string, string> = new Map(),
+  added: string[] = [],
 ): Promise<void> {
   const req = await parseRequirements(requirementsFile);
   if (req.lines.length === 0) return;
   const work = await mkdtemp(join(tmpdir(), "vial-req-"));
   try {
     const normalized = join(work, "requirements.txt");
-    await writeFile(normalized, req.lines.map((l) => substitutes.get(l) ?? l).join("\n") + "\n");
+    await writeFile(normalized, [...req.lines.map((l) => substitutes.get(l) ?? l), ...added].join("\n") + "\n");
     const args = [
       "-m", "pip", "install", "--target", targetDir, "--upgrade", "--no-compile",
       "--no-warn-script-location", "--disable-pip-version-check", "--root-user-action=ignore", "--no-build-isolation",
@@ -128,7 +132,7 @@ export async function installPythonRequirements(
     } catch (e) {
       throw new VialError(`installing ${basename(requirementsFile)} failed: ${pipFailure(String((e as Error).message))}`);
     }
-    await refuseNativeResult(targetDir);
+    await refuseNativeResult(targetDir, requestedNames(req.lines));
   } finally {
     await rm(work, { recursive: true, force: true });
   }
@@ -180,31 +184,49 @@ async function reachable(url: string): Promise<boolean> {
   }
 }
 
-/** After pip: any compiled file or non-pure wheel tag means native code. */
-async function refuseNativeResult(site: string): Promise<void> {
-  const entries = await readdir(site, { recursive: true });
-  const native = entries.find((f) => /\.(so|pyd|dylib)(\.|$)/.test(String(f)));
+/**
+ * After pip: any compiled file or non-pure wheel tag means native code. The message names first what the
+ * requirements asked for (pandas), then what it pulled in (numpy), so it points at the line to change.
+ */
+async function refuseNativeResult(site: string, requested: string[]): Promise<void> {
   const distInfos = (await readdir(site)).filter((d) => d.endsWith(".dist-info"));
+  const native = new Map<string, string>();
   for (const d of distInfos) {
     const wheel = join(site, d, "WHEEL");
     if (existsSync(wheel) && /^Root-Is-Purelib:\s*false/im.test(await readFile(wheel, "utf8"))) {
-      const dist = d.replace(/\.dist-info$/, "");
-      throw new VialError(`native dependency refused: ${dist} (not a pure-Python distribution). ${nativeHint(dist.split("-")[0])}`);
+      native.set(d.replace(/\.dist-info$/, ""), "not a pure-Python distribution");
     }
   }
-  if (native) {
-    const owner = await ownerOf(site, distInfos, String(native));
-    const dist = owner ?? String(native);
-    throw new VialError(`native dependency refused: ${dist} (contains compiled ${basename(String(native))}). ${nativeHint(dist.split(/[-/]/)[0])}`);
+  const owners = await recordOwners(site, distInfos);
+  for (const file of (await readdir(site, { recursive: true })).map(String).filter((f) => /\.(so|pyd|dylib)(\.|$)/.test(f))) {
+    const dist = owners.get(file) ?? file;
+    if (!native.has(dist)) native.set(dist, `contains compiled ${basename(file)}`);
   }
+  if (native.size === 0) return;
+  const asked = (dist: string) => requested.includes(distributionName(dist));
+  const [[dist, why], ...others] = [...native].sort(([a], [b]) => Number(asked(b)) - Number(asked(a)));
+  const also = others.length ? `; with it ${others.map(([d]) => d).join(", ")}` : "";
+  throw new VialError(`native dependency refused: ${dist} (${why}${also}). ${nativeHint(distributionName(dist))}`);
 }
 
-async function ownerOf(site: string, distInfos: string[], file: string): Promise<string | undefined> {
+/** `pandas-2.3.3` or `pandas/_libs/lib.so` -> `pandas`, as pip normalizes names. */
+const distributionName = (distOrPath: string): string => normalizeName(distOrPath.split(/[-/]/)[0]);
+
+/** The name each requirement line asks for: `pandas>=2`, `./wheels/pandas-2.2.3-...whl` -> `pandas`. */
+function requestedNames(lines: string[]): string[] {
+  return lines.map((l) => normalizeName((l.startsWith("/") ? basename(l).split("-")[0] : /^[A-Za-z0-9._-]+?(?=\s*([[=<>!~;@ ]|$))/.exec(l)?.[0]) ?? l));
+}
+
+/** Installed file -> the distribution whose RECORD lists it. */
+async function recordOwners(site: string, distInfos: string[]): Promise<Map<string, string>> {
+  const owners = new Map<string, string>();
   for (const d of distInfos) {
     const record = join(site, d, "RECORD");
-    if (existsSync(record) && (await readFile(record, "utf8")).includes(relative(site, join(site, file)))) {
-      return d.replace(/\.dist-info$/, "");
+    if (!existsSync(record)) continue;
+    for (const line of (await readFile(record, "utf8")).split("\n")) {
+      const file = line.split(",")[0];
+      if (file) owners.set(relative(site, join(site, file)), d.replace(/\.dist-info$/, ""));
     }
   }
-  return undefined;
+  return owners;
 }

@@ -16,6 +16,12 @@ export const recipeNames = (): string[] => RECIPES.map((r) => r.name);
 
 /** What a recipe says, without where this checkout keeps its files (digests read their contents). */
 export function recipeSettings(recipe: NativeRecipe): string {
-  const { supports: _, patches, shippedSources, ...rest } = recipe;
-  return JSON.stringify({ ...rest, patches: patches.map((p) => basename(p)), shipped: Object.keys(shippedSources) });
+  const { supports: _, patches, shippedSources, buildTimeInit, sdistFiles, ...rest } = recipe;
+  return JSON.stringify({
+    ...rest,
+    patches: patches.map((p) => basename(p)),
+    shipped: Object.keys(shippedSources),
+    buildTimeInit: buildTimeInit && basename(buildTimeInit),
+    sdistFiles: sdistFiles && basename(sdistFiles),
+  });
 }

@@ -20,12 +20,15 @@ export const numpy: NativeRecipe = {
     archives: { "1.24.2": { file: "numpy_1.24.2.orig.tar.xz", sha256: "a7c88b0cf7c7c5ea03a76593ce4065af3beb8f50c25db6a7ee72369b2c936c65" } },
   },
   apt: ["cython3"],
+  // Baseline code only: numpy has no WebAssembly SIMD paths in 1.24.
+  build: { system: "setup.py", args: ["--disable-optimization"] },
+  needs: [],
+  // A package built against numpy asks it for its headers (np.get_include()).
+  buildTimeInit: join(HERE, "build-time-init.py"),
   // numpy knows WebAssembly only as Emscripten.
   patches: [join(HERE, "wasm-cpu.patch")],
   // No signals or setjmp in WASI: numpy's Ctrl-C support compiles out.
   cflags: ["-DNPY_NO_SIGNAL", "-D__NPY_PRIVATE_NO_SIGNAL"],
-  // Baseline code only: numpy has no WebAssembly SIMD paths in 1.24.
-  setupArgs: ["--disable-optimization"],
   env: { NPY_BLAS_ORDER: "", NPY_LAPACK_ORDER: "", BLAS: "None", LAPACK: "None", ATLAS: "None", NPY_DISABLE_SVML: "1" },
   drop: ["numpy/distutils", "numpy/f2py", "numpy/_pyinstaller"],
 };
