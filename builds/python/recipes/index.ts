@@ -2,8 +2,9 @@
 import { basename } from "node:path";
 import type { NativeRecipe } from "./recipe.ts";
 import { numpy } from "./numpy.ts";
+import { pandas } from "./pandas.ts";
 
-const RECIPES: NativeRecipe[] = [numpy];
+const RECIPES: NativeRecipe[] = [numpy, pandas];
 
 /** pip's normalized form of a distribution name. */
 export const normalizeName = (name: string): string => name.toLowerCase().replace(/[-_.]+/g, "-");
