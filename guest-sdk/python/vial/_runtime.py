@@ -14,6 +14,7 @@ from importlib.machinery import BuiltinImporter, ModuleSpec
 from . import REGISTRY
 from ._imports import MissingImports, check_imports, check_mode_imports
 from ._modes import BatchFailure, prepare, run
+from ._time_zones import load_time_zones
 
 
 def describe():
@@ -134,6 +135,7 @@ def boot(module_name, site_dirs=()):
             if {"test", "tests"} & set(info.name.split(".")):
                 continue
             _try_import(info.name)
+    load_time_zones()
     _seal_imports()
     _forget_build_time()
     # Output printed at import time belongs to the build log, not to the
