@@ -1,7 +1,8 @@
 /**
  * CSV cells and the values they stand for, by the field's type: numbers and
- * booleans as JSON writes them, bytes as base64, arrays as JSON text, an
- * empty cell as null where the field may be null. A cell that does not read
+ * booleans as JSON writes them, bytes as base64, timestamps as RFC 3339 text,
+ * arrays, maps and structs as JSON text, an empty cell as null where the field
+ * may be null. A cell that does not read
  * as its type is passed on as text, so the schema check names the field.
  */
 import type { FieldType } from "../../guest-sdk/js/schema.ts";
@@ -11,11 +12,13 @@ const NUMBER = /^-?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
 export function cellToValue(type: FieldType, cell: string | undefined): unknown {
   if (cell === undefined) return undefined;
   if (typeof type === "object" && "optional" in type) return cell === "" ? null : cellToValue(type.optional, cell);
+  // NaN and ±Infinity stay text, the form a JSON body sends them in.
+  if (typeof type === "object" && "nonFinite" in type) return cellToValue(type.nonFinite, cell);
   if (typeof type === "object") {
     if (cell === "") return null;
     try {
       const value: unknown = JSON.parse(cell);
-      return Array.isArray(value) ? value : cell;
+      return value !== null && typeof value === "object" ? value : cell;
     } catch {
       return cell;
     }
@@ -23,9 +26,12 @@ export function cellToValue(type: FieldType, cell: string | undefined): unknown 
   switch (type) {
     case "string":
     case "bytes":
+    case "timestamp":
       return cell;
     case "int64":
+    case "int32":
     case "float64":
+    case "float32":
       if (cell === "") return null;
       return NUMBER.test(cell) ? Number(cell) : cell;
     case "bool": {

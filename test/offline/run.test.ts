@@ -123,7 +123,7 @@ describe("vial run writes what POST /v1/invoke answers", () => {
   });
 });
 
-describe("vial run over the field's types and named inputs writes what POST /v1/invoke answers", () => {
+describe("vial run over the field's types and named inputs, from NDJSON and CSV, writes what POST /v1/invoke answers", () => {
   it.each(["mirror_types", "amount_vs_average", "spend_columns"])("%s", async (fn) => {
     const { inputs } = await schemaOf("conf", fn);
     const rows = fc.sample(arbitraryRow(inputs), { numRuns: 150, seed: 5 }).map((row) => requestRow(inputs, row, "json"));
@@ -133,6 +133,10 @@ describe("vial run over the field's types and named inputs writes what POST /v1/
     const summary = await run("conf", fn, input, join(dir, `${fn}.out.ndjson`));
     expect(await jsonLines(join(dir, `${fn}.out.ndjson`))).toEqual(host.rows);
     expect((await jsonLines(summary.errors)).map(({ row, error }) => ({ row, error }))).toEqual(host.errors);
+    const csvInput = join(dir, `${fn}.csv`);
+    await writeFile(csvInput, stringify([inputs.map((f) => f.name), ...rows.map((row) => inputs.map((f) => valueToCell(row[f.name])))]));
+    await run("conf", fn, csvInput, join(dir, `${fn}.from-csv.ndjson`));
+    expect(await jsonLines(join(dir, `${fn}.from-csv.ndjson`))).toEqual(host.rows);
     expect(host.rows.some(Boolean)).toBe(true); // random rows: some batches may fail as a whole in columns mode, alike on both paths
   });
 });
