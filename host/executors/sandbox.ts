@@ -79,8 +79,14 @@ export function runProbe(command: LaunchCommand): Promise<string> {
     child.stdout!.on("data", (chunk: Buffer) => (out += chunk));
     child.stderr!.on("data", (chunk: Buffer) => (err += chunk));
     child.on("error", reject);
-    child.on("close", (code) => (code === 0 ? resolve(out.trim()) : reject(new Error(err.trim().split("\n").slice(-2).join(" ") || `exit code ${code}`))));
+    child.on("close", (code) => (code === 0 ? resolve(out.trim()) : reject(new Error(probeFailure(err) || `exit code ${code}`))));
   });
+}
+
+/** What a failed probe said: the thrown error's line where Node printed one (its last lines name only Node's version), else its last lines. */
+function probeFailure(stderr: string): string {
+  const lines = stderr.trim().split("\n").filter((line) => line.trim() && !/^Node\.js v/.test(line));
+  return lines.find((line) => /^[A-Za-z]*Error\b/.test(line)) ?? lines.slice(-2).join(" ");
 }
 
 /** Loads the first of isolated-vm's folders that loads (as the executor's loader does), runs an isolate; prints the answer and the folder. */
@@ -123,9 +129,11 @@ async function detect(code: ExecutorCode): Promise<Sandbox> {
   const inherited = inheritableDescriptors();
   const limits = executorLimits(DEFAULT_POLICY);
   const failures: string[] = [];
+  // The first setup that starts executors and runs V8 in them; failing V8 everywhere, the first that starts them.
+  let chosen: { setup: Setup; v8: SandboxReport["v8"] } | undefined;
+  const v8Failures: { setup: Setup; reason?: string }[] = [];
   for (const setup of setups) {
-    const spec = { code, setup, inherited };
-    const launch = launcher(spec, limits);
+    const launch = launcher({ code, setup, inherited }, limits);
     try {
       await runProbe(launch("component", ["-e", "process.exit(0)"]));
     } catch (error) {
@@ -133,29 +141,35 @@ async function detect(code: ExecutorCode): Promise<Sandbox> {
       continue;
     }
     const v8 = await v8Availability(launch, code);
-    const warnings = [
-      ...(setup.namespaces ? [] : ["executors share the host's network, process, IPC and UTS namespaces, and its /tmp and /dev/shm (unprivileged user namespaces are not available here): a V8 or engine bug could reach the network and other processes"]),
-      ...(setup.namespaces && !setup.privateTmp ? ["executors see the host's /tmp and /dev/shm (a private mount failed)"] : []),
-      ...(root && !setup.nobody ? ["executors run as root, like the host: native code in one could read the host's files"] : []),
-      ...(setup.namespaces ? [] : ["executors' processes are not limited in number: RLIMIT_NPROC would count every process of their user"]),
-      ...code.warnings,
-      ...failures.map((f) => `tried and failed: ${f}`),
-    ];
-    const report: SandboxReport = {
-      namespaces: setup.namespaces,
-      privateTmp: setup.privateTmp,
-      user: setup.nobody ? `nobody (uid ${NOBODY})` : `the host's user (uid ${process.getuid?.() ?? "?"})`,
-      noNewPrivileges: true,
-      permissionModel: true,
-      environment: "empty",
-      shieldedDescriptors: inherited,
-      limits: { memory: "watchdog", watchMs: MEMORY_WATCH_MS, processes: setup.namespaces },
-      v8,
-      warnings,
-    };
-    return sandboxOf(report, spec, limits);
+    if (v8.available || !chosen) chosen = { setup, v8 };
+    // Another setup may read what this one cannot (an install that `nobody` may not read); none can add a missing one.
+    if (v8.available || code.isolatedVm.length === 0) break;
+    v8Failures.push({ setup, reason: v8.reason });
   }
-  throw new Error(`no executor can start on this machine: ${failures.join("; ")}`);
+  if (!chosen) throw new Error(`no executor can start on this machine: ${failures.join("; ")}`);
+  const { setup, v8 } = chosen;
+  for (const failed of v8Failures) if (failed.setup !== setup) failures.push(`${describe(failed.setup)}: ${failed.reason}`);
+  const warnings = [
+    ...(setup.namespaces ? [] : ["executors share the host's network, process, IPC and UTS namespaces, and its /tmp and /dev/shm (unprivileged user namespaces are not available here): a V8 or engine bug could reach the network and other processes"]),
+    ...(setup.namespaces && !setup.privateTmp ? ["executors see the host's /tmp and /dev/shm (a private mount failed)"] : []),
+    ...(root && !setup.nobody ? ["executors run as root, like the host: native code in one could read the host's files"] : []),
+    ...(setup.namespaces ? [] : ["executors' processes are not limited in number: RLIMIT_NPROC would count every process of their user"]),
+    ...code.warnings,
+    ...failures.map((f) => `tried and failed: ${f}`),
+  ];
+  const report: SandboxReport = {
+    namespaces: setup.namespaces,
+    privateTmp: setup.privateTmp,
+    user: setup.nobody ? `nobody (uid ${NOBODY})` : `the host's user (uid ${process.getuid?.() ?? "?"})`,
+    noNewPrivileges: true,
+    permissionModel: true,
+    environment: "empty",
+    shieldedDescriptors: inherited,
+    limits: { memory: "watchdog", watchMs: MEMORY_WATCH_MS, processes: setup.namespaces },
+    v8,
+    warnings,
+  };
+  return sandboxOf(report, { code, setup, inherited }, limits);
 }
 
 const describe = (setup: Setup) => `${setup.namespaces ? (setup.privateTmp ? "namespaces" : "namespaces without private mounts") : "no namespaces"}, ${setup.nobody ? "as nobody" : "as the host's user"}`;
