@@ -12,6 +12,10 @@ import { guardConnections } from "./connections.ts";
 import { boundUnreadBodies, type AppFetch } from "./unread-bodies.ts";
 import { letBodyCome } from "./node-bindings.ts";
 import { isInvoke } from "./routes/invoke.ts";
+import { gracefulClose } from "./graceful-close.ts";
+
+/** How long the last answers, written by the end of the drain, get to reach their readers. */
+const ANSWER_GRACE_MS = 5_000;
 
 export interface ServeOptions extends CreateHostOptions {
   /** Shut down on SIGTERM/SIGINT and exit the process (the CLI does; embedders call shutdown() themselves). */
@@ -43,6 +47,7 @@ export async function serve(opts: ServeOptions = {}): Promise<Serving> {
     if (!isInvoke(req.method, req.url)) letBodyCome(req, res);
     server.emit("request", req, res);
   });
+  const connectionsClose = gracefulClose(server);
   const stopGuard = guardSlowClients(server, { headersTimeoutMs: config.headersTimeoutMs, stalledResponseMs: config.stalledResponseMs, metrics: host.metrics });
 
   const address = await new Promise<string>((resolve, reject) => {
@@ -72,14 +77,14 @@ export async function serve(opts: ServeOptions = {}): Promise<Serving> {
       log.info("shutting down: no new connections, finishing running calls");
       stopGuard();
       stopConnections();
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeIdleConnections();
+      const closed = connectionsClose.stopListening();
+      connectionsClose.endIdle();
       await host.close();
-      // Responses to the last calls are written by now; keep-alive connections would otherwise linger.
-      server.closeIdleConnections();
-      const grace = new Promise<void>((resolve) => setTimeout(resolve, 1000).unref());
+      // Every call is answered; its connection ends once the answer is sent, and a slow reader gets a few seconds.
+      connectionsClose.endIdle();
+      const grace = new Promise<void>((resolve) => setTimeout(resolve, ANSWER_GRACE_MS).unref());
       await Promise.race([closed, grace]);
-      server.closeAllConnections();
+      connectionsClose.destroyAll();
       log.info("stopped");
     })());
 
