@@ -7,6 +7,7 @@
  */
 import { readFileSync } from "node:fs";
 import type { PoolPolicy } from "../policy.ts";
+import { loadIsolatedVm } from "../../runtime/v8/isolated-vm.ts";
 
 const MiB = 2 ** 20;
 /**
@@ -33,6 +34,36 @@ export interface ExecutorLimits {
   processes: number;
 }
 
+/**
+ * What one more V8 isolate adds to a process's data segment on this Node:
+ * from V8 12 (Node 22) an isolate reserves its code range writable (512 MiB
+ * on x64), and that counts toward RLIMIT_DATA; before, it did not. Measured
+ * once in this process, which runs the same Node as its executors.
+ */
+let isolateDataBytes = 0;
+let measuring: Promise<number> | undefined;
+
+/** Creates an isolate here, once, and sees what it added to this process's data segment. */
+export function measureIsolateData(): Promise<number> {
+  measuring ??= loadIsolatedVm().then((ivm) => {
+    if (ivm instanceof Error) return 0;
+    const before = dataSegmentBytes();
+    const isolate = new ivm.Isolate({ memoryLimit: 8 });
+    isolateDataBytes = Math.max(0, dataSegmentBytes() - before);
+    isolate.dispose();
+    return isolateDataBytes;
+  });
+  return measuring;
+}
+
+function dataSegmentBytes(): number {
+  try {
+    return Number(/^VmData:\s+(\d+) kB/m.exec(readFileSync("/proc/self/status", "utf8"))?.[1] ?? 0) * 1024;
+  } catch {
+    return 0;
+  }
+}
+
 let hard: Map<string, number> | undefined;
 
 /** This process's hard limit `name` (as /proc/self/limits names it): no child of it may have more. */
@@ -53,8 +84,9 @@ export function executorLimits(policy: Pick<PoolPolicy, "size" | "memoryLimitByt
   const memoryBytes = policy.executorMemoryBytes ?? policy.size * (policy.memoryLimitBytes + INSTANCE_OVERHEAD_BYTES) + EXECUTOR_OVERHEAD_BYTES;
   return {
     memoryBytes,
-    // Twice the cap: thread stacks and committed-but-untouched pages count here but are not resident.
-    dataBytes: Math.min(2 * memoryBytes, hardLimit("Max data size")),
+    // Twice the cap: thread stacks and committed-but-untouched pages count here but are not resident; and the
+    // isolates' reservations where they count: Node's own, each instance's and a replacement's.
+    dataBytes: Math.min(2 * memoryBytes + (policy.size + 2) * isolateDataBytes, hardLimit("Max data size")),
     descriptors: Math.min(256 + 16 * policy.size, hardLimit("Max open files")),
     processes: Math.min(64 + 4 * policy.size, hardLimit("Max processes")),
   };

@@ -26,7 +26,7 @@ import { basename, join } from "node:path";
 import type { EngineKind } from "../../runtime/instantiate.ts";
 import type { ExecutorCode } from "./code.ts";
 import { inheritableDescriptors } from "./descriptors.ts";
-import { executorLimits, type ExecutorLimits } from "./limits.ts";
+import { executorLimits, measureIsolateData, type ExecutorLimits } from "./limits.ts";
 import { MEMORY_WATCH_MS } from "./memory-watch.ts";
 import { DEFAULT_POLICY } from "../policy.ts";
 import { launchCommand, launchStdio, NOBODY, type LaunchCommand, type LaunchSpec, type Setup } from "./launch.ts";
@@ -127,6 +127,7 @@ async function detect(code: ExecutorCode): Promise<Sandbox> {
   }
   // Descriptors inherited by this process: Node and libuv open everything else close-on-exec.
   const inherited = inheritableDescriptors();
+  await measureIsolateData();
   const limits = executorLimits(DEFAULT_POLICY);
   const failures: string[] = [];
   // The first setup that starts executors and runs V8 in them; failing V8 everywhere, the first that starts them.
