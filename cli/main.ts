@@ -1,14 +1,10 @@
 /** `vial`: the command line. Each command is a thin layer over builds/ and host/. */
 import { Command, Option } from "commander";
 import { Store } from "../builds/store.ts";
-import { createEnvironment } from "../builds/env-create.ts";
-import { deploy } from "../builds/deploy.ts";
-import { JS_ENGINES } from "../builds/js/engines.ts";
+import { JS_ENGINES } from "../builds/js/engine-names.ts";
 import { VialError } from "../builds/errors.ts";
 import { serveCommand } from "./host-commands.ts";
 import { invokeCommand } from "./invoke-command.ts";
-import { testCommand } from "./test-command.ts";
-import { devCommand } from "./dev-command.ts";
 import { createProgress } from "./progress.ts";
 import { registerK8s } from "./k8s/command.ts";
 import { registerRunCommands } from "./run-command.ts";
@@ -17,6 +13,20 @@ import { parseFraction, registerShadowCommands, shadowOption } from "./shadow-co
 const progress = createProgress();
 const storeOption = () => new Option("--store <dir>", "artifact store (default: $VIAL_STORE or ./.vial)");
 const openStore = (dir?: string) => new Store(dir);
+
+/**
+ * The commands that build load their toolchains (TypeScript, componentize-js,
+ * jco) only when they run: a serving image leaves those out (builds/image).
+ */
+async function toolchain<T>(load: () => Promise<T>): Promise<T> {
+  try {
+    return await load();
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "ERR_MODULE_NOT_FOUND") throw error;
+    const missing = /Cannot find (?:package|module) '([^']+)'/.exec((error as Error).message)?.[1] ?? "a package";
+    throw new VialError(`this command builds, and this install of vial serves only (${missing} is not installed): run it where vial was installed with 'npm ci'`);
+  }
+}
 
 const program = new Command("vial").description("WebAssembly function runtime for realtime feature transformations");
 
@@ -32,6 +42,7 @@ env
   .action(async (opts) => {
     const store = openStore(opts.store);
     process.stderr.write(`creating environment '${opts.name}'\n`);
+    const { createEnvironment } = await toolchain(() => import("../builds/env-create.ts"));
     const def = await progress.track(createEnvironment({ ...opts, store, progress }));
     console.log(`environment '${def.name}' (${def.language}${def.engine ? `, ${def.engine}` : ""}) ready: layer ${def.layer}${def.reused ? " (unchanged)" : ""}`);
   });
@@ -71,6 +82,7 @@ program
     const store = openStore(opts.store);
     const shadow = shadowOption(opts);
     process.stderr.write(`deploying ${modulePath} to '${opts.env}'${shadow ? " as its shadow" : ""}\n`);
+    const { deploy } = await toolchain(() => import("../builds/deploy.ts"));
     const { manifest, warnings } = await progress.track(deploy({ store, env: opts.env, modulePath, progress, shadow, samples: opts.sample }));
     for (const warning of warnings) process.stderr.write(`warning: ${warning}\n`);
     console.log(`published ${opts.env}@${manifest.version} (${manifest.engine}, ${(manifest.component.bytes / 1e6).toFixed(1)} MB, ${manifest.buildMs} ms)`);
@@ -124,7 +136,7 @@ program
   .option("--json", 'print one {"rows": [...], "errors": [...]} document, as the HTTP API answers')
   .option("--deadline <ms>", "stop the call after this many milliseconds")
   .addOption(storeOption())
-  .action(testCommand);
+  .action(async (modulePath, opts) => (await toolchain(() => import("./test-command.ts"))).testCommand(modulePath, opts));
 
 program
   .command("dev <module>")
@@ -136,7 +148,7 @@ program
   .option("--fn <name>", "run the test rows through this function only")
   .option("--requirements <file>", "requirements to watch (default: the ones the environment was created from)")
   .addOption(storeOption())
-  .action(devCommand);
+  .action(async (modulePath, opts) => (await toolchain(() => import("./dev-command.ts"))).devCommand(modulePath, opts));
 
 registerK8s(program);
 registerRunCommands(program, storeOption);

@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { packageVersion } from "../package-version.ts";
 import { VialError } from "../errors.ts";
+import { JS_ENGINES } from "./engine-names.ts";
 
 export const WIT_DIR = fileURLToPath(new URL("../../wit/", import.meta.url));
 export const WORLD = "environment";
@@ -87,15 +88,10 @@ const starlingmonkey: Engine = {
 };
 
 /** The engines a component can embed. */
+export { DEFAULT_ENGINE, JS_ENGINES } from "./engine-names.ts";
+
 export const ENGINES: Record<string, Engine> = { quickjs, starlingmonkey };
 
-/**
- * What a JS environment may choose: "v8" runs the bundle in V8 isolates where
- * the host can (its component, the artifact, embeds QuickJS); the others run
- * the component itself.
- */
-export const JS_ENGINES = ["v8", "quickjs", "starlingmonkey"] as const;
-export const DEFAULT_ENGINE = "v8";
 
 /** The engine compiled into the component of an environment that chose `name`. */
 export function componentEngine(name: string): Engine {

@@ -37,11 +37,10 @@ export function renderObjects(group: Group, opts: RenderCommandOptions): Kuberne
   return servingGroup(group);
 }
 
-/** The Dockerfile reads the store from .vial in the build context unless told otherwise. */
-function storeDirArg(group: Group): string {
-  const dir = relative(process.cwd(), group.storeRoot);
-  if (dir === ".vial") return "";
-  return dir.startsWith("..") || isAbsolute(dir) ? ` --build-arg VIAL_STORE_DIR=<where ${group.storeRoot} is in the build context>` : ` --build-arg VIAL_STORE_DIR=${dir}`;
+/** A path as given on a command line here: relative to the working folder when inside it. */
+function shown(path: string): string {
+  const dir = relative(process.cwd(), path);
+  return dir === "" ? "." : dir.startsWith("..") || isAbsolute(dir) ? path : dir;
 }
 
 function header(group: Group, opts: RenderCommandOptions): string[] {
@@ -51,7 +50,7 @@ function header(group: Group, opts: RenderCommandOptions): string[] {
     `# vial ${form} '${group.name}': ${group.environments.map((e) => `${e.name}@${e.version}`).join(", ")}`,
     group.storeClaim
       ? `# store: claim '${group.storeClaim}', mounted read-only; image ${group.image} needs none (docker build -t ${group.image} .)`
-      : `# store: baked into the image: docker build --build-arg VIAL_ENVS=${envList}${storeDirArg(group)} -t ${group.image} .`,
+      : `# store: baked into the image: npm run image -- --envs ${envList} --store ${shown(group.storeRoot)} --tag ${group.image} (or docker build --build-context store=${shown(group.storeRoot)} --build-arg VIAL_ENVS=${envList} -t ${group.image} .)`,
     ...(opts.job ? [] : [`# tokens (optional): kubectl create secret generic ${names(group).secret} --from-literal=tokens='<token>=${envList}'`]),
   ];
 }

@@ -62,7 +62,8 @@ describe("a serving group", () => {
   it("says in its first lines how to build the image it names", async () => {
     const text = await renderCommand({ name: "features", envs: "fuzzy,fuzzy-b", store: store.root });
     const image = (one(parseManifests(text), "Deployment").spec as { template: { spec: { containers: Array<{ image: string }> } } }).template.spec.containers[0]!.image;
-    expect(text.split("\n")[1]).toContain(`docker build --build-arg VIAL_ENVS=fuzzy,fuzzy-b --build-arg VIAL_STORE_DIR=<where ${store.root} is in the build context> -t ${image} .`);
+    expect(text.split("\n")[1]).toContain(`npm run image -- --envs fuzzy,fuzzy-b --store ${store.root} --tag ${image}`);
+    expect(text.split("\n")[1]).toContain(`docker build --build-context store=${store.root} --build-arg VIAL_ENVS=fuzzy,fuzzy-b -t ${image} .`);
   });
 
   it("probes readiness on /readyz and liveness on /healthz, on the port it serves", async () => {

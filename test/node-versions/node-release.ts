@@ -10,6 +10,7 @@ import { mkdir, rename, rm } from "node:fs/promises";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import { IMAGE_NODE_RELEASE } from "../../builds/image/node-release.ts";
 
 const run = promisify(execFile);
 
@@ -22,8 +23,8 @@ export interface NodeRelease {
   nodedir: string;
 }
 
-/** The Node line CI tries besides the machine's: the newest LTS line (the Dockerfile's base is the same line). */
-export const CI_NODE_RELEASE = "24.21.0";
+/** The Node line CI tries besides the machine's: the release images are built on. */
+export const CI_NODE_RELEASE = IMAGE_NODE_RELEASE;
 
 export const cacheDir = (): string => process.env.VIAL_CACHE_DIR ?? join(homedir(), ".cache", "vial");
 
