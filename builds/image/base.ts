@@ -51,7 +51,8 @@ export async function containerEngine(cacheDir: string): Promise<Engine> {
   if (!onPath("podman") && onPath("docker") && (await runCommand("docker", ["info"])).code === 0) {
     return { command: "docker", baseArgs: [], env: process.env };
   }
-  if (!onPath("podman")) await aptInstall(["podman", "runc", "uidmap", "slirp4netns", "fuse-overlayfs", "mmdebstrap"]);
+  // catatonit is what a pod's pause container runs, iptables what its port forwarding is made of: both only recommended.
+  if (!onPath("podman")) await aptInstall(["podman", "runc", "catatonit", "iptables", "uidmap", "slirp4netns", "fuse-overlayfs", "mmdebstrap"]);
   mkdirSync(cacheDir, { recursive: true });
   const conf = join(cacheDir, "containers.conf");
   writeFileSync(conf, CONTAINERS_CONF);
