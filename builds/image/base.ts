@@ -46,6 +46,9 @@ const APT = ["-o", "DPkg::Lock::Timeout=600", "-o", "Acquire::Retries=2"];
 
 type Command = [command: string, args: string[], opts?: RunOptions];
 
+/** Runs the engine: `<command> ...baseArgs ...args` with its environment. */
+export const runEngine = (engine: Engine, args: string[]): Promise<CommandResult> => runCommand(engine.command, [...engine.baseArgs, ...args], { env: engine.env });
+
 /** podman (installed with apt if missing), or a docker whose daemon answers; podman is preferred, it needs no daemon. */
 export async function containerEngine(cacheDir: string): Promise<Engine> {
   if (!onPath("podman") && onPath("docker") && (await runCommand("docker", ["info"])).code === 0) {
@@ -70,8 +73,7 @@ export async function ensureNodeBase(engine: Engine, options: NodeBaseOptions): 
   if (!/^\d+\.\d+\.\d+$/.test(nodeVersion)) throw new Error(`node base image: nodeVersion must be an exact release like 24.21.0, not '${nodeVersion}'`);
   const npmTag = npmVersion ? `-npm${npmVersion.replace(/[^\w.-]/g, "_")}` : "";
   const image = `localhost/vial-node:${nodeVersion}${npmTag}-bookworm-slim`;
-  const engineRun = (args: string[]): Command => [engine.command, [...engine.baseArgs, ...args], { env: engine.env }];
-  if ((await runCommand(...engineRun(["image", "inspect", "--format", "{{.Id}}", image]))).code === 0) return image;
+  if ((await runEngine(engine, ["image", "inspect", "--format", "{{.Id}}", image])).code === 0) return image;
 
   if (!onPath("mmdebstrap")) await aptInstall(["mmdebstrap"]);
   mkdirSync(cacheDir, { recursive: true });
@@ -111,7 +113,7 @@ export async function ensureNodeBase(engine: Engine, options: NodeBaseOptions): 
     ], { env: { ...process.env, VIAL_USR_LOCAL: usrLocal } });
     // Imported roots have no config: PATH and CMD as the official image sets them.
     const config = [`ENV ${PATH_ENV}`, `ENV NODE_VERSION=${nodeVersion}`, 'CMD ["node"]'];
-    await step("import", log, ...engineRun(["import", ...config.flatMap((c) => ["--change", c]), root, image]));
+    await step("import", log, engine.command, [...engine.baseArgs, "import", ...config.flatMap((c) => ["--change", c]), root, image], { env: engine.env });
     return image;
   } finally {
     await rm(tmp, { recursive: true, force: true });

@@ -13,7 +13,7 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { defaultStorePath } from "../store.ts";
 import { runCommand } from "../run-command.ts";
-import { containerEngine, ensureNodeBase, type Engine } from "./base.ts";
+import { containerEngine, ensureNodeBase, runEngine, type Engine } from "./base.ts";
 import { IMAGE_NODE_RELEASE } from "./node-release.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
@@ -33,8 +33,6 @@ export interface BuiltImage {
   base: string;
   bytes: number;
 }
-
-const runEngine = (engine: Engine, args: string[]) => runCommand(engine.command, [...engine.baseArgs, ...args], { env: engine.env });
 
 async function run(engine: Engine, args: string[], what: string): Promise<string> {
   const result = await runEngine(engine, args);

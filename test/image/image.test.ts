@@ -13,7 +13,7 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { partial_ratio, ratio } from "fuzzball";
 import { buildImage, type BuiltImage } from "../../builds/image/build-image.ts";
-import { runCommand } from "../../builds/run-command.ts";
+import { runEngine } from "../../builds/image/base.ts";
 import type { Store } from "../../builds/store.ts";
 import { createClient, type VialClient } from "../../host/client.ts";
 import { renderCommand } from "../../cli/k8s/render.ts";
@@ -33,7 +33,7 @@ let socketDir: string;
 let container: string | undefined;
 let client: VialClient | undefined;
 
-const engine = (args: string[]) => runCommand(image.engine.command, [...image.engine.baseArgs, ...args], { env: image.engine.env });
+const engine = (args: string[]) => runEngine(image.engine, args);
 
 beforeAll(async () => {
   store = await deployedStore(["fuzzy"], join(REPO, ".scratch"));
