@@ -7,10 +7,10 @@
  */
 import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
-import { homedir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { buildCacheDir } from "../cache-dir.ts";
 import { defaultStorePath } from "../store.ts";
 import { runCommand } from "../run-command.ts";
 import { containerEngine, ensureNodeBase, runEngine, type Engine } from "./base.ts";
@@ -70,7 +70,7 @@ async function npmCaFile(): Promise<string | undefined> {
 
 export async function buildImage(options: ImageOptions): Promise<BuiltImage> {
   const { envs, store, tag, log = () => {} } = options;
-  const cacheDir = options.cacheDir ?? process.env.VIAL_CACHE_DIR ?? join(homedir(), ".cache", "vial");
+  const cacheDir = options.cacheDir ?? buildCacheDir();
   const versions = await currentVersions(store, envs);
   const engine = await containerEngine(cacheDir);
   const base = await nodeBase(engine, cacheDir, log);

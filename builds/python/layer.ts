@@ -11,7 +11,7 @@ import { installPythonRequirements, parseRequirements, reachableIndexes, require
 import { nativeRequirements } from "./native-requirements.ts";
 import { recipeSettings } from "./recipes/index.ts";
 import { buildNativePackages } from "./native-layer.ts";
-import { interpreterCacheDir } from "./cache-dir.ts";
+import { buildCacheDir } from "../cache-dir.ts";
 import { sha256 } from "../../runtime/digest.ts";
 import type { Store } from "../store.ts";
 import type { Layer } from "../js/layer.ts";
@@ -31,7 +31,7 @@ export async function createPythonLayer(store: Store, requirementsFile: string, 
   const staged = await store.staging();
   try {
     progress(`installing requirements into layer ${digest}`);
-    const wheels = await buildNativePackages(req.lines, staged, interpreterCacheDir(), () => reachableIndexes(req), progress);
+    const wheels = await buildNativePackages(req.lines, staged, buildCacheDir(), () => reachableIndexes(req), progress);
     await installPythonRequirements(requirementsFile, join(staged, SITE_PACKAGES), progress, wheels.byLine, wheels.needed);
     await store.publishFolder(staged, dir);
   } catch (error) {

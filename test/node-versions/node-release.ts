@@ -7,10 +7,10 @@
 import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdir, rename, rm } from "node:fs/promises";
-import { homedir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { IMAGE_NODE_RELEASE } from "../../builds/image/node-release.ts";
+import { buildCacheDir } from "../../builds/cache-dir.ts";
 
 const run = promisify(execFile);
 
@@ -26,7 +26,6 @@ export interface NodeRelease {
 /** The Node line CI tries besides the machine's: the release images are built on. */
 export const CI_NODE_RELEASE = IMAGE_NODE_RELEASE;
 
-export const cacheDir = (): string => process.env.VIAL_CACHE_DIR ?? join(homedir(), ".cache", "vial");
 
 function layout(root: string, version: string): NodeRelease {
   const platform = `node-${process.platform}-${process.arch}`;
@@ -40,7 +39,7 @@ async function installedVersion(node: string): Promise<string | undefined> {
   return stdout.trim().replace(/^v/, "") || undefined;
 }
 
-export async function nodeRelease(version: string, cache = cacheDir()): Promise<NodeRelease> {
+export async function nodeRelease(version: string, cache = buildCacheDir()): Promise<NodeRelease> {
   const root = join(cache, `node-${version}`);
   const release = layout(root, version);
   if ((await installedVersion(release.node)) === version) return release;
