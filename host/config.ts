@@ -136,9 +136,18 @@ export function parseConfigFile(text: string, file = "config"): Partial<HostConf
   return out;
 }
 
+function readConfigText(file: string): string {
+  try {
+    return readFileSync(file, "utf8");
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new VialError(`cannot read the configuration file ${file}: ${code === "EISDIR" ? "it is a folder (give the file in it)" : (code ?? (error as Error).message)}`);
+  }
+}
+
 export function loadConfig(opts: { file?: string; env?: NodeJS.ProcessEnv; overrides?: Partial<HostConfig> } = {}): HostConfig {
   const env = opts.env ?? process.env;
-  const fromFile = opts.file ? parseConfigFile(readFileSync(opts.file, "utf8"), opts.file) : {};
+  const fromFile = opts.file ? parseConfigFile(readConfigText(opts.file), opts.file) : {};
   const fromEnv: Partial<HostConfig> = {};
   if (env.VIAL_TOKENS) fromEnv.tokens = parseTokens(env.VIAL_TOKENS);
   if (env.VIAL_ADMIN_TOKEN) fromEnv.adminToken = env.VIAL_ADMIN_TOKEN;

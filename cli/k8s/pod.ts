@@ -17,7 +17,8 @@ import { executorLimits } from "../../host/executors/limits.ts";
 export const VIAL_UID = 10001;
 export const PORT = 8787;
 export const STORE_PATH = "/var/lib/vial/store";
-export const CONFIG_PATH = "/etc/vial/vial.config.json";
+const CONFIG_DIR = "/etc/vial";
+export const CONFIG_PATH = `${CONFIG_DIR}/vial.config.json`;
 export const APP_PATH = "/app";
 
 export const names = (group: Pick<Group, "name">) => ({
@@ -86,7 +87,8 @@ export function configVolume(group: Group): { volumes: IVolume[]; mounts: IVolum
   if (!group.configText) return { volumes: [], mounts: [], args: [] };
   return {
     volumes: [{ name: "vial-config", configMap: { name: names(group).config } }],
-    mounts: [{ name: "vial-config", mountPath: CONFIG_PATH, subPath: "vial.config.json", readOnly: true }],
+    // The ConfigMap as a folder: podman's kube play mounts a subPath of it as a folder, and kubelets do not update subPaths.
+    mounts: [{ name: "vial-config", mountPath: CONFIG_DIR, readOnly: true }],
     args: ["--config", CONFIG_PATH],
   };
 }

@@ -1,4 +1,6 @@
 import { describe, expect, it } from "vitest";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { loadConfig, parseConfigFile, parseTokens } from "../../host/config.ts";
 import { DEFAULT_POLICY, effectiveDeadline, resolvePolicy } from "../../host/policy.ts";
 import { importsInBindings, ungrantedImports } from "../../runtime/version/component-imports.ts";
@@ -13,6 +15,11 @@ describe("host configuration", () => {
   it("refuses unknown or invalid pool settings with the key's path", () => {
     expect(() => parseConfigFile('{"pool": {"sise": 2}}')).toThrow(/pool\.sise is not a pool setting/);
     expect(() => parseConfigFile('{"environments": {"fx": {"size": 0}}}')).toThrow(/environments\.fx\.size must be a positive integer/);
+  });
+
+  it("says what is wrong with a configuration file it cannot read", () => {
+    expect(() => loadConfig({ file: tmpdir() })).toThrow(`cannot read the configuration file ${tmpdir()}: it is a folder (give the file in it)`);
+    expect(() => loadConfig({ file: join(tmpdir(), "no-such-vial.config.json") })).toThrow(/no-such-vial\.config\.json: ENOENT$/);
   });
 
   it("layers defaults, file, environment variables and flags", () => {
