@@ -17,6 +17,14 @@ import { ApiError, deadlineExceeded } from "../runtime/errors.ts";
 import { cut, MAX_ERROR_CHARS } from "../runtime/guest-output.ts";
 import { Channel, CHANNEL_FD } from "./channel.ts";
 import type { CallMessage, CallReply, ExecutorMessage, ExecutorSetup, HostMessage } from "./protocol.ts";
+import { confineRunning } from "./confinement/layers.ts";
+import { PROBE_FLAG, runNativeProbe } from "./confinement/probe.ts";
+
+// Started by the confinement launcher: from here on, nothing in this process runs another program.
+confineRunning();
+// The host's check of what native code in a confined executor can do (sandbox.ts): run instead of serving.
+const probeAt = process.argv.indexOf(PROBE_FLAG);
+if (probeAt >= 0) runNativeProbe(Number(process.argv[probeAt + 1]));
 
 function send(msg: ExecutorMessage, written?: () => void): void {
   channel.send(msg, written);

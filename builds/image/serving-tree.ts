@@ -8,7 +8,8 @@
  * by following imports with esbuild from the entries that serve, then
  * closed over their installed dependencies (native binaries and files
  * loaded by path come with their packages); of isolated-vm's lines only the
- * one that loads on this Node is kept.
+ * one that loads on this Node is kept, and of koffi's binaries only this
+ * machine's.
  *
  *   tsx builds/image/serving-tree.ts <out>   copies the tree into <out>
  */
@@ -19,11 +20,12 @@ import { createRequire } from "node:module";
 import { dirname, join, relative, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import { isolatedVmFolders } from "../../runtime/v8/isolated-vm.ts";
+import { koffiFolder } from "../../executor/confinement/native.ts";
 
 const ROOT = resolve(fileURLToPath(new URL("../../", import.meta.url)));
 
-/** Where serving starts: the CLI (its serving commands), the executor's entry, a component thread's entry. */
-const ENTRIES = ["bin/vial.js", "cli/main.ts", "executor/main.ts", "runtime/component/worker.ts"];
+/** Where serving starts: the CLI (its serving commands), the executor's entry and launcher, a component thread's entry. */
+const ENTRIES = ["bin/vial.js", "cli/main.ts", "executor/main.ts", "executor/confinement/launcher.ts", "runtime/component/worker.ts"];
 /** The sources an image runs from (TypeScript through tsx, as in a checkout). */
 export const SOURCES = ["bin", "cli", "host", "executor", "offline", "runtime", "builds", "guest-sdk", "wit", "package.json", "tsconfig.json"];
 
@@ -110,9 +112,14 @@ function loadingIsolatedVm(): string[] {
 
 /** The package folders serving needs, relative to the project. */
 export async function servingPackages(): Promise<string[]> {
-  const folders = withDependencies([...(await importedPackages()), ...loadingIsolatedVm()]);
+  // koffi is loaded by path too (the executor's bundle names its folder).
+  const folders = withDependencies([...(await importedPackages()), ...loadingIsolatedVm(), koffiFolder()]);
   return [...folders].map((folder) => relative(ROOT, folder)).sort();
 }
+
+/** koffi's binaries for other systems and processors (26 MB of them). */
+const KOFFI_BINARIES = join(koffiFolder(), "build", "koffi");
+const otherKoffiBinary = (source: string) => source.startsWith(KOFFI_BINARIES + sep) && !source.startsWith(join(KOFFI_BINARIES, `linux_${process.arch}`));
 
 /** Copies the sources and the serving packages into `out`. */
 export async function copyServingTree(out: string): Promise<string[]> {
@@ -120,7 +127,7 @@ export async function copyServingTree(out: string): Promise<string[]> {
   for (const path of [...SOURCES, ...packages]) {
     await mkdir(dirname(join(out, path)), { recursive: true });
     // A nested package is copied with its parent; its own copy then finds it there.
-    await cp(join(ROOT, path), join(out, path), { recursive: true, force: true, filter: (source) => !source.slice(join(ROOT, path).length).split(sep).includes("node_modules") });
+    await cp(join(ROOT, path), join(out, path), { recursive: true, force: true, filter: (source) => !source.slice(join(ROOT, path).length).split(sep).includes("node_modules") && !otherKoffiBinary(source) });
   }
   return packages;
 }

@@ -6,8 +6,8 @@
  * write (and only it and the executors' user read), and checked against
  * the bundle in memory before every executor starts from it: code planted
  * in the cache, or changed there after it was written, is replaced, never
- * run. isolated-vm stays a native addon loaded from where npm installed it
- * (the folders are compiled into the bundle).
+ * run. isolated-vm and koffi stay native addons loaded from where npm
+ * installed them (the folders are compiled into the bundle).
  */
 import { build, type Plugin } from "esbuild";
 import { chmod, chown, lstat, mkdir, readFile, rename, rm, writeFile, mkdtemp } from "node:fs/promises";
@@ -17,6 +17,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { sha256 } from "../../runtime/digest.ts";
 import { isolatedVmFolders, isolatedVmReadable } from "../../runtime/v8/isolated-vm.ts";
+import { koffiFolder } from "../../executor/confinement/native.ts";
 import { NOBODY } from "./launch.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
@@ -34,9 +35,11 @@ export interface ExecutorCode {
   entry: string;
   /** A component instance's thread entry. */
   componentWorker: string;
+  /** What applies the confinement layers and then runs the entry (executor/confinement/launcher.ts). */
+  launcher: string;
   /** isolated-vm's installed folders (its native addon), in the order they are tried. */
   isolatedVm: string[];
-  /** Everything an executor may read: the folders above (and what loading isolated-vm reads). */
+  /** Everything an executor may read: the folders above (and what loading isolated-vm reads), and koffi's. */
   readable: string[];
   /** Checks the folder and its files against the bundle, writing what is missing or differs; resolves with the files that differed. */
   verify(): Promise<string[]>;
@@ -115,7 +118,11 @@ async function check(path: string, file: BundleFile): Promise<"missing" | "intac
 
 async function bundle(): Promise<BundleFile[]> {
   const result = await build({
-    entryPoints: { executor: join(ROOT, "executor", "main.ts"), "component-worker": join(ROOT, "runtime", "component", "worker.ts") },
+    entryPoints: {
+      executor: join(ROOT, "executor", "main.ts"),
+      "component-worker": join(ROOT, "runtime", "component", "worker.ts"),
+      launcher: join(ROOT, "executor", "confinement", "launcher.ts"),
+    },
     bundle: true,
     write: false,
     format: "esm",
@@ -126,7 +133,7 @@ async function bundle(): Promise<BundleFile[]> {
     logLevel: "silent",
     plugins: [nativeAddons()],
     // The loader tries these by absolute path: the bundle does not live where node_modules can be found from it.
-    define: { VIAL_ISOLATED_VM_FOLDERS: JSON.stringify(isolatedVmFolders()) },
+    define: { VIAL_ISOLATED_VM_FOLDERS: JSON.stringify(isolatedVmFolders()), VIAL_KOFFI_FOLDER: JSON.stringify(koffiFolder()) },
     // CommonJS dependencies inside an ES module bundle still call require.
     banner: { js: `import { createRequire as __vialRequire } from "node:module"; const require = __vialRequire(import.meta.url);` },
   });
@@ -161,8 +168,9 @@ async function bundleExecutor(): Promise<ExecutorCode> {
     dir,
     entry: join(dir, "executor.mjs"),
     componentWorker: join(dir, "component-worker.mjs"),
+    launcher: join(dir, "launcher.mjs"),
     isolatedVm,
-    readable: [dir, ...isolatedVmReadable(isolatedVm)],
+    readable: [dir, ...isolatedVmReadable(isolatedVm), koffiFolder()],
     verify,
     warnings,
   };

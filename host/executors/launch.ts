@@ -8,18 +8,22 @@
  *   sh -c <private mounts>             a /tmp and /dev/shm of its own, its code read-only (with the namespaces)
  *   setpriv --no-new-privs             no privileges gained by exec; no capabilities left in its namespace
  *   prlimit --data --nofile --nproc    its resource limits
+ *   node launcher.mjs <files> --     no-new-privileges, Landlock and seccomp, set by the process on itself
+ *                                      (executor/confinement: these need no privilege, so they hold in any pod)
  *   node --permission ...              the executor, under Node's permission model
  *
  * util-linux (unshare, setpriv, prlimit, mount) and a POSIX shell are all it
- * needs; every program but node exits into the next within milliseconds.
+ * needs; every program but the last node exits into the next within
+ * milliseconds (the launcher's Node in about 40).
  */
-import type { SpawnOptions, StdioOptions } from "node:child_process";
+import { spawn, type SpawnOptions, type StdioOptions } from "node:child_process";
 import { dirname } from "node:path";
 import type { EngineKind } from "../../runtime/instantiate.ts";
 import type { ExecutorCode } from "./code.ts";
 import type { ExecutorLimits } from "./limits.ts";
 import { shieldedStdio } from "./descriptors.ts";
 import { EXECUTOR_MALLOC_ENV } from "../malloc-env.ts";
+import type { FileRules } from "../../executor/confinement/landlock.ts";
 
 export const NOBODY = 65534;
 export const EXECUTOR_NICENESS = 10;
@@ -73,7 +77,29 @@ export interface Setup {
   /** A /tmp and /dev/shm of its own (needs the namespaces). */
   privateTmp: boolean;
   nobody: boolean;
+  /** The launcher's layers (the machine may not load them: koffi or libseccomp missing). */
+  confined: boolean;
 }
+
+/**
+ * Shared libraries, for the dynamic loader starting Node and for the addons
+ * the executor loads. Executable: the kernel checks the right on the loader
+ * too (which could then start any program, but the running executor denies
+ * itself exec).
+ */
+const SYSTEM_LIBRARIES = ["/lib", "/lib64", "/usr/lib", "/usr/lib64", "/etc/ld.so.cache"];
+
+/**
+ * What Landlock lets an executor touch: its code, Node, the shared libraries,
+ * its own /proc entries, the memory figures libuv sizes heaps from
+ * (/proc/meminfo, the cgroup's limits), OpenSSL's configuration and
+ * /dev/null, which Node reads and opens at start.
+ */
+export const executorFiles = (code: ExecutorCode): FileRules => ({
+  read: [...code.readable, "/proc/self", "/proc/meminfo", "/sys/fs/cgroup", "/etc/ssl/openssl.cnf"],
+  execute: [process.execPath, ...SYSTEM_LIBRARIES],
+  readWrite: ["/dev/null"],
+});
 
 export interface LaunchCommand {
   command: string;
@@ -102,15 +128,17 @@ export function launchCommand(spec: LaunchSpec, engine: EngineKind, entryArgs: s
     HEAP_GROWTH,
     PERMISSION_FLAG,
     ...code.readable.map((dir) => `--allow-fs-read=${dir}`),
-    ...(engine === "v8" ? ["--allow-addons"] : ["--allow-worker", "--no-wasm-lazy-compilation"]),
+    // koffi, which the confined executor denies itself exec with, is an addon too.
+    ...(engine === "v8" ? ["--allow-addons"] : ["--allow-worker", "--no-wasm-lazy-compilation", ...(setup.confined ? ["--allow-addons"] : [])]),
     ...entryArgs,
   ];
+  const confined = setup.confined ? [process.execPath, "--no-warnings", code.launcher, JSON.stringify(executorFiles(code)), "--", ...node] : node;
   // The process count is per user: only in a user namespace of its own is it this executor's alone.
   const rlimits = ["prlimit", `--data=${limits.dataBytes}`, `--nofile=${limits.descriptors}`, ...(setup.namespaces ? [`--nproc=${limits.processes}`] : []), "--"];
   // Root of its namespace (or the host's root user) holds capabilities until they are dropped here; `nobody` has none.
   const holdsCapabilities = setup.namespaces || (!setup.nobody && process.getuid?.() === 0);
   const privileges = ["setpriv", "--no-new-privs", ...(holdsCapabilities ? ["--bounding-set=-all", "--inh-caps=-all"] : []), "--"];
-  const executor = [...privileges, ...rlimits, ...node];
+  const executor = [...privileges, ...rlimits, ...confined];
   // Its code, read-only even to root of its namespace; and whatever else it needs that the private mounts hide.
   const kept = [...new Set([code.dir, ...[...code.readable, dirname(process.execPath)].filter(hidden)])];
   const mounted = setup.privateTmp ? ["sh", "-c", PRIVATE_MOUNTS, "vial-executor", ...kept, "--", ...executor] : executor;
@@ -125,4 +153,23 @@ export function launchCommand(spec: LaunchSpec, engine: EngineKind, entryArgs: s
   // Below the host in the scheduler (every thread inherits it): routing, health checks and other environments'
   // answers come before a flooded environment's work.
   return { command: "nice", args: ["-n", String(niceness), ...isolated], options, inherited: spec.inherited };
+}
+
+/** Runs a probe program the way an executor would run; resolves with what it printed, or rejects. */
+export function runProbe(command: LaunchCommand): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command.command, command.args, { ...command.options, stdio: launchStdio(["ignore", "pipe", "pipe"], command) });
+    let out = "";
+    let err = "";
+    child.stdout!.on("data", (chunk: Buffer) => (out += chunk));
+    child.stderr!.on("data", (chunk: Buffer) => (err += chunk));
+    child.on("error", reject);
+    child.on("close", (code) => (code === 0 ? resolve(out.trim()) : reject(new Error(probeFailure(err) || `exit code ${code}`))));
+  });
+}
+
+/** What a failed probe said: the thrown error's line where Node printed one (its last lines name only Node's version), else its last lines. */
+function probeFailure(stderr: string): string {
+  const lines = stderr.trim().split("\n").filter((line) => line.trim() && !/^Node\.js v/.test(line));
+  return lines.find((line) => /^[A-Za-z]*Error\b/.test(line)) ?? lines.slice(-2).join(" ");
 }

@@ -19,8 +19,12 @@
  *   or traceable, and a /tmp and /dev/shm of its own.
  * - When the host runs as root: the unprivileged user `nobody`, so not even
  *   native code in the executor can read the host's private files.
+ * - Layers that need no privilege, so they hold in any pod (confinement.ts):
+ *   Landlock (files: its code and Node only; no signals to other
+ *   processes), seccomp filters of its own (no sockets, no exec, no ptrace,
+ *   mounts, namespaces, keyrings, BPF, perf or io_uring), proven by a
+ *   native probe run in a confined executor.
  */
-import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import type { EngineKind } from "../../runtime/instantiate.ts";
@@ -29,9 +33,10 @@ import { inheritableDescriptors } from "./descriptors.ts";
 import { executorLimits, measureIsolateData, type ExecutorLimits } from "./limits.ts";
 import { MEMORY_WATCH_MS } from "./memory-watch.ts";
 import { DEFAULT_POLICY } from "../policy.ts";
-import { launchCommand, launchStdio, NOBODY, type LaunchCommand, type LaunchSpec, type Setup } from "./launch.ts";
+import { launchCommand, NOBODY, runProbe, type LaunchCommand, type LaunchSpec, type Setup } from "./launch.ts";
+import { confinementWarnings, probeConfinement, type ConfinementReport } from "./confinement.ts";
 
-export { EXECUTOR_ENV, type LaunchCommand } from "./launch.ts";
+export { EXECUTOR_ENV, runProbe, type LaunchCommand } from "./launch.ts";
 
 export interface SandboxReport {
   /** Own user, network (no interfaces), process, mount, IPC and UTS namespaces. */
@@ -55,6 +60,8 @@ export interface SandboxReport {
     /** RLIMIT_NPROC, counted in the executor's own user namespace (without one it would count every process of the user). */
     processes: boolean;
   };
+  /** The layers executors set on themselves, and what native code in one was denied when tried. */
+  confinement: ConfinementReport;
   /** Whether executors can run the V8 engine, or why not. */
   v8: { available: true; /** The isolated-vm line that loads: "isolated-vm-6 6.2.0". */ isolatedVm: string } | { available: false; reason: string };
   warnings: string[];
@@ -68,25 +75,6 @@ export interface Sandbox {
   launch(engine: EngineKind, entryArgs: string[], niceness?: number): LaunchCommand;
   /** The same sandbox with other limits: one environment's executors. */
   withLimits(limits: ExecutorLimits): Sandbox;
-}
-
-/** Runs a probe program the way an executor would run; resolves with what it printed, or rejects. */
-export function runProbe(command: LaunchCommand): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command.command, command.args, { ...command.options, stdio: launchStdio(["ignore", "pipe", "pipe"], command) });
-    let out = "";
-    let err = "";
-    child.stdout!.on("data", (chunk: Buffer) => (out += chunk));
-    child.stderr!.on("data", (chunk: Buffer) => (err += chunk));
-    child.on("error", reject);
-    child.on("close", (code) => (code === 0 ? resolve(out.trim()) : reject(new Error(probeFailure(err) || `exit code ${code}`))));
-  });
-}
-
-/** What a failed probe said: the thrown error's line where Node printed one (its last lines name only Node's version), else its last lines. */
-function probeFailure(stderr: string): string {
-  const lines = stderr.trim().split("\n").filter((line) => line.trim() && !/^Node\.js v/.test(line));
-  return lines.find((line) => /^[A-Za-z]*Error\b/.test(line)) ?? lines.slice(-2).join(" ");
 }
 
 /** Loads the first of isolated-vm's folders that loads (as the executor's loader does), runs an isolate; prints the answer and the folder. */
@@ -122,7 +110,7 @@ async function detect(code: ExecutorCode): Promise<Sandbox> {
   const setups: Setup[] = [];
   for (const namespaces of [true, false]) {
     for (const nobody of root ? [true, false] : [false]) {
-      for (const privateTmp of namespaces ? [true, false] : [false]) setups.push({ namespaces, privateTmp, nobody });
+      for (const privateTmp of namespaces ? [true, false] : [false]) setups.push({ namespaces, privateTmp, nobody, confined: false });
     }
   }
   // Descriptors inherited by this process: Node and libuv open everything else close-on-exec.
@@ -148,13 +136,22 @@ async function detect(code: ExecutorCode): Promise<Sandbox> {
     v8Failures.push({ setup, reason: v8.reason });
   }
   if (!chosen) throw new Error(`no executor can start on this machine: ${failures.join("; ")}`);
-  const { setup, v8 } = chosen;
+  const { setup: open, v8 } = chosen;
+  // The same setup with the launcher's layers, kept when its executors still start and run what the open one ran.
+  const confinedLaunch = launcher({ code, setup: { ...open, confined: true }, inherited }, limits);
+  let confinement = await probeConfinement(confinedLaunch, code.entry);
+  if (confinement.available && v8.available) {
+    const confinedV8 = await v8Availability(confinedLaunch, code);
+    if (!confinedV8.available) confinement = { available: false, reason: `V8 does not run under them: ${confinedV8.reason}` };
+  }
+  const setup: Setup = { ...open, confined: confinement.available };
   for (const failed of v8Failures) if (failed.setup !== setup) failures.push(`${describe(failed.setup)}: ${failed.reason}`);
   const warnings = [
     ...(setup.namespaces ? [] : ["executors share the host's network, process, IPC and UTS namespaces, and its /tmp and /dev/shm (unprivileged user namespaces are not available here): a V8 or engine bug could reach the network and other processes"]),
     ...(setup.namespaces && !setup.privateTmp ? ["executors see the host's /tmp and /dev/shm (a private mount failed)"] : []),
     ...(root && !setup.nobody ? ["executors run as root, like the host: native code in one could read the host's files"] : []),
     ...(setup.namespaces ? [] : ["executors' processes are not limited in number: RLIMIT_NPROC would count every process of their user"]),
+    ...confinementWarnings(confinement),
     ...code.warnings,
     ...failures.map((f) => `tried and failed: ${f}`),
   ];
@@ -167,6 +164,7 @@ async function detect(code: ExecutorCode): Promise<Sandbox> {
     environment: "empty",
     shieldedDescriptors: inherited,
     limits: { memory: "watchdog", watchMs: MEMORY_WATCH_MS, processes: setup.namespaces },
+    confinement,
     v8,
     warnings,
   };

@@ -6,6 +6,7 @@
  * ends on its own (crash, abort, kill) restarts it with backoff, answering
  * 503 with Retry-After meanwhile. Only this environment notices.
  */
+import { processLayers } from "./confinement.ts";
 import type { Logger } from "../logger.ts";
 import type { HostMetrics } from "../metrics.ts";
 import type { PoolPolicy } from "../policy.ts";
@@ -70,6 +71,8 @@ export interface ExecutorView {
   state?: ExecutorState;
   restarts: number;
   status: "running" | "restarting" | "stopped";
+  /** The running process's layers, from the kernel. */
+  kernel?: { noNewPrivileges: boolean; seccompFilters: number };
 }
 
 export interface CallOptions {
@@ -198,7 +201,8 @@ export class Supervisor {
     const status = this.stopped ? "stopped" : executor && !executor.exited ? "running" : "restarting";
     const state = await executor?.state();
     const line = this.gate.state();
-    return { pid: executor?.pid, ...executor?.scheduling, state: state && { ...state, queued: state.queued + line.queued }, restarts: this.restarts, status };
+    const kernel = executor?.pid !== undefined && !executor.exited ? await processLayers(executor.pid) : undefined;
+    return { pid: executor?.pid, ...executor?.scheduling, state: state && { ...state, queued: state.queued + line.queued }, restarts: this.restarts, status, ...(kernel ? { kernel } : {}) };
   }
 
   /** Lets the calls admitted finish, waiting or running (up to `graceMs`), then stops the executor. */

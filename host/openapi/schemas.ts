@@ -42,6 +42,13 @@ export const executorView = z.object({
   }),
   restarts: z.number().int(),
   status: z.enum(["running", "restarting", "stopped"]),
+  kernel: z
+    .object({
+      noNewPrivileges: z.boolean(),
+      seccompFilters: z.number().int().meta({ description: "seccomp filters on the process: the container runtime's, if any, and the executor's own two" }),
+    })
+    .optional()
+    .meta({ description: "the running executor process's layers as the kernel reports them (/proc), absent while it restarts" }),
   residentMiB: z.number(),
   limits: z
     .object({
@@ -80,6 +87,19 @@ const sandboxReport = z.union([
       watchMs: z.number().int(),
       processes: z.boolean().meta({ description: "whether RLIMIT_NPROC holds (it needs the executor's own user namespace)" }),
     }),
+    confinement: z
+      .union([
+        z.object({
+          available: z.literal(true),
+          noNewPrivileges: z.boolean(),
+          seccompFilters: z.number().int(),
+          landlock: z.union([z.number().int(), z.string()]).meta({ description: "the Landlock ABI version applied (files: the executor's code and Node only; from 6, no signals to other processes), or why none" }),
+          seccomp: z.union([z.literal(true), z.string()]).meta({ description: "the executor's own filters (no sockets, exec, ptrace, mounts, namespaces, keyrings, BPF, perf, io_uring), or why not" }),
+          denied: z.record(z.string(), z.string()).meta({ description: "what native code in a confined executor was denied, per attempt (inetSocket, unixSocket, readOutside, readHostEnvironment, signalHost, exec): the error, or 'allowed'" }),
+        }),
+        z.object({ available: z.literal(false), reason: z.string() }),
+      ])
+      .meta({ description: "the layers executors set on themselves, needing no privilege, and a native probe's result under them" }),
     v8: z.union([z.object({ available: z.literal(true), isolatedVm: z.string().meta({ description: 'the isolated-vm line that loads, e.g. "isolated-vm-6 6.2.0"' }) }), z.object({ available: z.literal(false), reason: z.string() })]),
     warnings: z.array(z.string()),
   }),

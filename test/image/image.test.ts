@@ -35,6 +35,22 @@ let client: VialClient | undefined;
 
 const engine = (args: string[]) => runEngine(image.engine, args);
 
+interface Listing {
+  environments: { name: string; executor: { kernel?: { noNewPrivileges: boolean; seccompFilters: number } } }[];
+  sandbox: { confinement: { available: boolean; landlock?: unknown; seccomp?: unknown; denied?: Record<string, string> }; warnings: string[] } & Record<string, unknown>;
+}
+
+/** The executors' own layers hold, and every executor carries at least `filters` seccomp filters (the runtime's and its own two). */
+function expectConfined(listing: Listing, filters: number): void {
+  const { confinement } = listing.sandbox;
+  expect(confinement, listing.sandbox.warnings.join("\n")).toMatchObject({ available: true, landlock: expect.any(Number), seccomp: true });
+  for (const [attempt, outcome] of Object.entries(confinement.denied!)) expect(outcome, attempt).not.toBe("allowed");
+  for (const { name, executor } of listing.environments) {
+    expect(executor.kernel?.noNewPrivileges, name).toBe(true);
+    expect(executor.kernel?.seccompFilters, name).toBeGreaterThanOrEqual(filters);
+  }
+}
+
 beforeAll(async () => {
   store = await deployedStore(["fuzzy"], join(REPO, ".scratch"));
   await createEnvironment({ name: "fuzzy-qjs", requirements: join(EXAMPLE, "package.json"), store, engine: "quickjs" });
@@ -88,6 +104,7 @@ describe("the serving image", () => {
     );
     expect(Object.fromEntries(listing.environments.map((e) => [e.name, e.engine.running]))).toEqual({ fuzzy: "v8", "fuzzy-qjs": "component" });
     expect(listing.sandbox).toMatchObject({ noNewPrivileges: true, permissionModel: true, user: expect.stringMatching(/uid 10001/) });
+    expectConfined(listing as unknown as Listing, 3);
 
     for (const env of ["fuzzy", "fuzzy-qjs"]) {
       const { rows, errors } = await client.invoke(env, "fuzzy_similarity", TEXTS.map((text) => ({ text })));
@@ -124,7 +141,10 @@ describe("the serving group vial k8s render prints, run by podman kube play", ()
 
   beforeAll(async () => {
     manifests = join(socketDir, "group.yaml");
-    await writeFile(manifests, await renderCommand({ name: "image-test", envs: "fuzzy,fuzzy-qjs", store: store.root, image: image.tag, min: "1" }));
+    // A deadline long enough for calls queued behind each other on a loaded machine, shipped as the ConfigMap.
+    const config = join(socketDir, "vial.config.json");
+    await writeFile(config, JSON.stringify({ pool: { deadlineMs: 30_000 } }));
+    await writeFile(manifests, await renderCommand({ name: "image-test", envs: "fuzzy,fuzzy-qjs", store: store.root, image: image.tag, min: "1", config }));
   });
 
   afterAll(async () => {
@@ -140,17 +160,20 @@ describe("the serving group vial k8s render prints, run by podman kube play", ()
     const status = await engine(["exec", "vial-image-test-pod-0-vial", "sh", "-c", "id -u; grep -E '^(CapEff|NoNewPrivs|Seccomp):' /proc/1/status; touch /app/x 2>&1 || true"]);
     expect(status.stdout).toMatch(/^10001\nCapEff:\s+0+\nNoNewPrivs:\s+1\nSeccomp:\s+2\n/);
     expect(status.stdout).toMatch(/Read-only file system/);
-    const listing = (await (await fetch(`${base}/v1/environments`)).json()) as { sandbox: Record<string, unknown> };
+    const listing = (await (await fetch(`${base}/v1/environments`)).json()) as Listing;
     expect(listing.sandbox).toMatchObject({ noNewPrivileges: true, permissionModel: true, user: expect.stringMatching(/uid 10001/) });
+    // No namespaces in a pod: the layers executors set on themselves hold, each executor with a filter of its own
+    // on top of the runtime's, and the native probe was denied everything.
+    expectConfined(listing, 3);
     const answer = await fetch(`${base}/v1/invoke/fuzzy/fuzzy_similarity`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ rows: TEXTS.map((text) => ({ text })) }) });
     expect(await answer.json()).toEqual({ rows: TEXTS.map((text) => ({ similarity: ratio(BASELINE, text), partial_similarity: partial_ratio(BASELINE, text) })), errors: [] });
   });
 
   it("drains on stop: every call sent before it is answered, within the grace period", async () => {
-    const rows = Array.from({ length: 300 }, (_, i) => ({ text: `${TEXTS[i % TEXTS.length]} ${i}` })); // all within the 1 s deadline, queued behind each other
+    const rows = Array.from({ length: 300 }, (_, i) => ({ text: `${TEXTS[i % TEXTS.length]} ${i}` })); // queued behind each other, within the configured deadline
     let answered = 0;
     const calls = Array.from({ length: 12 }, (_, i) =>
-      fetch(`${base}/v1/invoke/${i % 2 ? "fuzzy" : "fuzzy-qjs"}/fuzzy_similarity`, { method: "POST", headers: { "content-type": "application/json", "x-vial-deadline-ms": "60000" }, body: JSON.stringify({ rows }) }).then(
+      fetch(`${base}/v1/invoke/${i % 2 ? "fuzzy" : "fuzzy-qjs"}/fuzzy_similarity`, { method: "POST", headers: { "content-type": "application/json", "x-vial-deadline-ms": "30000" }, body: JSON.stringify({ rows }) }).then(
         async (response) => ({ status: response.status, rows: ((await response.json()) as { rows: unknown[] }).rows?.length }),
         (error: Error) => ({ status: 0, rows: 0, error: error.message }),
       ).finally(() => answered++),

@@ -4,7 +4,8 @@
  * tries to read secrets and the store, write, spawn, connect, and reach the
  * host's process. Once with Node's permission model (an escape into the
  * executor's JS), once without it (native code, bound only by the kernel:
- * namespaces and the user it runs as).
+ * namespaces and the user it runs as). Both without the layers executors
+ * set on themselves, which confinement.test.ts tries.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createServer, type Server } from "node:net";
@@ -14,7 +15,7 @@ import { join } from "node:path";
 import { executorCode } from "../../host/executors/code.ts";
 import { EXECUTOR_ENV, executorSandbox, runProbe, type LaunchCommand, type Sandbox } from "../../host/executors/sandbox.ts";
 import { REPO } from "../host/helpers.ts";
-import { withoutPermissionModel } from "./probes.ts";
+import { withoutConfinement, withoutPermissionModel } from "./probes.ts";
 
 /** Each attempt reports the error code it met, or "allowed". */
 const PROBE = `
@@ -50,8 +51,8 @@ let port: number;
 
 const run = async (command: LaunchCommand): Promise<Report> => JSON.parse(await runProbe(command)) as Report;
 
-/** The executor's launch, with the probe in place of its entry. */
-const asExecutor = () => sandbox.launch("v8", ["-e", PROBE, secret, REPO, String(port), String(process.pid)]);
+/** The executor's launch, with the probe in place of its entry; the layers confinement adds are tested on their own (confinement.test.ts). */
+const asExecutor = () => withoutConfinement(sandbox.launch("v8", ["-e", PROBE, secret, REPO, String(port), String(process.pid)]));
 
 beforeAll(async () => {
   sandbox = await executorSandbox(await executorCode());
