@@ -3,12 +3,13 @@
  * (`npm run image`) with podman (installed if missing), on a base made here
  * when no registry answers, and run: as its non-root user, with a read-only
  * root, no network and no capabilities, serving a V8 and a component
- * environment on a unix socket in a mounted folder (the sidecar form); then
- * the serving group `vial k8s render` prints, run by `podman kube play` with
- * its security contexts, and stopped while it works.
+ * environment on a unix socket in a mounted folder; then what `vial k8s
+ * render` prints, run by `podman kube play` with its security contexts: the
+ * serving group, stopped while it works; the sidecar form beside a feature
+ * server; and the offline Job's shards, merged.
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { chmod, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { partial_ratio, ratio } from "fuzzball";
@@ -16,7 +17,8 @@ import { buildImage, type BuiltImage } from "../../builds/image/build-image.ts";
 import { runEngine } from "../../builds/image/base.ts";
 import type { Store } from "../../builds/store.ts";
 import { createClient, type VialClient } from "../../host/client.ts";
-import { renderCommand } from "../../cli/k8s/render.ts";
+import { renderCommand, renderObjects, toYaml, type KubernetesObject } from "../../cli/k8s/render.ts";
+import { readGroup } from "../../cli/k8s/group.ts";
 import { EXAMPLE, REPO, deployedStore } from "../k8s/helpers.ts";
 import { createEnvironment } from "../../builds/env-create.ts";
 import { deploy } from "../../builds/deploy.ts";
@@ -198,5 +200,112 @@ describe("the serving group vial k8s render prints, run by podman kube play", ()
     expect(await Promise.all(calls)).toEqual(calls.map(() => ({ status: 200, rows: rows.length })));
     expect(stopMs).toBeLessThan(40_000); // the rendered terminationGracePeriodSeconds
     console.log(`[vial-figures] kube play pod stopped in ${stopMs} ms with ${calls.length} calls of ${rows.length} rows in flight`);
+  });
+});
+
+/** What `podman kube play` leaves in place of a kubelet and a Job controller, each done here as they would. */
+type PodSpec = Record<string, unknown> & { containers: Record<string, unknown>[]; initContainers?: Record<string, unknown>[]; volumes?: Record<string, unknown>[] };
+const asPod = (name: string, spec: PodSpec, annotations: Record<string, string> = {}) => ({ apiVersion: "v1", kind: "Pod", metadata: { name, annotations }, spec });
+
+/** Runs `pods` with kube play; resolves once every container named in `waitFor` has exited, with their logs and exit codes. */
+async function playUntilExited(file: string, pods: object[], waitFor: string[]): Promise<{ name: string; code: string; logs: string }[]> {
+  await writeFile(file, toYaml(pods as KubernetesObject[]));
+  const played = await engine(["kube", "play", file]);
+  expect(played.code, played.stderr).toBe(0);
+  await vi.waitFor(
+    async () => {
+      const states = await Promise.all(waitFor.map(async (name) => (await engine(["inspect", "--format", "{{.State.Status}}", name])).stdout.trim()));
+      expect(states).toEqual(waitFor.map(() => "exited"));
+    },
+    { timeout: 180_000, interval: 500 },
+  );
+  return Promise.all(
+    waitFor.map(async (name) => ({
+      name,
+      code: (await engine(["inspect", "--format", "{{.State.ExitCode}}", name])).stdout.trim(),
+      logs: await engine(["logs", name]).then((r) => r.stdout + r.stderr),
+    })),
+  );
+}
+
+describe("the sidecar form vial k8s render --socket prints, run by podman kube play", () => {
+  let file: string;
+  afterAll(async () => {
+    if (file) await engine(["kube", "down", file]);
+  });
+
+  it("serves the feature server beside it on the shared socket, confined", async () => {
+    const opts = { name: "image-side", envs: "fuzzy,fuzzy-qjs", store: store.root, image: image.tag, socket: true, appImage: image.tag };
+    const [template] = renderObjects(await readGroup(opts), opts) as unknown as [{ template: { spec: PodSpec } }];
+    const { spec } = template.template;
+    // podman refuses an init container with probes (Kubernetes before 1.29 has no native sidecars either): vial runs
+    // as an ordinary container of the pod, as it would there.
+    const { restartPolicy: _always, ...vial } = spec.initContainers![0]!;
+    // The feature server: calls vial over the socket until it answers, as a client of the socket would, then says what it got.
+    const client = `const http = require("node:http");
+const call = (method, path, body) => new Promise((resolve, reject) => {
+  const req = http.request({ socketPath: process.env.VIAL_SOCKET, method, path, headers: { "content-type": "application/json" } }, (res) => {
+    let text = ""; res.on("data", (c) => (text += c)); res.on("end", () => resolve({ status: res.statusCode, body: text }));
+  });
+  req.on("error", reject); req.end(body);
+});
+(async () => {
+  for (;;) {
+    const answer = await call("POST", "/v1/invoke/fuzzy-qjs/fuzzy_similarity", JSON.stringify({ rows: ${JSON.stringify(TEXTS.map((text) => ({ text })))} })).catch(() => undefined);
+    if (answer && answer.status === 200) { console.log(JSON.stringify({ answer: JSON.parse(answer.body), listing: JSON.parse((await call("GET", "/v1/environments")).body) })); return; }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+})();`;
+    const app = { ...spec.containers[0]!, command: ["node", "-e", client] };
+    file = join(socketDir, "sidecar.yaml");
+    const pod = asPod("vial-image-side", { ...spec, initContainers: undefined, containers: [vial, app], restartPolicy: "Never" });
+    const [served] = await playUntilExited(file, [pod], ["vial-image-side-feature-server"]);
+    expect(served!.code, served!.logs).toBe("0");
+    const { answer, listing } = JSON.parse(served!.logs.trim().split("\n").at(-1)!) as { answer: { rows: unknown[]; errors: unknown[] }; listing: Listing };
+    expect(answer).toEqual({ rows: TEXTS.map((text) => ({ similarity: ratio(BASELINE, text), partial_similarity: partial_ratio(BASELINE, text) })), errors: [] });
+    expectConfined(listing, 3);
+  });
+});
+
+describe("the offline Job vial k8s render --job prints, one pod per shard run by podman kube play", () => {
+  const SHARDS = 3;
+  let file: string;
+  let data: string;
+  afterAll(async () => {
+    if (file) await engine(["kube", "down", file]);
+    if (data) await rm(data, { recursive: true, force: true });
+  });
+
+  it("runs every shard to completion, and the merged parts are what the function computes", async () => {
+    data = await mkdtemp(join(REPO, ".scratch", "vial-image-data-"));
+    await chmod(data, 0o755); // read by the image's user
+    await mkdir(join(data, "rows"));
+    await mkdir(join(data, "out"));
+    await chmod(join(data, "out"), 0o777); // written by the image's user
+    const texts = Array.from({ length: 50 }, (_, i) => `${TEXTS[i % TEXTS.length]} ${i}`);
+    await writeFile(join(data, "rows", "day.ndjson"), texts.map((text) => JSON.stringify({ text })).join("\n") + "\n");
+    const opts = { name: "image-run", envs: "fuzzy", store: store.root, image: image.tag, job: true, fn: "fuzzy_similarity", input: "rows/day.ndjson", output: "out/features.ndjson", shards: String(SHARDS), dataClaim: "feature-data", cpu: "1" };
+    const [job] = renderObjects(await readGroup(opts), opts) as unknown as [{ kind: string; spec: { template: { spec: PodSpec } } }];
+    expect(job.kind).toBe("Job");
+    // podman runs no Job: each index's pod made here as the Job controller makes it (the index annotation, from which
+    // the rendered env takes JOB_COMPLETION_INDEX), with $(JOB_COMPLETION_INDEX) in the arguments expanded as the
+    // kubelet does (podman does not), and the claim as a folder of this machine's.
+    const { spec } = job.spec.template;
+    const volumes = spec.volumes!.map((v) => (v.name === "vial-data" ? { name: "vial-data", hostPath: { path: data, type: "Directory" } } : v));
+    const pods = Array.from({ length: SHARDS }, (_, index) => {
+      const [container] = spec.containers as [{ args: string[] }];
+      const args = container.args.map((a) => a.replaceAll("$(JOB_COMPLETION_INDEX)", String(index)));
+      return asPod(`vial-image-run-${index}`, { ...spec, volumes, containers: [{ ...container, args }] }, { "batch.kubernetes.io/job-completion-index": String(index) });
+    });
+    file = join(socketDir, "job.yaml");
+    const names = pods.map((_, index) => `vial-image-run-${index}-vial`);
+    const ran = await playUntilExited(file, pods, names);
+    for (const shard of ran) expect(shard.code, `${shard.name}: ${shard.logs}`).toBe("0");
+    // Joined where the claim is mounted, as the parts name their files by the paths they were written at.
+    const parts = Array.from({ length: SHARDS }, (_, index) => `/data/out/features.part-${index}.ndjson`);
+    const merged = await engine(["run", "--rm", "--network", "none", "--read-only", "--volume", `${data}:/data`, image.tag, "merge", ...parts, "--output", "/data/out/features.ndjson"]);
+    expect(merged.code, merged.stderr).toBe(0);
+    const rows = (await readFile(join(data, "out", "features.ndjson"), "utf8")).trim().split("\n").map((line) => JSON.parse(line) as unknown);
+    expect(rows).toEqual(texts.map((text) => ({ similarity: ratio(BASELINE, text), partial_similarity: partial_ratio(BASELINE, text) })));
   });
 });
