@@ -2,8 +2,8 @@
  * The serving image, built for real by the documented command's code
  * (`npm run image`) with podman (installed if missing), on a base made here
  * when no registry answers, and run: as its non-root user, with a read-only
- * root, no network and no capabilities, serving a V8 and a component
- * environment on a unix socket in a mounted folder; then what `vial k8s
+ * root, no network and no capabilities, serving a V8, a QuickJS and a
+ * Python environment on a unix socket in a mounted folder; then what `vial k8s
  * render` prints, run by `podman kube play` with its security contexts: the
  * serving group, stopped while it works; the sidecar form beside a feature
  * server; and the offline Job's shards, merged.
@@ -22,10 +22,12 @@ import { readGroup } from "../../cli/k8s/group.ts";
 import { EXAMPLE, REPO, deployedStore } from "../k8s/helpers.ts";
 import { createEnvironment } from "../../builds/env-create.ts";
 import { deploy } from "../../builds/deploy.ts";
+import { callNative, fuzzyRequirements } from "../python/harness.ts";
 
 const BASELINE = "Mocha Cheesecake Fudge Brownie Bars";
 const TEXTS = ["Mocha brownie bars", "cheesecake", "fudge"];
 const MAX_IMAGE_BYTES = 450e6;
+const PYTHON_EXAMPLE = join(REPO, "examples", "python", "fuzzy_similarity.py");
 /** The default pool's instances per environment. */
 const POOL_SIZE = 2;
 
@@ -57,7 +59,9 @@ beforeAll(async () => {
   store = await deployedStore(["fuzzy"], join(REPO, ".scratch"));
   await createEnvironment({ name: "fuzzy-qjs", requirements: join(EXAMPLE, "package.json"), store, engine: "quickjs" });
   await deploy({ store, env: "fuzzy-qjs", modulePath: join(EXAMPLE, "features.ts") });
-  image = await buildImage({ envs: ["fuzzy", "fuzzy-qjs"], store: store.root, tag: "localhost/vial-image-test:latest" });
+  await createEnvironment({ name: "fuzzy-py", requirements: await fuzzyRequirements(), store });
+  await deploy({ store, env: "fuzzy-py", modulePath: PYTHON_EXAMPLE });
+  image = await buildImage({ envs: ["fuzzy", "fuzzy-qjs", "fuzzy-py"], store: store.root, tag: "localhost/vial-image-test:latest" });
   socketDir = await mkdtemp(join(REPO, ".scratch", "vial-image-socket-"));
   await chmod(socketDir, 0o777); // the image's user (uid 10001) makes its socket here
 }, 1_800_000);
@@ -72,6 +76,7 @@ afterAll(async () => {
 describe("the serving image", () => {
   it("is at most 450 MB and holds no build toolchain", async () => {
     expect(image.bytes).toBeLessThanOrEqual(MAX_IMAGE_BYTES);
+    console.log(`[vial-figures] serving image with a V8, a QuickJS and a Python environment: ${(image.bytes / 1e6).toFixed(0)} MB`);
     const listing = await engine(["run", "--rm", "--network", "none", "--entrypoint", "ls", image.tag, "/app/node_modules", "/app/node_modules/@bytecodealliance"]);
     expect(listing.stdout).toMatch(/\bhono\b/);
     expect(listing.stdout).not.toMatch(/typescript|binaryen|componentize/);
@@ -99,12 +104,12 @@ describe("the serving image", () => {
       async () => {
         const answer = (await client!.environments()) as { environments: { name: string; engine: { running: string }; pool: { idle: number } }[]; sandbox: Record<string, unknown> };
         // Listening comes before loading: wait for both, warm.
-        expect(answer.environments.filter((e) => e.pool.idle === POOL_SIZE).map((e) => e.name).sort()).toEqual(["fuzzy", "fuzzy-qjs"]);
+        expect(answer.environments.filter((e) => e.pool.idle === POOL_SIZE).map((e) => e.name).sort()).toEqual(["fuzzy", "fuzzy-py", "fuzzy-qjs"]);
         return answer;
       },
       { timeout: 60_000, interval: 200 },
     );
-    expect(Object.fromEntries(listing.environments.map((e) => [e.name, e.engine.running]))).toEqual({ fuzzy: "v8", "fuzzy-qjs": "component" });
+    expect(Object.fromEntries(listing.environments.map((e) => [e.name, e.engine.running]))).toEqual({ fuzzy: "v8", "fuzzy-qjs": "component", "fuzzy-py": "component" });
     expect(listing.sandbox).toMatchObject({ noNewPrivileges: true, permissionModel: true, user: expect.stringMatching(/uid 10001/) });
     expectConfined(listing as unknown as Listing, 3);
 
@@ -113,6 +118,8 @@ describe("the serving image", () => {
       expect(errors).toEqual([]);
       expect(rows).toEqual(TEXTS.map((text) => ({ similarity: ratio(BASELINE, text), partial_similarity: partial_ratio(BASELINE, text) })));
     }
+    const rows = TEXTS.map((text) => ({ text }));
+    expect(await client.invoke("fuzzy-py", "fuzzy_similarity", rows)).toEqual(callNative(PYTHON_EXAMPLE, "fuzzy_similarity", rows));
     // A call stopped at its deadline: its isolate is replaced, one more isolate's reservation for a moment (512 MiB
     // of the data segment on this image's Node), and the executor lives on.
     const many = Array.from({ length: 20_000 }, (_, i) => ({ text: `${TEXTS[i % TEXTS.length]} ${i}` }));
