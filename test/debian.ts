@@ -1,20 +1,9 @@
-/** Debian packages the tests need (the Python fixtures, the browser), installed by the tests themselves. */
-import { execFileSync } from "node:child_process";
+/** Debian packages the tests need (the Python fixtures, the browser, the load balancer), installed by the tests themselves. */
 import { existsSync } from "node:fs";
+import { installDebianPackages } from "../builds/debian-packages.ts";
 
 /** A Debian package's files, installed if missing. */
 export function ensureDebianPackage(pkg: string, path: string): string {
-  if (!existsSync(path)) {
-    const apt = (...args: string[]) =>
-      // Builds in other test files may be installing too: wait for apt's lock.
-      execFileSync("apt-get", ["-o", "DPkg::Lock::Timeout=600", ...args], { stdio: "ignore", env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" } });
-    const install = () => apt("install", "-y", "-q", "--no-install-recommends", pkg);
-    try {
-      install();
-    } catch {
-      apt("update", "-q"); // a fresh machine has no package lists yet
-      install();
-    }
-  }
+  if (!existsSync(path)) installDebianPackages([pkg]);
   return path;
 }

@@ -8,6 +8,7 @@ import { accessSync, constants, mkdirSync, readFileSync, rmSync, symlinkSync, wr
 import { mkdtemp, rm } from "node:fs/promises";
 import { delimiter, join } from "node:path";
 import { runCommand, type CommandResult, type RunOptions } from "../run-command.ts";
+import { installDebianPackages } from "../debian-packages.ts";
 
 /** How to run the container engine: `command ...baseArgs <subcommand> ...` with `env`. */
 export interface Engine {
@@ -42,7 +43,6 @@ const SUITES = [
   "deb http://deb.debian.org/debian bookworm-updates main",
   "deb http://deb.debian.org/debian-security bookworm-security main",
 ];
-const APT = ["-o", "DPkg::Lock::Timeout=600", "-o", "Acquire::Retries=2"];
 
 type Command = [command: string, args: string[], opts?: RunOptions];
 
@@ -55,7 +55,7 @@ export async function containerEngine(cacheDir: string): Promise<Engine> {
     return { command: "docker", baseArgs: [], env: process.env };
   }
   // catatonit is what a pod's pause container runs, iptables what its port forwarding is made of: both only recommended.
-  if (!onPath("podman")) await aptInstall(["podman", "runc", "catatonit", "iptables", "uidmap", "slirp4netns", "fuse-overlayfs", "mmdebstrap"]);
+  if (!onPath("podman")) installDebianPackages(["podman", "runc", "catatonit", "iptables", "uidmap", "slirp4netns", "fuse-overlayfs", "mmdebstrap"]);
   mkdirSync(cacheDir, { recursive: true });
   const conf = join(cacheDir, "containers.conf");
   writeFileSync(conf, CONTAINERS_CONF);
@@ -75,7 +75,7 @@ export async function ensureNodeBase(engine: Engine, options: NodeBaseOptions): 
   const image = `localhost/vial-node:${nodeVersion}${npmTag}-bookworm-slim`;
   if ((await runEngine(engine, ["image", "inspect", "--format", "{{.Id}}", image])).code === 0) return image;
 
-  if (!onPath("mmdebstrap")) await aptInstall(["mmdebstrap"]);
+  if (!onPath("mmdebstrap")) installDebianPackages(["mmdebstrap"]);
   mkdirSync(cacheDir, { recursive: true });
   const tmp = await mkdtemp(join(cacheDir, "node-base-"));
   try {
@@ -156,15 +156,6 @@ async function step(name: string, log: (line: string) => void, ...[command, args
   }
   log(`${name}: ${((Date.now() - started) / 1000).toFixed(1)} s`);
   return result.stdout;
-}
-
-/** Installs Debian packages, updating the package lists first if the install fails (a fresh machine has none). */
-async function aptInstall(packages: string[]): Promise<void> {
-  const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
-  const install: Command = ["apt-get", [...APT, "install", "-y", "-q", "--no-install-recommends", ...packages], { env }];
-  if ((await runCommand(...install)).code === 0) return;
-  await step("apt-get update", () => {}, "apt-get", [...APT, "update", "-q"], { env });
-  await step(`apt-get install ${packages.join(" ")}`, () => {}, ...install);
 }
 
 function onPath(command: string): boolean {

@@ -16,10 +16,9 @@
 import { build, type Plugin } from "esbuild";
 import { existsSync, readFileSync } from "node:fs";
 import { cp, mkdir } from "node:fs/promises";
-import { createRequire } from "node:module";
 import { dirname, join, relative, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
-import { isolatedVmFolders } from "../../runtime/v8/isolated-vm.ts";
+import { loadingIsolatedVmFolder } from "../../runtime/v8/isolated-vm.ts";
 import { koffiFolder } from "../../executor/confinement/native.ts";
 
 const ROOT = resolve(fileURLToPath(new URL("../../", import.meta.url)));
@@ -96,24 +95,12 @@ function withDependencies(roots: Iterable<string>): Set<string> {
   return kept;
 }
 
-/** The isolated-vm line that loads on this Node (the executor tries them in the same order). */
-function loadingIsolatedVm(): string[] {
-  const require = createRequire(import.meta.url);
-  for (const folder of isolatedVmFolders()) {
-    try {
-      require(join(folder, "isolated-vm.js"));
-      return [folder];
-    } catch {
-      // built for another Node
-    }
-  }
-  return [];
-}
-
 /** The package folders serving needs, relative to the project. */
 export async function servingPackages(): Promise<string[]> {
   // koffi is loaded by path too (the executor's bundle names its folder).
-  const folders = withDependencies([...(await importedPackages()), ...loadingIsolatedVm(), koffiFolder()]);
+  // Of isolated-vm's lines, the one that loads on this Node (the executor tries them in the same order).
+  const isolatedVm = await loadingIsolatedVmFolder();
+  const folders = withDependencies([...(await importedPackages()), ...(isolatedVm ? [isolatedVm] : []), koffiFolder()]);
   return [...folders].map((folder) => relative(ROOT, folder)).sort();
 }
 

@@ -53,14 +53,14 @@ export function isolatedVmReadable(folders: string[]): string[] {
 
 const firstLine = (error: unknown) => String((error as Error)?.message ?? error).split("\n")[0];
 
-async function loadFirst(): Promise<Ivm | Error> {
+async function loadFirst(): Promise<{ folder: string; ivm: Ivm } | Error> {
   const folders = isolatedVmFolders();
   if (folders.length === 0) return new Error(`isolated-vm cannot be loaded here (none of ${ISOLATED_VM_PACKAGES.join(", ")} is installed for Node ${process.versions.node})`);
   const failures: string[] = [];
   for (const folder of folders) {
     try {
       const module = await import(pathToFileURL(join(folder, "isolated-vm.js")).href);
-      return (module as { default?: Ivm }).default ?? (module as Ivm);
+      return { folder, ivm: (module as { default?: Ivm }).default ?? (module as Ivm) };
     } catch (error) {
       failures.push(`${folder.slice(folder.lastIndexOf("/") + 1)}: ${firstLine(error)}`);
     }
@@ -68,11 +68,18 @@ async function loadFirst(): Promise<Ivm | Error> {
   return new Error(`isolated-vm cannot be loaded here (${failures.join("; ")})`);
 }
 
-let loading: Promise<Ivm | Error> | undefined;
+let loading: Promise<{ folder: string; ivm: Ivm } | Error> | undefined;
+const loaded = () => (loading ??= loadFirst());
 
-export function loadIsolatedVm(): Promise<Ivm | Error> {
-  loading ??= loadFirst();
-  return loading;
+export async function loadIsolatedVm(): Promise<Ivm | Error> {
+  const first = await loaded();
+  return first instanceof Error ? first : first.ivm;
+}
+
+/** The installed folder whose addon loads on this Node, if one does. */
+export async function loadingIsolatedVmFolder(): Promise<string | undefined> {
+  const first = await loaded();
+  return first instanceof Error ? undefined : first.folder;
 }
 
 /** isolated-vm itself, or the reason it cannot be used. */

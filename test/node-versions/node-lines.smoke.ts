@@ -112,4 +112,12 @@ describe.each(LINES)("on Node %s from the npm registry", (version) => {
     expect(result.failed, result.output).toBe(0);
     expect(result.passed, result.output).toBe(3);
   });
+
+  it("sets the executors' own layers, and they hold native code (test/security/confinement.test.ts)", async () => {
+    const t = Date.now();
+    const result = await projectTest(smoke, "test/security/confinement.test.ts");
+    timings.confinementTest = Date.now() - t;
+    expect(result.failed, result.output).toBe(0);
+    expect(result.passed, result.output).toBe(3);
+  });
 });
