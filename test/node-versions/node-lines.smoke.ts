@@ -105,19 +105,17 @@ describe.each(LINES)("on Node %s from the npm registry", (version) => {
     expect(code).toBe(0);
   });
 
-  it("keeps code that escaped into an executor in its sandbox (test/security/executor-sandbox.test.ts)", async () => {
-    const t = Date.now();
-    const result = await projectTest(smoke, "test/security/executor-sandbox.test.ts");
-    timings.sandboxTest = Date.now() - t;
-    expect(result.failed, result.output).toBe(0);
-    expect(result.passed, result.output).toBe(3);
-  });
-
-  it("sets the executors' own layers, and they hold native code (test/security/confinement.test.ts)", async () => {
-    const t = Date.now();
-    const result = await projectTest(smoke, "test/security/confinement.test.ts");
-    timings.confinementTest = Date.now() - t;
-    expect(result.failed, result.output).toBe(0);
-    expect(result.passed, result.output).toBe(3);
-  });
+  const sandboxTests = [
+    { step: "sandboxTest", file: "executor-sandbox", what: "keeps code that escaped into an executor in its sandbox" },
+    { step: "confinementTest", file: "confinement", what: "sets the executors' own layers, and they hold native code" },
+  ];
+  for (const { step, file, what } of sandboxTests) {
+    it(`${what} (test/security/${file}.test.ts)`, async () => {
+      const t = Date.now();
+      const result = await projectTest(smoke, `test/security/${file}.test.ts`);
+      timings[step] = Date.now() - t;
+      expect(result.failed, result.output).toBe(0);
+      expect(result.passed, result.output).toBe(3);
+    });
+  }
 });
