@@ -15,10 +15,7 @@ export interface AppliedLayers {
   seccomp: true | string;
 }
 
-export interface ExecutorLayers {
-  noNewPrivileges: boolean;
-  /** Seccomp filters on the process: the container runtime's, if any, and the executor's own two. */
-  seccompFilters: number;
+export interface ExecutorLayers extends KernelLayers {
   landlock: number | string;
   /** The executor's own filters: from the launcher, and the one denying exec installed once it runs. */
   seccomp: true | string;
@@ -41,15 +38,25 @@ export function confineRunning(): void {
   }
 }
 
+/** What the kernel says of a process's layers. */
+export interface KernelLayers {
+  noNewPrivileges: boolean;
+  /** Seccomp filters on the process: the container runtime's, if any, and the executor's own two. */
+  seccompFilters: number;
+}
+
+/** No-new-privileges and the seccomp filters, as a process's /proc/<pid>/status says. */
+export function kernelLayers(status: string): KernelLayers {
+  const field = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+)`, "m").exec(status)?.[1] ?? 0);
+  return { noNewPrivileges: field("NoNewPrivs") === 1, seccompFilters: field("Seccomp_filters") };
+}
+
 /** This process's layers, as the launcher set them and the kernel reports them. */
 export function executorLayers(): ExecutorLayers | undefined {
   if (!given) return undefined;
   const applied = JSON.parse(given) as AppliedLayers;
-  const status = readSmallFile("/proc/self/status") ?? "";
-  const field = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+)`, "m").exec(status)?.[1] ?? 0);
   return {
-    noNewPrivileges: field("NoNewPrivs") === 1,
-    seccompFilters: field("Seccomp_filters"),
+    ...kernelLayers(readSmallFile("/proc/self/status") ?? ""),
     landlock: applied.landlock,
     seccomp: applied.seccomp !== true ? applied.seccomp : runningFilter ?? "exec is not denied yet",
   };

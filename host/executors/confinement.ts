@@ -9,7 +9,7 @@ import { readFile } from "node:fs/promises";
 import type { Sandbox } from "./sandbox.ts";
 import { runProbe } from "./launch.ts";
 import { EXEC_MARKER, PROBE_FLAG, type ProbeResult } from "../../executor/confinement/probe.ts";
-import type { ExecutorLayers } from "../../executor/confinement/layers.ts";
+import { kernelLayers, type ExecutorLayers, type KernelLayers } from "../../executor/confinement/layers.ts";
 
 export type ConfinementReport =
   | ({ available: true; denied: Record<keyof ProbeResult["attempts"] | "exec", string> } & ExecutorLayers)
@@ -51,9 +51,7 @@ export function confinementWarnings(report: ConfinementReport): string[] {
 }
 
 /** A running executor's no-new-privileges flag and seccomp filters, from the kernel (what it cannot misreport). */
-export async function processLayers(pid: number): Promise<{ noNewPrivileges: boolean; seccompFilters: number } | undefined> {
+export async function processLayers(pid: number): Promise<KernelLayers | undefined> {
   const status = await readFile(`/proc/${pid}/status`, "utf8").catch(() => undefined);
-  if (!status) return undefined;
-  const field = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+)`, "m").exec(status)?.[1] ?? 0);
-  return { noNewPrivileges: field("NoNewPrivs") === 1, seccompFilters: field("Seccomp_filters") };
+  return status === undefined ? undefined : kernelLayers(status);
 }

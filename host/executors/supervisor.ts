@@ -7,6 +7,7 @@
  * 503 with Retry-After meanwhile. Only this environment notices.
  */
 import { processLayers } from "./confinement.ts";
+import type { KernelLayers } from "../../executor/confinement/layers.ts";
 import type { Logger } from "../logger.ts";
 import type { HostMetrics } from "../metrics.ts";
 import type { PoolPolicy } from "../policy.ts";
@@ -72,7 +73,7 @@ export interface ExecutorView {
   restarts: number;
   status: "running" | "restarting" | "stopped";
   /** The running process's layers, from the kernel. */
-  kernel?: { noNewPrivileges: boolean; seccompFilters: number };
+  kernel?: KernelLayers;
 }
 
 export interface CallOptions {
