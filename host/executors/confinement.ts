@@ -34,7 +34,13 @@ export async function probeConfinement(launch: Sandbox["launch"], entry: string)
     return { available: false, reason: `a confined executor did not start (${(error as Error).message})` };
   }
   const [json = "", exec = ""] = output.split("\n");
-  const result = JSON.parse(json) as ProbeResult;
+  let result: ProbeResult;
+  try {
+    result = JSON.parse(json) as ProbeResult;
+  } catch {
+    // Executors then start without the layers: a host that cannot read its probe still serves.
+    return { available: false, reason: `the probe printed something else: ${JSON.stringify(json.slice(0, 200))}` };
+  }
   if (!result.layers) return { available: false, reason: "the launcher did not run" };
   return { available: true, ...result.layers, denied: { ...result.attempts, exec: exec === EXEC_MARKER ? "allowed" : exec } };
 }

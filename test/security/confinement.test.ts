@@ -14,6 +14,7 @@ import { join } from "node:path";
 import type { Store } from "../../builds/store.ts";
 import { executorCode } from "../../host/executors/code.ts";
 import { executorSandbox, type Sandbox } from "../../host/executors/sandbox.ts";
+import { probeConfinement } from "../../host/executors/confinement.ts";
 import { deployModule, tempStore } from "../host/helpers.ts";
 import { SECURITY_FIXTURES, watchedHost, type Watched } from "./helpers.ts";
 import { probe } from "./probes.ts";
@@ -95,6 +96,11 @@ describe("an executor's own layers", () => {
       }
       expect(attempts, thread).toMatchObject({ readOutside: "EACCES", writeTmp: "EACCES", connect: "EPERM", listen: "EPERM" });
     }
+  });
+
+  it("are reported missing, with what the probe printed, when it does not print its result", async () => {
+    const printsOther = () => ({ command: process.execPath, args: ["-e", "console.log('not the probe')"], options: {}, inherited: [] });
+    expect(await probeConfinement(printsOther, "unused")).toEqual({ available: false, reason: 'the probe printed something else: "not the probe"' });
   });
 
   it("are on every running executor, as the kernel reports them", async () => {
