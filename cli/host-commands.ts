@@ -10,6 +10,7 @@ export interface ServeCommandOptions {
   host?: string;
   port?: string;
   socket?: string;
+  directSockets?: string;
   config?: string;
 }
 
@@ -23,7 +24,7 @@ export async function serveCommand(opts: ServeCommandOptions): Promise<void> {
   restartWithMallocEnv();
   const madePrivate = keepFilesPrivate();
   const port = parsePort(opts.port);
-  const config: HostConfig = loadConfig({ file: opts.config, overrides: { store: opts.store, host: opts.host, port, socket: opts.socket } });
+  const config: HostConfig = loadConfig({ file: opts.config, overrides: { store: opts.store, host: opts.host, port, socket: opts.socket, directSockets: opts.directSockets } });
   const serving = await serve({ config, exitOnSignal: true });
   if (madePrivate.length > 0) serving.host.log.warn({ files: madePrivate }, "the host's log could be read by other users: made private");
 }

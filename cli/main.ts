@@ -111,6 +111,7 @@ program
   .option("--host <address>", "address to bind (default 127.0.0.1)")
   .option("--port <port>", "TCP port (default 8787)")
   .option("--socket <path>", "listen on a unix socket instead of TCP")
+  .option("--direct-sockets <folder>", "also let each environment's executor serve invoke calls itself, at <folder>/<env>.sock")
   .option("--config <file>", "host configuration (vial.config.json)")
   .action(serveCommand);
 

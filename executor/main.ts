@@ -19,6 +19,8 @@ import { Channel, CHANNEL_FD } from "./channel.ts";
 import type { CallMessage, CallReply, ExecutorMessage, ExecutorSetup, HostMessage } from "./protocol.ts";
 import { confineRunning } from "./confinement/layers.ts";
 import { PROBE_FLAG, runNativeProbe } from "./confinement/probe.ts";
+import { serveDirect } from "./direct/server.ts";
+import { ServedLog } from "./direct/served.ts";
 
 // Started by the confinement launcher: from here on, nothing in this process runs another program.
 confineRunning();
@@ -70,6 +72,8 @@ async function start(setup: ExecutorSetup): Promise<void> {
     outputLimitBytes: setup.outputLimitBytes,
     retryAfterSeconds: 1,
   };
+  const served = new ServedLog(send);
+  const direct = setup.direct && serveDirect(setup.direct, ctx, served);
   const running = new Map<number, AbortController>();
   const arriving = new Assembler<CallMessage>();
   // Large bodies grow this process's heap and its isolates'; once idle, they are collected so the memory goes back.
@@ -127,7 +131,12 @@ async function start(setup: ExecutorSetup): Promise<void> {
         send({ type: "state", id: msg.id, state: { ...pool.state(), rssBytes: process.memoryUsage.rss() } });
         break;
       case "stop":
-        void pool.drain().then(() => process.exit(0));
+        void (async () => {
+          await direct?.close();
+          await pool.drain();
+          // The last report reaches the host before the process ends.
+          served.flush(() => process.exit(0));
+        })();
         break;
     }
   };

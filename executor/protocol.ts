@@ -25,7 +25,45 @@ export interface ExecutorSetup {
   outputLimitBytes: number;
   /** Entry of a component instance's thread (bundled beside the executor). */
   componentWorker: string;
+  /** Where the executor serves its environment's callers itself (direct/server.ts): absent, it serves only the host. */
+  direct?: DirectSetup;
 }
+
+/** The executor's own socket: a listener the host bound and handed over as a descriptor, and the host's rules for it. */
+export interface DirectSetup {
+  fd: number;
+  /** The host's tokens as SHA-256 digests (runtime/token-digest.ts): those that may invoke this environment, those that may not, and whether a call without one may (no tokens configured). */
+  tokens: { allowed: string[]; refused: string[]; open: boolean };
+  bodyLimitBytes: number;
+  /** Body bytes held at once, all calls together (being read, waiting, or answered). */
+  bufferLimitBytes: number;
+  /** The environment's deadline: a caller may only lower it. */
+  deadlineMs: number;
+  headersTimeoutMs: number;
+  keepAliveTimeoutMs: number;
+  maxConnections: number;
+}
+
+/** One call an executor answered on its own socket, as the host counts it. */
+export interface ServedCall {
+  fn: string;
+  status: number;
+  /** From the request's arrival to its answer being written. */
+  ms: number;
+  /** The error's code, for an answer that is one. */
+  code?: ErrorCode;
+}
+
+/** Calls answered on the executor's own socket since the last report, and the guest's log lines they wrote. */
+export interface ServedReport {
+  type: "served";
+  calls: ServedCall[];
+  logs: string[];
+}
+
+/** The most calls, and log lines, one report carries: the executor sends one when either fills. */
+export const MAX_REPORTED_CALLS = 1000;
+export const MAX_REPORTED_LOG_LINES = 1000;
 
 /** A body as the caller sent it, or rows already as values (callers in the host's process). */
 export type CallInput =
@@ -119,4 +157,5 @@ export type ExecutorMessage =
   | { type: "instance"; event: "started" }
   | { type: "instance"; event: "restarted"; cause: RestartCause }
   | { type: "instance"; event: "start-failed"; message: string }
-  | { type: "instance"; event: "request-path-instantiation" };
+  | { type: "instance"; event: "request-path-instantiation" }
+  | ServedReport;

@@ -3,7 +3,7 @@
  * environment variables, then command-line flags, later ones winning.
  *
  *   {
- *     "store": ".vial", "host": "127.0.0.1", "port": 8787, "socket": "/run/vial.sock",
+ *     "store": ".vial", "host": "127.0.0.1", "port": 8787, "socket": "/run/vial.sock", "directSockets": "/run/vial/direct",
  *     "bodyLimitBytes": 8388608, "bufferLimitBytes": 268435456, "environmentBufferLimitBytes": 134217728,
  *     "discardBytesPerSecond": 67108864, "headersTimeoutMs": 10000, "stalledResponseMs": 10000, "watchPollMs": 1000,
  *     "maxConnections": 16384, "maxConnectionsPerClient": 4096, "anonymousIdleTimeoutMs": 5000, "keepAliveTimeoutMs": 65000,
@@ -26,6 +26,8 @@ export interface HostConfig {
   host: string;
   port: number;
   socket?: string;
+  /** A folder where each environment's executor also serves callers itself, at `<env>.sock` (host/executors/direct-socket.ts). */
+  directSockets?: string;
   bodyLimitBytes: number;
   /** Body bytes (requests being read or served, answers being sent) the host holds at most, for all environments... */
   bufferLimitBytes: number;

@@ -5,6 +5,7 @@
  * the old executor finish there before it is stopped.
  */
 import { readdir, stat } from "node:fs/promises";
+import { rmSync } from "node:fs";
 import { join } from "node:path";
 import type { Store } from "../builds/store.ts";
 import type { FunctionSchema } from "../guest-sdk/js/schema.ts";
@@ -19,6 +20,7 @@ import { executorCode } from "./executors/code.ts";
 import { executorSandbox, type Sandbox } from "./executors/sandbox.ts";
 import { startVersion } from "./executors/start.ts";
 import type { ByteBudget } from "./admission/byte-budget.ts";
+import { directSocketPath, directSockets, type DirectConfig, type DirectSockets } from "./executors/direct-socket.ts";
 import { Shadows } from "./shadow/shadows.ts";
 import type { Shadow } from "./shadow/shadow.ts";
 
@@ -46,15 +48,18 @@ export class Environments {
   private readonly refused = new Map<string, { version: string; error: string; files: string }>();
   private closed = false;
   private readonly shadows: Shadows;
+  /** Where current versions' executors also serve callers themselves, if the host is configured so. */
+  private readonly direct?: DirectSockets;
 
   constructor(
     private readonly store: Store,
-    private readonly config: Pick<HostConfig, "pool" | "environments" | "drainTimeoutMs">,
+    private readonly config: Pick<HostConfig, "pool" | "environments" | "drainTimeoutMs"> & DirectConfig,
     private readonly budget: ByteBudget,
     private readonly metrics: HostMetrics,
     private readonly log: Logger,
   ) {
     this.shadows = new Shadows(store, config, metrics, log);
+    this.direct = directSockets(config);
   }
 
   get(env: string): Served | undefined {
@@ -112,6 +117,7 @@ export class Environments {
     this.closed = true;
     await Promise.allSettled([...this.refreshing.values()]);
     const executors = [...this.list().map((s) => s.executor), ...this.draining];
+    for (const env of this.served.keys()) this.unpublish(env);
     this.served.clear();
     await Promise.all([...executors.map((e) => e.drain(drainMs)), this.shadows.close(drainMs)]);
   }
@@ -123,6 +129,7 @@ export class Environments {
     if (!current) {
       if (!serving) return { env, status: "unchanged" };
       this.served.delete(env);
+      this.unpublish(env);
       this.retire(serving.executor);
       this.log.warn({ env, version: serving.version }, "environment has no current version any more: stopped serving it");
       return { env, status: "removed" };
@@ -137,7 +144,7 @@ export class Environments {
     try {
       const { supervisor: executor, manifest } = await startVersion(
         { env, version: current.version, versionDir, policy },
-        { budget: this.budget, metrics: this.metrics, log: this.log },
+        { budget: this.budget, metrics: this.metrics, log: this.log, direct: this.direct },
       );
       if (this.closed) {
         await executor.drain(0);
@@ -160,6 +167,11 @@ export class Environments {
       this.log.error({ env, version: current.version, err: message, keeps: serving?.version }, "version refused");
       return { env, status: "refused", version: current.version, error: message };
     }
+  }
+
+  /** New callers of an environment no longer served find no socket (those connected finish on its executor). */
+  private unpublish(env: string): void {
+    if (this.direct) rmSync(directSocketPath(this.direct.folder, env), { force: true });
   }
 
   private retire(executor: Supervisor): void {

@@ -13,8 +13,8 @@ import { CONFINEMENT_ENV, type AppliedLayers } from "./layers.ts";
 
 const PR_SET_NO_NEW_PRIVS = 38;
 const F_SETFD = 2;
-/** What the executor is given: stdio, and its channel to the host (executor/channel.ts). */
-const PASSED_ON = [0, 1, 2, 3];
+/** What the executor is given: stdio, its channel to the host (executor/channel.ts), and its own socket where it has one (executor/direct/). */
+const PASSED_ON = [0, 1, 2, 3, 4];
 
 const attempt = <T>(layer: () => T): T | string => {
   try {

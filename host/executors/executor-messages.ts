@@ -4,7 +4,16 @@
  * types, ids the host gave out, sizes within their bounds, strings no longer than executors' trusted code
  * makes them. Anything else is a `ProtocolViolation`, and that executor is ended.
  */
-import { MAX_UNDECLARED_KEYS_PER_ROW, type CallReply, type Comparison, type ExecutorMessage, type ExecutorState } from "../../executor/protocol.ts";
+import {
+  MAX_REPORTED_CALLS,
+  MAX_REPORTED_LOG_LINES,
+  MAX_UNDECLARED_KEYS_PER_ROW,
+  type CallReply,
+  type Comparison,
+  type ExecutorMessage,
+  type ExecutorState,
+  type ServedReport,
+} from "../../executor/protocol.ts";
 import { PART_BYTES } from "../../executor/parts.ts";
 import { ERROR_CODES, type ErrorCode } from "../../runtime/errors.ts";
 import { MAX_ERROR_CHARS, MAX_LOG_LINE_CHARS, MAX_LOG_LINES, MAX_ROW_ERROR_CHARS } from "../../runtime/guest-output.ts";
@@ -19,6 +28,8 @@ export interface MessageBounds {
   maxBodyBytes: number;
   /** The most rows call `id` can have (its body's bytes: a row takes at least one), 0 for a call not waiting. */
   rowsAtMost(id: number): number;
+  /** The version's functions: what a report of calls on the executor's own socket may name ("" for an unknown one). */
+  functions: ReadonlySet<string>;
 }
 
 /** Room for the note `cut()` adds to a string it shortens. */
@@ -57,6 +68,8 @@ export function parseExecutorMessage(raw: unknown, bounds: MessageBounds): Execu
       return { type: "state", id: raw.id, state: parseState(raw.state) };
     case "instance":
       return parseInstanceEvent(raw);
+    case "served":
+      return parseServed(raw, bounds.functions);
     default:
       return violation(`a message of unknown type ${JSON.stringify(String(raw.type)).slice(0, 40)}`);
   }
@@ -92,6 +105,27 @@ function parseReply(raw: Record<string, unknown>, bounds: MessageBounds): CallRe
 function parseUndeclaredKeys(raw: unknown, rowsAtMost: number): number {
   if (!isCount(raw) || raw > rowsAtMost * MAX_UNDECLARED_KEYS_PER_ROW) return violation(`an answer counting ${String(raw)} undeclared output keys for at most ${rowsAtMost} rows`);
   return raw;
+}
+
+/** A day: no call takes longer, whatever its deadline. */
+const MAX_CALL_MS = 86_400_000;
+
+function parseServed(raw: Record<string, unknown>, functions: ReadonlySet<string>): ServedReport {
+  const { calls, logs } = raw;
+  if (!Array.isArray(calls) || calls.length > MAX_REPORTED_CALLS) return violation(`a report of served calls that is not a list of at most ${MAX_REPORTED_CALLS}`);
+  if (!Array.isArray(logs) || logs.length > MAX_REPORTED_LOG_LINES) return violation(`a report's logs that are not a list of at most ${MAX_REPORTED_LOG_LINES} lines`);
+  return {
+    type: "served",
+    calls: calls.map((call: unknown) => {
+      if (!isRecord(call) || typeof call.fn !== "string" || (call.fn !== "" && !functions.has(call.fn))) return violation("a served call of a function the version does not have");
+      const { status, ms, code } = call;
+      if (!Number.isInteger(status) || (status as number) < 200 || (status as number) > 599) return violation("a served call's status outside 200-599");
+      if (typeof ms !== "number" || !(ms >= 0 && ms <= MAX_CALL_MS)) return violation("a served call's time out of range");
+      if (code !== undefined && !(ERROR_CODES as readonly unknown[]).includes(code)) return violation("a served call with an unknown error code");
+      return { fn: call.fn, status: status as number, ms, ...(code === undefined ? {} : { code: code as ErrorCode }) };
+    }),
+    logs: logs.map((line) => text(line, MAX_LOG_LINE_CHARS, "a log line")),
+  };
 }
 
 function parseError(raw: unknown): Extract<CallReply, { ok: false }>["error"] {

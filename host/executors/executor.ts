@@ -8,14 +8,15 @@
  * says is checked before it is used (executor-messages.ts): an executor that
  * breaks the protocol is ended.
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import { spawn, type ChildProcess, type SpawnOptions } from "node:child_process";
 import { readFile } from "node:fs/promises";
 import { once } from "node:events";
 import type { Socket } from "node:net";
 import type { VersionArtifacts } from "../../runtime/version/read-version.ts";
 import type { EngineKind } from "../../runtime/instantiate.ts";
 import type { NonFiniteForm } from "../../runtime/codec.ts";
-import type { CallInput, CallReply, CurrentAnswer, ExecutorMessage, ExecutorSetup, ExecutorState, HostMessage } from "../../executor/protocol.ts";
+import type { CallInput, CallReply, CurrentAnswer, DirectSetup, ExecutorMessage, ExecutorSetup, ExecutorState, HostMessage, ServedReport } from "../../executor/protocol.ts";
+import type { DirectListener } from "./direct-socket.ts";
 import type { EngineReport } from "./engine.ts";
 import type { ExecutorCode } from "./code.ts";
 import type { Sandbox } from "./sandbox.ts";
@@ -27,6 +28,8 @@ import { parseExecutorMessage, ProtocolViolation } from "./executor-messages.ts"
 import { readStderrLines } from "./stderr-lines.ts";
 import { afterHostTime, afterLoopTurn, type HostTimer } from "./host-time.ts";
 
+/** Where the executor finds its own socket's listener, when it has one (executor/direct/). */
+const DIRECT_FD = 4;
 /** After the deadline, how long the executor's own 504 may take to arrive before the host answers. */
 export const DEADLINE_SLACK_MS = 10;
 /** After the deadline, how long an executor may take to finish a call before it is presumed stuck. */
@@ -45,6 +48,9 @@ export interface ExecutorOptions {
   sandbox: Sandbox;
   /** Scheduling niceness (default: the sandbox's, 10). */
   niceness?: number;
+  /** The executor's own socket, with the rules it serves callers by; reports of what it served go to `onServed`. */
+  direct?: { listener: DirectListener; rules: Omit<DirectSetup, "fd"> };
+  onServed?(report: ServedReport): void;
   /** Instance events, stderr lines, a broken protocol (the executor is then ended), and the end of the process (after ready). */
   onMessage(msg: Extract<ExecutorMessage, { type: "instance" }>): void;
   onStderr(line: string): void;
@@ -104,7 +110,11 @@ export class Executor {
     opts: ExecutorOptions,
   ) {
     this.pid = child.pid;
-    const bounds = { maxBodyBytes: maxAnswerBytes(opts.outputLimitBytes), rowsAtMost: (id: number) => this.pending.get(id)?.rowsAtMost ?? 0 };
+    const bounds = {
+      maxBodyBytes: maxAnswerBytes(opts.outputLimitBytes),
+      rowsAtMost: (id: number) => this.pending.get(id)?.rowsAtMost ?? 0,
+      functions: new Set(opts.version.manifest.functions.map((f) => f.name)),
+    };
     this.channel = new Channel<unknown, HostMessage>(
       child.stdio[CHANNEL_FD] as Socket,
       bounds.maxBodyBytes + 2 ** 20,
@@ -130,7 +140,10 @@ export class Executor {
   static async start(opts: ExecutorOptions): Promise<Executor> {
     const running: EngineKind = opts.engine.running;
     const { command, args, options } = opts.sandbox.launch(running, [opts.code.entry], opts.niceness);
+    const { direct } = opts;
+    if (direct) options.stdio = Object.assign([...(options.stdio as unknown[])], { [DIRECT_FD]: direct.listener.fd }) as SpawnOptions["stdio"];
     const child = spawn(command, args, options);
+    direct?.listener.handedOver();
     const executor = new Executor(child, opts.engine, opts);
     readStderrLines(child.stderr!, opts.onStderr);
     const exited = once(child, "exit").then(([code, signal]) => {
@@ -151,6 +164,7 @@ export class Executor {
       memoryLimitBytes: opts.memoryLimitBytes,
       outputLimitBytes: opts.outputLimitBytes,
       componentWorker: opts.code.componentWorker,
+      ...(direct ? { direct: { ...direct.rules, fd: DIRECT_FD } } : {}),
     };
     executor.post(setup);
     const ready = new Promise<void>((resolve, reject) => {
@@ -208,6 +222,9 @@ export class Executor {
         return;
       case "instance":
         return opts.onMessage(msg);
+      case "served":
+        if (!opts.direct) throw new ProtocolViolation("a report of calls served on a socket it was not given");
+        return opts.onServed?.(msg);
     }
   }
 

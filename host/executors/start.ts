@@ -16,6 +16,7 @@ import { executorSandbox } from "./sandbox.ts";
 import { chooseEngine } from "./engine.ts";
 import { executorLimits } from "./limits.ts";
 import { Supervisor } from "./supervisor.ts";
+import type { DirectSockets } from "./direct-socket.ts";
 
 export interface VersionSpec {
   env: string;
@@ -31,6 +32,7 @@ export interface StartDeps {
   budget: ByteBudget;
   metrics: HostMetrics;
   log: Logger;
+  direct?: DirectSockets;
 }
 
 export interface StartedVersion {

@@ -17,12 +17,14 @@ import type { NonFiniteForm } from "../../runtime/codec.ts";
 import { ApiError, bytesShed, clientGone, deadlineExceeded, executorLost, overloaded, unavailable } from "../../runtime/errors.ts";
 import { Gate, type Ticket } from "../admission/gate.ts";
 import type { ByteBudget, Reservation } from "../admission/byte-budget.ts";
-import { Executor } from "./executor.ts";
+import { Executor, type ExecutorOptions } from "./executor.ts";
 import { TokenBucket } from "../token-bucket.ts";
 import { epochNow, type CallObserver } from "../tracing/index.ts";
 import type { ExecutorCode } from "./code.ts";
 import type { Sandbox } from "./sandbox.ts";
 import type { EngineReport } from "./engine.ts";
+import { DirectListener, type DirectSockets } from "./direct-socket.ts";
+import type { ServedReport } from "../../executor/protocol.ts";
 
 /** Waits before restarting an executor that ended, by how many ended in a row without a quiet spell. */
 const RESTART_BACKOFF_MS = [100, 500, 2000, 5000, 10_000, 30_000];
@@ -54,6 +56,8 @@ export interface SupervisorDeps {
   readVersion(): Promise<VersionArtifacts>;
   /** Scheduling niceness of the executor (default 10; a shadow version's runs lower). */
   niceness?: number;
+  /** Where the executor also serves callers itself (current versions only, where the host is configured so). */
+  direct?: DirectSockets;
 }
 
 export type CallAnswer = Extract<CallReply, { ok: true }>;
@@ -93,6 +97,7 @@ export class Supervisor {
   private startedAt = 0;
   private restartTimer?: NodeJS.Timeout;
   private stopped = false;
+  private draining = false;
   private readonly gate: Gate;
   private readonly logBucket = new TokenBucket(GUEST_LOG_LINES_PER_SECOND, GUEST_LOG_BURST);
 
@@ -108,7 +113,22 @@ export class Supervisor {
 
   /** Starts the executor with the verified version and waits until its instances are warm; throws if it cannot start. */
   async start(version: VersionArtifacts): Promise<void> {
-    this.executor = await Executor.start({
+    // A draining version's executor, restarted, must not take its successor's socket.
+    const direct = this.draining ? undefined : this.deps.direct;
+    const listener = direct && (await DirectListener.bind(direct.folder, this.env));
+    try {
+      this.executor = await this.startExecutor(version, listener && { listener, rules: direct!.rules(this.env, this.policy) });
+    } catch (error) {
+      listener?.discard();
+      throw error;
+    }
+    listener?.publish();
+    this.startedAt = performance.now();
+    this.deps.log.info({ env: this.env, version: this.version, executor: this.executor.pid, engine: this.engine, ...(listener ? { direct: listener.path } : {}) }, "executor ready");
+  }
+
+  private startExecutor(version: VersionArtifacts, direct: ExecutorOptions["direct"]): Promise<Executor> {
+    return Executor.start({
       version,
       engine: this.engine,
       size: this.policy.size,
@@ -125,9 +145,24 @@ export class Supervisor {
         this.deps.log.error({ env: this.env, version: this.version, executor: this.executor?.pid, reason }, "executor broke the protocol: ending it");
       },
       onExit: (reason) => this.ended(reason),
+      direct,
+      onServed: (report) => this.served(report),
     });
-    this.startedAt = performance.now();
-    this.deps.log.info({ env: this.env, version: this.version, executor: this.executor.pid, engine: this.engine }, "executor ready");
+  }
+
+  /** Calls the executor answered on its own socket: counted as the host counts its own, their guest logs written. */
+  private served(report: ServedReport): void {
+    const { env } = this;
+    const { metrics, log } = this.deps;
+    for (const call of report.calls) {
+      const labels = call.fn ? { env, function: call.fn } : { env: "unknown", function: "unknown" };
+      metrics.requests.inc({ ...labels, status: String(call.status) });
+      metrics.latency.observe(labels, call.ms / 1000);
+      if (!call.fn) continue;
+      metrics.activity.record(env, call.fn, call.ms, call.status !== 200);
+      if (call.code) metrics.events.add({ kind: "error", env, function: call.fn, status: call.status, code: call.code, message: `${call.code}, answered on the executor's own socket` });
+    }
+    for (const line of (report.logs.length > 0 && this.logsToWrite(report.logs)) || []) log.info({ env, version: this.version, guest: line, direct: true }, "guest log");
   }
 
   /**
@@ -208,6 +243,7 @@ export class Supervisor {
 
   /** Lets the calls admitted finish, waiting or running (up to `graceMs`), then stops the executor. */
   async drain(graceMs: number): Promise<void> {
+    this.draining = true;
     const started = performance.now();
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([this.gate.idle(), new Promise((resolve) => (timer = setTimeout(resolve, graceMs)))]);

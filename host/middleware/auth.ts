@@ -3,14 +3,14 @@
  * configured every caller may invoke everything (a loopback or unix-socket
  * sidecar); admin operations always need the admin token.
  */
-import { createHash, timingSafeEqual } from "node:crypto";
+import { timingSafeEqual } from "node:crypto";
 import type { MiddlewareHandler } from "hono";
 import type { TokenGrants } from "../config.ts";
 import { adminDisabled, forbidden, unauthorized } from "../../runtime/errors.ts";
 import type { HostEnv, Principal } from "./context.ts";
 import { trustConnection } from "../node-bindings.ts";
 
-const digest = (token: string): string => createHash("sha256").update(token).digest("hex");
+import { tokenDigest as digest } from "../../runtime/token-digest.ts";
 
 export interface AuthConfig {
   tokens: TokenGrants;

@@ -9,7 +9,7 @@
 import type { Hono } from "hono";
 import type { HostEnv } from "../middleware/context.ts";
 import type { HostRuntime } from "../runtime.ts";
-import { CONTENT_TYPES, formatOf, type NonFiniteForm } from "../../runtime/codec.ts";
+import { CONTENT_TYPES, formatOf } from "../../runtime/codec.ts";
 import {
   ApiError,
   ClientGone,
@@ -34,6 +34,7 @@ import {
   unsupportedMediaType,
 } from "../../runtime/errors.ts";
 import { requireInvoke } from "../middleware/auth.ts";
+import { DEADLINE_HEADER, NON_FINITE_HEADER, deadlineFrom, nonFiniteFrom } from "../../runtime/invoke-headers.ts";
 import { servedFunction } from "../invoke.ts";
 import { collectGarbage } from "../../runtime/garbage.ts";
 import { BodyBuffers, POOLED_FROM_BYTES, type BodyLease } from "../body-buffers.ts";
@@ -42,23 +43,6 @@ import { afterResponse, answerBy, callerGone } from "../node-bindings.ts";
 import { effectiveDeadline } from "../policy.ts";
 import { declareRoute, pathPattern, type RouteDeclaration } from "../openapi/route.ts";
 import { invokeRequest, invokeResponse } from "../openapi/schemas.ts";
-
-export const DEADLINE_HEADER = "x-vial-deadline-ms";
-
-function deadlineFrom(header: string | undefined): number | undefined {
-  if (header === undefined) return undefined;
-  const ms = Number(header);
-  if (!Number.isFinite(ms) || ms <= 0) throw badRequest(`${DEADLINE_HEADER} must be a positive number of milliseconds, got '${header}'`);
-  return ms;
-}
-
-export const NON_FINITE_HEADER = "x-vial-non-finite";
-
-function nonFiniteFrom(header: string | undefined): NonFiniteForm {
-  const form = header?.trim().toLowerCase() ?? "null";
-  if (form === "null" || form === "string") return form;
-  throw badRequest(`${NON_FINITE_HEADER} must be 'null' or 'string', got '${header!.slice(0, 40)}'`);
-}
 
 const [ENV, FN] = ["{env}", "{fn}"];
 

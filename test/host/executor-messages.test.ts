@@ -2,10 +2,10 @@
 import { describe, expect, it } from "vitest";
 import { parseExecutorMessage, ProtocolViolation, withinNodes } from "../../host/executors/executor-messages.ts";
 import { PART_BYTES } from "../../executor/parts.ts";
-import { MAX_UNDECLARED_KEYS_PER_ROW } from "../../executor/protocol.ts";
+import { MAX_REPORTED_CALLS, MAX_UNDECLARED_KEYS_PER_ROW } from "../../executor/protocol.ts";
 
 /** Calls 1-9 are waiting, each with at most 10 rows. */
-const bounds = { maxBodyBytes: 4 * 2 ** 20, rowsAtMost: (id: number) => (id < 10 ? 10 : 0) };
+const bounds = { maxBodyBytes: 4 * 2 ** 20, rowsAtMost: (id: number) => (id < 10 ? 10 : 0), functions: new Set(["score"]) };
 const parse = (raw: unknown) => parseExecutorMessage(raw, bounds);
 
 describe("parseExecutorMessage", () => {
@@ -24,6 +24,8 @@ describe("parseExecutorMessage", () => {
     const undeclared = { type: "done", id: 7, ok: true, body: new Uint8Array([1]), undeclaredKeys: 10 * MAX_UNDECLARED_KEYS_PER_ROW };
     expect(parse(undeclared)).toEqual(undeclared);
     expect(parse({ ...first, undeclaredKeys: 0 })).toEqual({ ...first, undeclaredKeys: 0 });
+    const served = { type: "served", calls: [{ fn: "score", status: 200, ms: 1.5 }, { fn: "", status: 404, ms: 0, code: "unknown_function" }], logs: ["stdout: a"] };
+    expect(parse(served)).toEqual(served);
   });
 
   it("drops what it does not know of a message it takes", () => {
@@ -48,6 +50,12 @@ describe("parseExecutorMessage", () => {
     ["undeclared keys that are not a count", { type: "done", id: 1, ok: true, body: new Uint8Array(1), undeclaredKeys: 1.5 }],
     ["a negative count of undeclared keys", { type: "done", id: 1, ok: true, body: new Uint8Array(1), undeclaredKeys: -1 }],
     ["undeclared keys as text", { type: "done", id: 1, ok: true, body: new Uint8Array(1), undeclaredKeys: "1" }],
+    ["a served call of a function the version does not have", { type: "served", calls: [{ fn: "other", status: 200, ms: 1 }], logs: [] }],
+    ["a served call with a status no answer has", { type: "served", calls: [{ fn: "score", status: 99, ms: 1 }], logs: [] }],
+    ["a served call that took no time it could", { type: "served", calls: [{ fn: "score", status: 200, ms: Number.NaN }], logs: [] }],
+    ["a served call with an error code of its own", { type: "served", calls: [{ fn: "score", status: 500, ms: 1, code: "mine" }], logs: [] }],
+    ["more served calls than a report carries", { type: "served", calls: Array(MAX_REPORTED_CALLS + 1).fill({ fn: "score", status: 200, ms: 1 }), logs: [] }],
+    ["a report's log line over its bound", { type: "served", calls: [], logs: ["x".repeat(5000)] }],
   ])("refuses %s", (_what, raw) => {
     expect(() => parse(raw)).toThrow(ProtocolViolation);
   });

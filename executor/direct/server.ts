@@ -1,0 +1,166 @@
+/**
+ * The executor's own socket: callers beside it (a feature server sharing the
+ * pod) send invoke calls here and skip the host's process, the hop that costs
+ * a call the most. The host bound the listener and handed it over (this
+ * process can make no socket of its own) with its rules, kept here as the
+ * host keeps them: the same tokens, body limit, deadline (a caller may only
+ * lower it, the body's arrival counts), admission (the pool's line, and a
+ * bound on the body bytes held), errors and formats. The host counts every
+ * call from the reports this server sends it (served.ts).
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { CONTENT_TYPES, encodeBody, formatOf, type WireFormat } from "../../runtime/codec.ts";
+import { ApiError, badRequest, bodyTooLarge, bodyTooSlow, bytesShed, forbidden, shuttingDown, unauthorized, unknownEnvironment } from "../../runtime/errors.ts";
+import { DEADLINE_HEADER, NON_FINITE_HEADER, deadlineFrom, nonFiniteFrom } from "../../runtime/invoke-headers.ts";
+import { tokenDigest } from "../../runtime/token-digest.ts";
+import { runCall, type CallContext } from "../call.ts";
+import type { DirectSetup } from "../protocol.ts";
+import type { ServedLog } from "./served.ts";
+
+const INVOKE_PATH = /^\/v1\/invoke\/([^/?#]+)\/([^/?#]+)$/;
+/** Headers a call needs are few: a request with more is not one. */
+const MAX_HEADERS = 64;
+
+export interface DirectServer {
+  /** Stops taking connections and calls; resolves once every call taken is answered. */
+  close(): Promise<void>;
+}
+
+export function serveDirect(setup: DirectSetup, ctx: CallContext, served: ServedLog): DirectServer {
+  const allowed = new Set(setup.tokens.allowed);
+  const refused = new Set(setup.tokens.refused);
+  let held = 0;
+  let nextId = 1;
+  let closing = false;
+  let inFlight = 0;
+  let idle: (() => void) | undefined;
+
+  const server = createServer({ maxHeaderSize: 16 * 1024, requestTimeout: 0, headersTimeout: setup.headersTimeoutMs }, (req, res) => {
+    const arrivedAt = performance.now();
+    inFlight++;
+    let fn = "";
+    let reserved = 0;
+    let bodyRead = false;
+    const finish = (status: number, body: Uint8Array, format: WireFormat, error?: ApiError) => {
+      // A body left unread would have to be read through before the next request: the connection ends instead.
+      if (closing || !bodyRead) res.setHeader("connection", "close");
+      if (error?.retryAfter !== undefined) res.setHeader("retry-after", String(error.retryAfter));
+      res.writeHead(status, { "content-type": CONTENT_TYPES[format], "content-length": body.byteLength });
+      res.end(body, () => {
+        held -= reserved;
+        served.add({ fn, status, ms: performance.now() - arrivedAt, ...(error ? { code: error.code } : {}) });
+        if (--inFlight === 0) idle?.();
+      });
+    };
+    const fail = (error: unknown, format: WireFormat = "json") => {
+      const apiError = error instanceof ApiError ? error : new ApiError(500, "internal", `the executor failed on this call: ${(error as Error).message}`);
+      finish(apiError.status, bytes(encodeBody(format, apiError.toJSON())), format, apiError);
+    };
+    void (async () => {
+      let format: WireFormat = "json";
+      try {
+        if (closing) throw shuttingDown();
+        const [env, name] = route(req);
+        if (env !== ctx.env) throw unknownEnvironment(env);
+        authorize(req, allowed, refused, setup.tokens.open, env);
+        format = formatOf(req.headers["content-type"]);
+        fn = ctx.functions.has(name) ? name : "";
+        const requested = deadlineFrom(header(req, DEADLINE_HEADER));
+        const deadlineMs = requested === undefined ? setup.deadlineMs : Math.min(setup.deadlineMs, requested);
+        const nonFinite = nonFiniteFrom(header(req, NON_FINITE_HEADER));
+        const deadlineAt = arrivedAt + deadlineMs;
+        const declared = Number(req.headers["content-length"] ?? NaN);
+        if (declared > setup.bodyLimitBytes) throw bodyTooLarge(setup.bodyLimitBytes);
+        const take = (count: number) => {
+          if (held + count > setup.bufferLimitBytes) throw bytesShed(ctx.env, "environment", setup.bufferLimitBytes, ctx.retryAfterSeconds);
+          held += count;
+          reserved += count;
+        };
+        const body = await readBody(req, setup.bodyLimitBytes, Number.isSafeInteger(declared) ? declared : undefined, take, deadlineAt, () => bodyTooSlow(ctx.env, name, deadlineMs));
+        bodyRead = true;
+        const gone = new AbortController();
+        res.once("close", () => res.writableFinished || gone.abort());
+        const reply = await runCall(ctx, { type: "call", id: nextId++, fn: name, input: { format, body }, deadlineMs, timeLeftMs: deadlineAt - performance.now(), nonFinite }, gone.signal);
+        if (reply.logs) served.log(reply.logs);
+        if (!reply.ok) throw new ApiError(reply.error.status, reply.error.code, reply.error.message, reply.error.retryAfter);
+        finish(200, reply.body as Uint8Array, format);
+      } catch (error) {
+        fail(error, format);
+      }
+    })();
+  });
+  server.maxConnections = setup.maxConnections;
+  server.maxHeadersCount = MAX_HEADERS;
+  server.keepAliveTimeout = setup.keepAliveTimeoutMs;
+  server.on("clientError", (_error, socket) => socket.destroy());
+  server.listen({ fd: setup.fd });
+
+  return {
+    close: () => {
+      closing = true;
+      server.close();
+      server.closeIdleConnections();
+      return inFlight === 0 ? Promise.resolve() : new Promise((resolve) => (idle = resolve));
+    },
+  };
+}
+
+function route(req: IncomingMessage): [string, string] {
+  const match = req.method === "POST" ? INVOKE_PATH.exec(req.url ?? "") : null;
+  if (!match) throw new ApiError(404, "bad_request", "this socket serves one route: POST /v1/invoke/{env}/{fn}");
+  try {
+    return [decodeURIComponent(match[1]!), decodeURIComponent(match[2]!)];
+  } catch {
+    throw badRequest("the path is not valid percent-encoding");
+  }
+}
+
+const header = (req: IncomingMessage, name: string): string | undefined => {
+  const value = req.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+};
+
+/** The host's rule (host/middleware/auth.ts): a token that may invoke this environment, or none where none are configured; a token nobody issued is refused. */
+function authorize(req: IncomingMessage, allowed: Set<string>, refused: Set<string>, open: boolean, env: string): void {
+  const token = req.headers.authorization?.match(/^Bearer\s+(\S+)$/i)?.[1];
+  if (!token) {
+    if (open) return;
+    throw unauthorized();
+  }
+  const digest = tokenDigest(token);
+  if (allowed.has(digest)) return;
+  throw refused.has(digest) ? forbidden(`invoke environment '${env}'`) : unauthorized();
+}
+
+const bytes = (body: string | Uint8Array): Uint8Array => (typeof body === "string" ? Buffer.from(body) : body);
+
+/** The body, within `limit` bytes, room `take`n for as it arrives (all at once when declared), whole by `deadlineAt`. */
+function readBody(req: IncomingMessage, limit: number, declared: number | undefined, take: (bytes: number) => void, deadlineAt: number, late: () => ApiError): Promise<Uint8Array> {
+  if (declared !== undefined) take(declared);
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const timer = setTimeout(() => stop(late()), Math.max(0, deadlineAt - performance.now()));
+    const stop = (error?: Error) => {
+      clearTimeout(timer);
+      req.off("data", onData).off("end", onEnd).off("error", stop).off("close", onClose);
+      if (error) {
+        req.pause();
+        reject(error);
+      } else resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
+    };
+    const onData = (chunk: Buffer) => {
+      size += chunk.byteLength;
+      if (size > limit) return stop(bodyTooLarge(limit));
+      try {
+        if (declared === undefined || size > declared) take(chunk.byteLength);
+      } catch (error) {
+        return stop(error as Error);
+      }
+      chunks.push(chunk);
+    };
+    const onEnd = () => stop();
+    const onClose = () => stop(new Error("the caller closed its connection"));
+    req.on("data", onData).on("end", onEnd).on("error", stop).on("close", onClose);
+  });
+}
