@@ -1,13 +1,15 @@
 /**
- * Where the CPU of a request goes, by process: floor, vial and the isolate
- * pool each serve 10-row fuzzy batches in a closed loop (after a warm-up),
+ * Where the CPU of a request goes, by process: floor, vial (through its host,
+ * and on its executors' own sockets) and the isolate pool each serve 10-row fuzzy batches in a closed loop (after a warm-up),
  * one contender at a time, and the CPU time every process of its tree used
  * (from /proc) is divided by the requests served. The load generator's own
  * CPU is counted too: on a two-core machine it competes for the same cores.
  *   npx tsx bench/cpu-per-request.ts [--concurrency 8] [--seconds 5]
  */
 import { parseArgs } from "node:util";
-import { readFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { closedLoop } from "./load/patterns.ts";
 import { closeClients, Recorder, type Target } from "./load/target.ts";
 import { benchStore } from "./store.ts";
@@ -37,8 +39,8 @@ async function served(target: Target, body: string, ms: number): Promise<number>
   return rec.requests;
 }
 
-async function measure(name: string, server: ServerProcess, path: Target["path"]) {
-  const target: Target = { name, origin: server.origin, path };
+async function measure(name: string, server: ServerProcess, path: Target["path"], socket?: Target["socket"]) {
+  const target: Target = { name, origin: socket ? "http://localhost" : server.origin, path, ...(socket ? { socket } : {}) };
   const body = fuzzyBatch(10);
   try {
     await served(target, body, 2_000);
@@ -55,27 +57,35 @@ async function measure(name: string, server: ServerProcess, path: Target["path"]
     return { name, req_per_s: Math.round(count / seconds), processes, client_us_per_request: client, total_us_per_request: total };
   } finally {
     await closeClients();
+  }
+}
+
+/** Measures each contender a server answers as, then stops it. */
+async function measureAll(server: ServerProcess, contenders: Array<{ name: string; path: Target["path"]; socket?: Target["socket"] }>) {
+  try {
+    const out = [];
+    for (const c of contenders) out.push(await measure(c.name, server, c.path, c.socket));
+    return out;
+  } finally {
     await server.stop();
   }
 }
 
 const bench = await benchStore({ rebuild: false, progress: (msg) => console.error(msg) });
 const store = bench.store.root;
+const direct = await mkdtemp(join(tmpdir(), "vial-direct-"));
 const results = [
-  await measure("floor", await startServer("./floor.ts", { envs: [{ name: FUZZY.name, module: FUZZY.module }] }), CONTENDER_CALL_PATH),
-  await measure(
-    "vial",
-    await startServer("./vial.ts", { store, size: 2, deadlineMs: 60_000, defaultMaxQueue: 64, maxQueue: {} }),
-    VIAL_INVOKE_PATH,
-  ),
-  await measure(
-    "isolates",
-    await startServer("./isolates.ts", { store, size: 2, memoryMiB: 256, envs: [{ name: FUZZY.name, from: FUZZY.name, maxQueue: 64 }] }),
-    CONTENDER_CALL_PATH,
-  ),
+  ...(await measureAll(await startServer("./floor.ts", { envs: [{ name: FUZZY.name, module: FUZZY.module }] }), [{ name: "floor", path: CONTENDER_CALL_PATH }])),
+  // The same host's executors, through the host and on their own sockets.
+  ...(await measureAll(await startServer("./vial.ts", { store, size: 2, deadlineMs: 60_000, defaultMaxQueue: 64, maxQueue: {}, directSockets: direct }), [
+    { name: "vial", path: VIAL_INVOKE_PATH },
+    { name: "vial_direct", path: VIAL_INVOKE_PATH, socket: (env) => join(direct, `${env}.sock`) },
+  ])),
+  ...(await measureAll(await startServer("./isolates.ts", { store, size: 2, memoryMiB: 256, envs: [{ name: FUZZY.name, from: FUZZY.name, maxQueue: 64 }] }), [{ name: "isolates", path: CONTENDER_CALL_PATH }])),
 ];
+await rm(direct, { recursive: true, force: true });
 console.log(`closed loop at concurrency ${concurrency}, ${seconds} s, 10-row fuzzy batches; CPU microseconds per request`);
 for (const r of results) {
   const parts = r.processes.map((p, i) => `${i === 0 ? "server" : `child ${p.pid}`} ${p.us_per_request}`).join(", ");
-  console.log(`${r.name.padEnd(9)} ${String(r.req_per_s).padStart(5)} req/s  total ${r.total_us_per_request} µs = ${parts}, load generator ${r.client_us_per_request}`);
+  console.log(`${r.name.padEnd(11)} ${String(r.req_per_s).padStart(5)} req/s  total ${r.total_us_per_request} µs = ${parts}, load generator ${r.client_us_per_request}`);
 }

@@ -72,6 +72,10 @@ async function optional(name: string, start: () => Promise<ServerProcess>): Prom
   }
 }
 
+/** Calls on an executor's own socket: the origin only names the Host header. */
+const DIRECT_ORIGIN = "http://localhost";
+const directSocket = (cfg: Pick<VialServerConfig, "directSockets">) => (env: string) => join(cfg.directSockets!, `${env}.sock`);
+
 async function main() {
   const machine = machineInfo();
   progress(`mode ${modeName}, host flags: ${hostFlags.join(" ") || "(none)"}`);
@@ -90,10 +94,11 @@ async function main() {
       deadlineMs: 60_000,
       defaultMaxQueue: 64,
       maxQueue: { [FUZZY_TIGHT.name]: mode.capacity },
+      directSockets: join(work, "direct"),
     };
     const vial = await startServer("./vial.ts", vialCfg, hostFlags);
     // The same store, every version run as its WebAssembly component (QuickJS) instead of on V8.
-    const vialWasm = await startServer("./vial.ts", { ...vialCfg, engine: "component" }, hostFlags);
+    const vialWasm = await startServer("./vial.ts", { ...vialCfg, engine: "component", directSockets: undefined }, hostFlags);
     // --expose-gc only lets the bench collect cold's garbage between its slices (Contender.settle).
     const cold = await startServer("./cold.ts", { store: bench.store.root, envs: [FUZZY.name, FUZZY_TIGHT.name, IDENTITY.name] }, [...hostFlags, "--expose-gc"]);
     servers.push(floor, vial, vialWasm, cold);
@@ -120,7 +125,7 @@ async function main() {
     let pyStore: BenchStore | undefined;
     const vialPython = await optional("vial_python", async () => {
       pyStore = await benchPythonStore({ rebuild: values.rebuild || modeName === "full", progress });
-      const cfg: VialServerConfig = { store: pyStore.store.root, size: mode.capacity, deadlineMs: 60_000, defaultMaxQueue: 64, maxQueue: {} };
+      const cfg: VialServerConfig = { store: pyStore.store.root, size: mode.capacity, deadlineMs: 60_000, defaultMaxQueue: 64, maxQueue: {}, directSockets: join(work, "direct-python") };
       return startServer("./vial.ts", cfg, hostFlags);
     });
     if (vialPython) servers.push(vialPython);
@@ -145,6 +150,8 @@ async function main() {
     const contenders: Contender[] = [
       { name: "floor", target: { name: "floor", origin: floor.origin, path: CONTENDER_CALL_PATH }, env: same },
       { name: "vial", target: { name: "vial", origin: vial.origin, path: VIAL_INVOKE_PATH }, env: same },
+      // The same host's executors, called on their own sockets as a sidecar's feature server can call them.
+      { name: "vial_direct", target: { name: "vial_direct", origin: DIRECT_ORIGIN, path: VIAL_INVOKE_PATH, socket: directSocket(vialCfg) }, env: same },
       { name: "vial_wasm", target: { name: "vial_wasm", origin: vialWasm.origin, path: VIAL_INVOKE_PATH }, env: same },
       {
         name: "cold",
@@ -173,6 +180,12 @@ async function main() {
               env: pythonEnv({ [FUZZY.name]: FUZZY_PY.name, [IDENTITY.name]: IDENTITY_PY.name }),
               maxRows: PYTHON_MAX_ROWS,
             },
+            {
+              name: "vial_python_direct",
+              target: { name: "vial_python_direct", origin: DIRECT_ORIGIN, path: VIAL_INVOKE_PATH, socket: directSocket({ directSockets: join(work, "direct-python") }) },
+              env: pythonEnv({ [FUZZY.name]: FUZZY_PY.name, [IDENTITY.name]: IDENTITY_PY.name }),
+              maxRows: PYTHON_MAX_ROWS,
+            },
           ]
         : []),
     ];
@@ -181,7 +194,7 @@ async function main() {
     const results: Record<string, unknown> = {};
     results.steady = await steady(ctx);
     results.spiky = await spiky(ctx);
-    results.overhead = await overhead(ctx, contenders.filter((c) => ["floor", "vial", "vial_wasm", "cold"].includes(c.name)));
+    results.overhead = await overhead(ctx, contenders.filter((c) => ["floor", "vial", "vial_direct", "vial_wasm", "cold"].includes(c.name)));
     results.payload = await payload(ctx);
     // Every vial host, JS and Python: null if any could not say.
     const counts = await Promise.all([vial, vialWasm, ...(vialPython ? [vialPython] : [])].map((s) => requestPathInstantiations(s.origin)));

@@ -6,6 +6,8 @@ export interface Target {
   name: string;
   origin: string;
   path(env: string, fn: string): string;
+  /** A unix socket per environment instead of the origin's TCP port (an executor's own socket). */
+  socket?(env: string): string;
 }
 
 export interface Outcome {
@@ -13,12 +15,14 @@ export interface Outcome {
   ms: number;
 }
 
-/** Keep-alive connections per origin, enough for the widest burst. */
+/** Keep-alive connections per origin (or socket), enough for the widest burst. */
 const pools = new Map<string, Pool>();
 
 export async function send(target: Target, env: string, fn: string, body: string): Promise<Outcome> {
-  let pool = pools.get(target.origin);
-  if (!pool) pools.set(target.origin, (pool = new Pool(target.origin, { connections: 128, pipelining: 1, headersTimeout: 0, bodyTimeout: 0 })));
+  const socketPath = target.socket?.(env);
+  const key = socketPath ?? target.origin;
+  let pool = pools.get(key);
+  if (!pool) pools.set(key, (pool = new Pool(target.origin, { connections: 128, pipelining: 1, headersTimeout: 0, bodyTimeout: 0, ...(socketPath ? { socketPath } : {}) })));
   const started = performance.now();
   const res = await pool.request({ path: target.path(env, fn), method: "POST", headers: { "content-type": "application/json" }, body });
   await res.body.arrayBuffer();

@@ -21,6 +21,11 @@ function latencyTable(by: Record<string, Lat>, opts: { throughput?: boolean; rej
     const rps = opts.throughput && vial.throughput_rps && by.isolates.throughput_rps ? `, req/s ${ratio(vial.throughput_rps, by.isolates.throughput_rps)}` : "";
     lines.push("", `vial ÷ isolates: P50 ${ratio(vial.p50_ms, by.isolates.p50_ms)}, P99 ${ratio(vial.p99_ms, by.isolates.p99_ms)}${rps}.`);
   }
+  const direct = by.vial_direct;
+  if (direct && by.isolates) {
+    const rps = opts.throughput && direct.throughput_rps && by.isolates.throughput_rps ? `, req/s ${ratio(direct.throughput_rps, by.isolates.throughput_rps)}` : "";
+    lines.push("", `vial_direct ÷ isolates: P50 ${ratio(direct.p50_ms, by.isolates.p50_ms)}, P99 ${ratio(direct.p99_ms, by.isolates.p99_ms)}${rps}.`);
+  }
   const [sub, vp] = [by.subprocess, by.vial_python];
   if (sub && vp) {
     lines.push(
@@ -29,6 +34,8 @@ function latencyTable(by: Record<string, Lat>, opts: { throughput?: boolean; rej
         (opts.throughput ? `, req/s ${ratio(sub.throughput_rps ?? NaN, vp.throughput_rps ?? NaN)}.` : "."),
     );
   }
+  const vpd = by.vial_python_direct;
+  if (sub && vpd) lines.push("", `subprocess ÷ vial_python_direct: P50 ${ratio(sub.p50_ms, vpd.p50_ms)}, P99 ${ratio(sub.p99_ms, vpd.p99_ms)}, P99.9 ${ratio(sub.p999_ms, vpd.p999_ms)}.`);
   return lines.join("\n");
 }
 
@@ -44,7 +51,7 @@ export function markdown(report: any, summary: { targets: Target[]; python?: any
     `Host process flags: \`${report.host_flags.join(" ") || "(none)"}\` (all contender servers run with the same flags). Pool capacity ${report.capacity} per environment.`,
     `Contenders run: ${report.contenders.run.join(", ")}.` + Object.entries(report.contenders.not_run as Record<string, string>).map(([n, why]) => ` **${n}**: ${why}.`).join(""),
     "",
-    "Each contender is its own server process on loopback; the load generator interleaves contenders round by round within each scenario. Latency is client-side (request sent to response body read), in HDR histograms; 503s are counted, not timed. `vial` runs each version on its default engine (V8 isolates in an executor process per environment); `vial_wasm` is the same host running every version's QuickJS component instead.",
+    "Each contender is its own server process on loopback; the load generator interleaves contenders round by round within each scenario. Latency is client-side (request sent to response body read), in HDR histograms; 503s are counted, not timed. `vial` runs each version on its default engine (V8 isolates in an executor process per environment); `vial_wasm` is the same host running every version's QuickJS component instead. `vial_direct` (and `vial_python_direct`) are the executors of the `vial` (and `vial_python`) host called on their own unix sockets (`directSockets`), as a feature server beside them can call them, without the host's process on the way.",
     "",
     "The Python pair serves the fuzzy example written in Python (fuzzywuzzy 0.18.0, pure Python): `vial_python` is a vial host of its own serving it as a Python environment; `subprocess` is a bare Hono route over a pool of long-lived python3 processes (same size, same queue bound) running the module natively. They take part in A, B (bursts as wide as the pool) and C up to 1,000 rows (the fuzzy example, and an identity function in Python); the other rows in those tables are the same batches through the JS example, for scale. The ratios to vial in those tables compare with vial serving JS; the Python pair's own ratios are under each table.",
     "",

@@ -44,7 +44,7 @@ export function summarize(report: any) {
   const summary = {
     spiky: Object.fromEntries(Object.entries(spikyRun).map(([name, l]) => [name, pick(l)])),
     spiky_over_capacity: Object.fromEntries(Object.entries(overRun).map(([name, l]) => [name, { ...pick(l), rejected_503: l.rejected_503 ?? 0 }])),
-    overhead: Object.fromEntries(["floor", "vial", "vial_wasm", "cold"].filter((n) => over[n]).map((n) => [n, { p50_ms: over[n]!.p50_ms, p99_ms: over[n]!.p99_ms, p999_ms: over[n]!.p999_ms }])),
+    overhead: Object.fromEntries(["floor", "vial", "vial_direct", "vial_wasm", "cold"].filter((n) => over[n]).map((n) => [n, { p50_ms: over[n]!.p50_ms, p99_ms: over[n]!.p99_ms, p999_ms: over[n]!.p999_ms }])),
     throughput_rps: Object.fromEntries(Object.entries(steady).map(([level, by]) => [level, Object.fromEntries(Object.entries(by).map(([name, l]) => [name, l.throughput_rps ?? null]))])),
     payload_exponent: vialExp,
     request_path_instantiations: report.request_path_instantiations as number | null,
@@ -60,24 +60,29 @@ export function summarize(report: any) {
     overload: flood ? overloadSummary(flood) : null,
   };
 
+  const capacity = report.capacity as number;
   const v = spikyRun.vial!;
   const iso = spikyRun.isolates;
-  const delta = over.vial && over.floor ? round(over.vial.p99_ms - over.floor.p99_ms) : NaN;
+  const overFloor = (name: string) => (over[name] && over.floor ? round(over[name].p99_ms - over.floor.p99_ms) : NaN);
   const coldOverVial = over.cold && over.vial ? round(over.cold.p99_ms / over.vial.p99_ms, 1) : NaN;
   const tailRatio = round(v.p999_ms / v.p50_ms, 2);
-  const overIsolates = (key: "p50_ms" | "p99_ms") => (iso ? round(v[key] / iso[key], 2) : NaN);
-  const throughputVsIsolates = (level: string) => {
+  const overIsolates = (name: string, key: "p50_ms" | "p99_ms") => (iso && spikyRun[name] ? round(spikyRun[name][key] / iso[key], 2) : NaN);
+  const throughputVsIsolates = (name: string, level: string) => {
     const by = steady[level];
-    return by?.vial?.throughput_rps && by.isolates?.throughput_rps ? round(by.vial.throughput_rps / by.isolates.throughput_rps, 2) : NaN;
+    return by?.[name]?.throughput_rps && by.isolates?.throughput_rps ? round(by[name].throughput_rps / by.isolates.throughput_rps, 2) : NaN;
   };
+  /** The isolate-pool targets, for vial through its host ("vial") and on its executors' own sockets ("vial_direct"). */
+  const vsIsolates = (name: string, id: string): Target[] => [
+    { id: `spiky_p50${id}_vs_isolates`, target: `B: ${name} P50 <= 1.3x the isolate pool's under spikes`, ...at(overIsolates(name, "p50_ms"), (x) => x <= 1.3) },
+    { id: `spiky_p99${id}_vs_isolates`, target: `B: ${name} P99 <= 1.3x the isolate pool's under spikes`, ...at(overIsolates(name, "p99_ms"), (x) => x <= 1.3) },
+    { id: `throughput_c2${id}_vs_isolates`, target: `A: ${name} throughput at concurrency ${capacity} >= 0.8x the isolate pool's`, ...at(throughputVsIsolates(name, `c${capacity}`), (x) => x >= 0.8) },
+    { id: `throughput_c8${id}_vs_isolates`, target: `A: ${name} throughput at concurrency ${4 * capacity} >= 0.8x the isolate pool's`, ...at(throughputVsIsolates(name, `c${4 * capacity}`), (x) => x >= 0.8) },
+    { id: `overhead_p99${id}`, target: `E: P99(${name}) - P99(floor) <= 1 ms (identity, 100 rows)`, ...at(overFloor(name), (x) => x <= 1) },
+  ];
   const pyPair = summary.python;
-  const capacity = report.capacity as number;
   const targets: Target[] = [
-    { id: "spiky_p50_vs_isolates", target: "B: vial P50 <= 1.3x the isolate pool's under spikes", ...at(overIsolates("p50_ms"), (x) => x <= 1.3) },
-    { id: "spiky_p99_vs_isolates", target: "B: vial P99 <= 1.3x the isolate pool's under spikes", ...at(overIsolates("p99_ms"), (x) => x <= 1.3) },
-    { id: "throughput_c2_vs_isolates", target: `A: vial throughput at concurrency ${capacity} >= 0.8x the isolate pool's`, ...at(throughputVsIsolates(`c${capacity}`), (x) => x >= 0.8) },
-    { id: "throughput_c8_vs_isolates", target: `A: vial throughput at concurrency ${4 * capacity} >= 0.8x the isolate pool's`, ...at(throughputVsIsolates(`c${4 * capacity}`), (x) => x >= 0.8) },
-    { id: "overhead_p99", target: "E: P99(vial) - P99(floor) <= 1 ms (identity, 100 rows)", ...at(delta, (x) => x <= 1) },
+    ...vsIsolates("vial", ""),
+    ...(spikyRun.vial_direct ? vsIsolates("vial_direct", "_direct") : []),
     { id: "js_compute", target: "F: JS guest (default engine) <= 1.5x V8 per row", ...at(jsRatio ?? NaN, (x) => x <= 1.5) },
     {
       id: "python_vs_subprocess",
@@ -91,6 +96,20 @@ export function summarize(report: any) {
       ...at(pyPair?.c1_subprocess_over_vial_python?.p50 ?? NaN, (x) => x >= SUBPROCESS_OVER_VIAL_PYTHON),
       ...(pyPair?.c1_subprocess_over_vial_python ? {} : { note: "the Python pair did not run" }),
     },
+    ...(pyPair?.direct
+      ? [
+          {
+            id: "python_direct_vs_subprocess",
+            target: `B: subprocess ÷ vial_python_direct P50 >= ${SUBPROCESS_OVER_VIAL_PYTHON} under spikes (10-row fuzzy in Python, on the executor's own socket)`,
+            ...at(pyPair.direct.subprocess_over_vial_python_direct.p50, (x) => x >= SUBPROCESS_OVER_VIAL_PYTHON),
+          },
+          {
+            id: "python_direct_vs_subprocess_c1",
+            target: `A: subprocess ÷ vial_python_direct P50 >= ${SUBPROCESS_OVER_VIAL_PYTHON} at concurrency 1 (on the executor's own socket)`,
+            ...at(pyPair.direct.c1_subprocess_over_vial_python_direct?.p50 ?? NaN, (x) => x >= SUBPROCESS_OVER_VIAL_PYTHON),
+          },
+        ]
+      : []),
     {
       id: "python_fixed_cost",
       target: `C: the Python path's fixed cost of a call within ${PYTHON_FIXED_OVER_JS_MS} ms of the JS path's (identity, 1 row, P50 vial_python - vial)`,
@@ -169,6 +188,7 @@ function pythonPair(spikyRun: Record<string, Latency>, c1: Record<string, Latenc
   if (!sub || !vp) return null;
   const oneRow = (kind: string, name: string) => payload[kind]?.points[name]?.find((p) => p.rows === 1)?.p50_ms;
   const [js1, py1, sub1] = [oneRow("identity", "vial"), oneRow("identity", "vial_python"), oneRow("identity", "subprocess")];
+  const vd = spikyRun.vial_python_direct;
   return {
     subprocess_over_vial_python: { p50: round(sub.p50_ms / vp.p50_ms, 2), p99: round(sub.p99_ms / vp.p99_ms, 2), p999: round(sub.p999_ms / vp.p999_ms, 2) },
     c1_subprocess_over_vial_python:
@@ -178,6 +198,14 @@ function pythonPair(spikyRun: Record<string, Latency>, c1: Record<string, Latenc
       js1 !== undefined && py1 !== undefined
         ? { vial_ms: js1, vial_python_ms: py1, subprocess_ms: sub1 ?? null, python_over_js_ms: round(py1 - js1) }
         : null,
+    // The same Python environment on its executor's own socket.
+    direct: vd
+      ? {
+          subprocess_over_vial_python_direct: { p50: round(sub.p50_ms / vd.p50_ms, 2), p99: round(sub.p99_ms / vd.p99_ms, 2) },
+          c1_subprocess_over_vial_python_direct:
+            c1?.subprocess && c1.vial_python_direct ? { p50: round(c1.subprocess.p50_ms / c1.vial_python_direct.p50_ms, 2), p99: round(c1.subprocess.p99_ms / c1.vial_python_direct.p99_ms, 2) } : null,
+        }
+      : null,
   };
 }
 

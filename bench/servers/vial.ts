@@ -2,7 +2,8 @@
  * Contender "vial": the real server (`vial serve`'s serve(): an executor per
  * environment, warm instances, the slow-client guards) on loopback;
  * "vial_wasm" is the same with `engine: "component"`. Started with the V8
- * flags under test (see bench/run.ts).
+ * flags under test (see bench/run.ts). "vial_direct" is the same host's
+ * executors called on their own sockets (`directSockets`), skipping the host.
  */
 import type { AddressInfo } from "node:net";
 import { Store } from "../../builds/store.ts";
@@ -19,6 +20,8 @@ export interface VialServerConfig {
   defaultMaxQueue: number;
   /** "component": run every version's WebAssembly component, also where its engine is v8. */
   engine?: "component";
+  /** A folder where each environment's executor also serves callers itself ("vial_direct"). */
+  directSockets?: string;
 }
 
 async function main() {
@@ -31,6 +34,7 @@ async function main() {
     logger: createLogger("warn", 2),
     config: {
       port: 0,
+      ...(cfg.directSockets ? { directSockets: cfg.directSockets } : {}),
       pool: { size: cfg.size, maxQueue: cfg.defaultMaxQueue, deadlineMs: cfg.deadlineMs, ...(cfg.engine ? { engine: cfg.engine } : {}) },
       environments: Object.fromEntries(Object.entries(cfg.maxQueue).map(([env, maxQueue]) => [env, { maxQueue }])),
     },
