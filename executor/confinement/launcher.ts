@@ -13,8 +13,6 @@ import { CONFINEMENT_ENV, type AppliedLayers } from "./layers.ts";
 
 const PR_SET_NO_NEW_PRIVS = 38;
 const F_SETFD = 2;
-/** What the executor is given: stdio, its channel to the host (executor/channel.ts), and its own socket where it has one (executor/direct/). */
-const PASSED_ON = [0, 1, 2, 3, 4];
 
 const attempt = <T>(layer: () => T): T | string => {
   try {
@@ -25,9 +23,11 @@ const attempt = <T>(layer: () => T): T | string => {
 };
 
 function main(): never {
-  const [rulesJson, separator, program, ...args] = process.argv.slice(2);
-  if (!rulesJson || separator !== "--" || !program) {
-    process.stderr.write("usage: launcher.mjs <file rules as JSON> -- <program> [args...]\n");
+  // The descriptors the executor is given: stdio, its channel to the host (executor/channel.ts), and its own socket where it has one (executor/direct/).
+  const [rulesJson, descriptors, separator, program, ...args] = process.argv.slice(2);
+  const passedOn = descriptors?.split(",").map(Number) ?? [];
+  if (!rulesJson || !passedOn.every((fd) => Number.isInteger(fd) && fd >= 0) || separator !== "--" || !program) {
+    process.stderr.write("usage: launcher.mjs <file rules as JSON> <descriptors passed on, as 0,1,2,3> -- <program> [args...]\n");
     process.exit(2);
   }
   const rules = JSON.parse(rulesJson) as FileRules;
@@ -39,7 +39,7 @@ function main(): never {
   };
   const env = Object.entries({ ...process.env, [CONFINEMENT_ENV]: JSON.stringify(applied) }).map(([k, v]) => `${k}=${v}`);
   // Node marked every descriptor close-on-exec when it started.
-  for (const fd of PASSED_ON) fcntl(fd, F_SETFD, "int", 0);
+  for (const fd of passedOn) fcntl(fd, F_SETFD, "int", 0);
   execve(program, [program, ...args, null], [...env, null]);
   throw new Error(`cannot run ${program} (${lastError()})`);
 }

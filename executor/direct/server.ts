@@ -10,7 +10,7 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { CONTENT_TYPES, encodeBody, formatOf, type WireFormat } from "../../runtime/codec.ts";
-import { ApiError, badRequest, bodyTooLarge, bodyTooSlow, bytesShed, forbidden, shuttingDown, unauthorized, unknownEnvironment } from "../../runtime/errors.ts";
+import { ApiError, type ErrorCode, badRequest, bodyTooLarge, bodyTooSlow, bytesShed, forbidden, shuttingDown, unauthorized, unknownEnvironment } from "../../runtime/errors.ts";
 import { DEADLINE_HEADER, NON_FINITE_HEADER, deadlineFrom, nonFiniteFrom } from "../../runtime/invoke-headers.ts";
 import { tokenDigest } from "../../runtime/token-digest.ts";
 import { runCall, type CallContext } from "../call.ts";
@@ -41,16 +41,22 @@ export function serveDirect(setup: DirectSetup, ctx: CallContext, served: Served
     let fn = "";
     let reserved = 0;
     let bodyRead = false;
+    let answered: { status: number; code?: ErrorCode } | undefined;
+    const gone = new AbortController();
+    // Once the answer is written, or the connection is gone before it is: its bytes are given back, the call counted.
+    res.once("close", () => {
+      if (!res.writableFinished) gone.abort();
+      held -= reserved;
+      served.add({ fn, status: answered?.status ?? 499, ms: performance.now() - arrivedAt, ...(answered?.code ? { code: answered.code } : {}) });
+      if (--inFlight === 0) idle?.();
+    });
     const finish = (status: number, body: Uint8Array, format: WireFormat, error?: ApiError) => {
+      answered = { status, ...(error ? { code: error.code } : {}) };
       // A body left unread would have to be read through before the next request: the connection ends instead.
       if (closing || !bodyRead) res.setHeader("connection", "close");
       if (error?.retryAfter !== undefined) res.setHeader("retry-after", String(error.retryAfter));
       res.writeHead(status, { "content-type": CONTENT_TYPES[format], "content-length": body.byteLength });
-      res.end(body, () => {
-        held -= reserved;
-        served.add({ fn, status, ms: performance.now() - arrivedAt, ...(error ? { code: error.code } : {}) });
-        if (--inFlight === 0) idle?.();
-      });
+      res.end(body);
     };
     const fail = (error: unknown, format: WireFormat = "json") => {
       const apiError = error instanceof ApiError ? error : new ApiError(500, "internal", `the executor failed on this call: ${(error as Error).message}`);
@@ -78,8 +84,6 @@ export function serveDirect(setup: DirectSetup, ctx: CallContext, served: Served
         };
         const body = await readBody(req, setup.bodyLimitBytes, Number.isSafeInteger(declared) ? declared : undefined, take, deadlineAt, () => bodyTooSlow(ctx.env, name, deadlineMs));
         bodyRead = true;
-        const gone = new AbortController();
-        res.once("close", () => res.writableFinished || gone.abort());
         const reply = await runCall(ctx, { type: "call", id: nextId++, fn: name, input: { format, body }, deadlineMs, timeLeftMs: deadlineAt - performance.now(), nonFinite }, gone.signal);
         if (reply.logs) served.log(reply.logs);
         if (!reply.ok) throw new ApiError(reply.error.status, reply.error.code, reply.error.message, reply.error.retryAfter);

@@ -8,7 +8,7 @@
  * says is checked before it is used (executor-messages.ts): an executor that
  * breaks the protocol is ended.
  */
-import { spawn, type ChildProcess, type SpawnOptions } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import { readFile } from "node:fs/promises";
 import { once } from "node:events";
 import type { Socket } from "node:net";
@@ -26,10 +26,9 @@ import { Assembler, firstPart, sendRest } from "../../executor/parts.ts";
 import { Channel, CHANNEL_FD } from "../../executor/channel.ts";
 import { parseExecutorMessage, ProtocolViolation } from "./executor-messages.ts";
 import { readStderrLines } from "./stderr-lines.ts";
+import { DIRECT_FD } from "./launch.ts";
 import { afterHostTime, afterLoopTurn, type HostTimer } from "./host-time.ts";
 
-/** Where the executor finds its own socket's listener, when it has one (executor/direct/). */
-const DIRECT_FD = 4;
 /** After the deadline, how long the executor's own 504 may take to arrive before the host answers. */
 export const DEADLINE_SLACK_MS = 10;
 /** After the deadline, how long an executor may take to finish a call before it is presumed stuck. */
@@ -139,9 +138,8 @@ export class Executor {
 
   static async start(opts: ExecutorOptions): Promise<Executor> {
     const running: EngineKind = opts.engine.running;
-    const { command, args, options } = opts.sandbox.launch(running, [opts.code.entry], opts.niceness);
     const { direct } = opts;
-    if (direct) options.stdio = Object.assign([...(options.stdio as unknown[])], { [DIRECT_FD]: direct.listener.fd }) as SpawnOptions["stdio"];
+    const { command, args, options } = opts.sandbox.launch(running, [opts.code.entry], { niceness: opts.niceness, directFd: direct?.listener.fd });
     const child = spawn(command, args, options);
     direct?.listener.handedOver();
     const executor = new Executor(child, opts.engine, opts);

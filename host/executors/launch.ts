@@ -8,7 +8,8 @@
  *   sh -c <private mounts>             a /tmp and /dev/shm of its own, its code read-only (with the namespaces)
  *   setpriv --no-new-privs             no privileges gained by exec; no capabilities left in its namespace
  *   prlimit --data --nofile --nproc    its resource limits
- *   node launcher.mjs <files> --     no-new-privileges, Landlock and seccomp, set by the process on itself
+ *   node launcher.mjs <files> <fds> -- no-new-privileges, Landlock and seccomp, set by the process on itself;
+ *                                      only the descriptors it is given pass on
  *                                      (executor/confinement: these need no privilege, so they hold in any pod)
  *   node --permission ...              the executor, under Node's permission model
  *
@@ -120,7 +121,19 @@ export interface LaunchSpec {
 /** The stdio of a launch with `stdio`, every descriptor the host would pass on replaced (descriptors.ts). */
 export const launchStdio = (stdio: Exclude<StdioOptions, string>, spec: Pick<LaunchSpec, "inherited">) => shieldedStdio(stdio, spec.inherited);
 
-export function launchCommand(spec: LaunchSpec, engine: EngineKind, entryArgs: string[], niceness = EXECUTOR_NICENESS): LaunchCommand {
+export interface LaunchOptions {
+  /** How far below the host the process runs in the scheduler (default 10). */
+  niceness?: number;
+  /** A listening socket the executor serves callers on itself (executor/direct/): its descriptor here. */
+  directFd?: number;
+}
+
+/** Where an executor finds its own socket's listener (executor/direct/). */
+export const DIRECT_FD = 4;
+
+export function launchCommand(spec: LaunchSpec, engine: EngineKind, entryArgs: string[], { niceness = EXECUTOR_NICENESS, directFd }: LaunchOptions = {}): LaunchCommand {
+  // Stderr is read by the host; descriptor 3 is the channel to it (executor/channel.ts), 4 its own socket if it has one.
+  const stdio: Exclude<StdioOptions, string> = ["ignore", "ignore", "pipe", "pipe", ...(directFd === undefined ? [] : [directFd])];
   const { code, setup, limits } = spec;
   const node = [
     process.execPath,
@@ -132,7 +145,8 @@ export function launchCommand(spec: LaunchSpec, engine: EngineKind, entryArgs: s
     ...(engine === "v8" ? ["--allow-addons"] : ["--allow-worker", "--no-wasm-lazy-compilation", ...(setup.confined ? ["--allow-addons"] : [])]),
     ...entryArgs,
   ];
-  const confined = setup.confined ? [process.execPath, "--no-warnings", code.launcher, JSON.stringify(executorFiles(code)), "--", ...node] : node;
+  const descriptors = stdio.map((_, fd) => fd).join(",");
+  const confined = setup.confined ? [process.execPath, "--no-warnings", code.launcher, JSON.stringify(executorFiles(code)), descriptors, "--", ...node] : node;
   // The process count is per user: only in a user namespace of its own is it this executor's alone.
   const rlimits = ["prlimit", `--data=${limits.dataBytes}`, `--nofile=${limits.descriptors}`, ...(setup.namespaces ? [`--nproc=${limits.processes}`] : []), "--"];
   // Root of its namespace (or the host's root user) holds capabilities until they are dropped here; `nobody` has none.
@@ -146,8 +160,7 @@ export function launchCommand(spec: LaunchSpec, engine: EngineKind, entryArgs: s
   const options: SpawnOptions = {
     env: EXECUTOR_ENV,
     cwd: "/",
-    // Stderr is read by the host; descriptor 3 is the channel to it (executor/channel.ts).
-    stdio: launchStdio(["ignore", "ignore", "pipe", "pipe"], spec),
+    stdio: launchStdio(stdio, spec),
     ...(setup.nobody ? { uid: NOBODY, gid: NOBODY } : {}),
   };
   // Below the host in the scheduler (every thread inherits it): routing, health checks and other environments'

@@ -33,7 +33,7 @@ import { inheritableDescriptors } from "./descriptors.ts";
 import { executorLimits, measureIsolateData, type ExecutorLimits } from "./limits.ts";
 import { MEMORY_WATCH_MS } from "./memory-watch.ts";
 import { DEFAULT_POLICY } from "../policy.ts";
-import { launchCommand, NOBODY, runProbe, type LaunchCommand, type LaunchSpec, type Setup } from "./launch.ts";
+import { launchCommand, NOBODY, runProbe, type LaunchCommand, type LaunchOptions, type LaunchSpec, type Setup } from "./launch.ts";
 import { confinementWarnings, probeConfinement, type ConfinementReport } from "./confinement.ts";
 
 export { EXECUTOR_ENV, runProbe, type LaunchCommand } from "./launch.ts";
@@ -71,8 +71,7 @@ export interface Sandbox {
   report: SandboxReport;
   /** The limits every executor it launches gets. */
   limits: ExecutorLimits;
-  /** `niceness` (default 10): how far below the host the process runs in the scheduler. */
-  launch(engine: EngineKind, entryArgs: string[], niceness?: number): LaunchCommand;
+  launch(engine: EngineKind, entryArgs: string[], opts?: LaunchOptions): LaunchCommand;
   /** The same sandbox with other limits: one environment's executors. */
   withLimits(limits: ExecutorLimits): Sandbox;
 }
@@ -96,8 +95,8 @@ async function v8Availability(launch: Sandbox["launch"], code: ExecutorCode): Pr
 
 const launcher =
   (spec: Omit<LaunchSpec, "limits">, limits: ExecutorLimits): Sandbox["launch"] =>
-  (engine, entryArgs, niceness) =>
-    launchCommand({ ...spec, limits }, engine, entryArgs, niceness);
+  (engine, entryArgs, opts) =>
+    launchCommand({ ...spec, limits }, engine, entryArgs, opts);
 
 function sandboxOf(report: SandboxReport, spec: Omit<LaunchSpec, "limits">, limits: ExecutorLimits): Sandbox {
   return { report, limits, launch: launcher(spec, limits), withLimits: (other) => sandboxOf(report, spec, other) };

@@ -15,8 +15,8 @@ export function withoutPermissionModel(command: LaunchCommand): LaunchCommand {
 export function withoutConfinement(command: LaunchCommand): LaunchCommand {
   const at = command.args.findIndex((a) => a.endsWith("/launcher.mjs"));
   if (at < 0) return command;
-  // node --no-warnings launcher.mjs <files> -- node ...
-  return { ...command, args: [...command.args.slice(0, at - 2), ...command.args.slice(at + 3)] };
+  // node --no-warnings launcher.mjs <files> <descriptors> -- node ...
+  return { ...command, args: [...command.args.slice(0, at - 2), ...command.args.slice(at + 4)] };
 }
 
 /** Runs `program` (CommonJS, printing one JSON value) as an executor of `sandbox` would run; returns what it printed. */
