@@ -18,6 +18,8 @@ export interface Mode {
   /** Requests per batch size: rowsPerPoint / rows (identity) or fuzzyRowsPerPoint / rows, within [minReps, maxReps]. */
   payload: { identityRows: number[]; fuzzyRows: number[]; rowsPerPoint: number; fuzzyRowsPerPoint: number; minReps: number; maxReps: number };
   overhead: { bursts: number; capSeconds: number };
+  /** H: seconds of closed loop (after a warm-up) per contender at `concurrency`. */
+  cpu: { seconds: number; concurrency: number };
   footprint: { instantiations: number; rssInstances: number };
   /** pyRows: the fuzzy example in Python; pyCheapRows: the cheaper Python functions (haversine, numpy cosine). */
   compute: { rows: number; pyRows: number; pyCheapRows: number; ms: number };
@@ -39,6 +41,7 @@ export const MODES: Record<ModeName, Mode> = {
     footprint: { instantiations: 2, rssInstances: 2 },
     compute: { rows: 20, pyRows: 10, pyCheapRows: 10, ms: 150 },
     overload: { clients: 4, seconds: 1 },
+    cpu: { seconds: 0.5, concurrency: 8 },
   },
   quick: {
     name: "quick",
@@ -51,6 +54,7 @@ export const MODES: Record<ModeName, Mode> = {
     footprint: { instantiations: 5, rssInstances: 4 },
     compute: { rows: 200, pyRows: 50, pyCheapRows: 100, ms: 1_500 },
     overload: { clients: 64, seconds: 10 },
+    cpu: { seconds: 4, concurrency: 8 },
   },
   full: {
     name: "full",
@@ -63,5 +67,6 @@ export const MODES: Record<ModeName, Mode> = {
     footprint: { instantiations: 20, rssInstances: 6 },
     compute: { rows: 1_000, pyRows: 200, pyCheapRows: 1_000, ms: 6_000 },
     overload: { clients: 200, seconds: 30 },
+    cpu: { seconds: 10, concurrency: 8 },
   },
 };

@@ -20,6 +20,7 @@ import { startServer, type ServerProcess } from "./servers/spawn.ts";
 import type { VialServerConfig } from "./servers/vial.ts";
 import { closeClients } from "./load/target.ts";
 import type { Contender, ScenarioContext } from "./scenarios/context.ts";
+import { cpuPerRequest } from "./scenarios/cpu.ts";
 import { steady } from "./scenarios/steady.ts";
 import { overhead, spiky } from "./scenarios/spiky.ts";
 import { payload } from "./scenarios/payload.ts";
@@ -214,6 +215,7 @@ async function main() {
     if (pyStore) results.python_build = { cached: pyStore.cached, built_at: pyStore.built_at, environments: pyStore.builds };
     results.footprint = await footprint(bench, vial, mode.footprint.rssInstances, hostFlags, progress);
     results.overload = await overload(bench.store.root, mode, progress);
+    results.cpu = { concurrency: mode.cpu.concurrency, seconds: mode.cpu.seconds, by_contender: await cpuPerRequest({ store: bench.store.root, ...mode.cpu, hostFlags, progress }) };
 
     await mkdir(values.out, { recursive: true });
     await writeReports(values.out, {

@@ -26,11 +26,11 @@ describe("bench --smoke", () => {
 
     const report = JSON.parse(await readFile(join(out, "latest.json"), "utf8"));
     const { summary } = report;
-    expect(report.contenders.run).toEqual(expect.arrayContaining(["floor", "vial", "vial_wasm", "cold"]));
+    expect(report.contenders.run).toEqual(expect.arrayContaining(["floor", "vial", "vial_direct", "vial_wasm", "cold"]));
     for (const contender of report.contenders.run) {
       for (const key of ["p50_ms", "p99_ms", "p999_ms", "max_ms"]) expect(finite(summary.spiky[contender]?.[key]), `spiky.${contender}.${key}`).toBe(true);
     }
-    for (const contender of ["floor", "vial", "vial_wasm", "cold"]) {
+    for (const contender of ["floor", "vial", "vial_direct", "vial_wasm", "cold"]) {
       for (const key of ["p50_ms", "p99_ms", "p999_ms"]) expect(finite(summary.overhead[contender]?.[key]), `overhead.${contender}.${key}`).toBe(true);
     }
     expect(finite(summary.payload_exponent)).toBe(true);
@@ -65,6 +65,9 @@ describe("bench --smoke", () => {
       }
     }
     expect(summary.targets.length).toBeGreaterThanOrEqual(13);
+    // H: CPU per request of every process of each contender, vial's executors included.
+    for (const name of ["floor", "vial", "vial_direct", "isolates"]) expect(summary.cpu_us_per_request[name]?.server, name).toBeGreaterThan(0);
+    expect(report.results.cpu.by_contender.find((c: { name: string }) => c.name === "vial").processes.length).toBeGreaterThanOrEqual(2);
     for (const t of summary.targets) expect([true, false, null]).toContain(t.holds);
     expect(finite(report.results.footprint.rss.per_warm_instance_mib)).toBe(true);
     expect(finite(report.results.footprint.host_start.create_to_ready_ms)).toBe(true);
@@ -72,6 +75,7 @@ describe("bench --smoke", () => {
     const md = await readFile(join(out, "latest.md"), "utf8");
     expect(md).toContain("## Targets");
     expect(md).toContain("vial ÷ floor");
+    expect(md).toContain("## H. CPU per request");
 
     for (const chart of ["latency.svg", "payload.svg"]) {
       const svg = await readFile(join(out, chart), "utf8");

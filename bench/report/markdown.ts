@@ -130,10 +130,29 @@ export function markdown(report: any, summary: { targets: Target[]; python?: any
     ...pythonCompute(r.compute_python, r.python_build),
     ...pythonKinds(r.compute_python_kinds),
     ...overloadSection(r.overload),
+    ...cpuSection(r.cpu),
     `Request-path instantiations reported by the host over the whole run: ${report.request_path_instantiations ?? "not available"}.`,
     "",
   );
   return out.join("\n");
+}
+
+function cpuSection(cpu: any): string[] {
+  if (!cpu) return [];
+  const iso = cpu.by_contender.find((c: any) => c.name === "isolates");
+  return [
+    `## H. CPU per request (10-row fuzzy batches, closed loop at concurrency ${cpu.concurrency}, ${cpu.seconds} s per contender)`,
+    "",
+    "CPU time of every process of the contender (from /proc) over the requests it served, one contender at a time; the load generator's own beside it.",
+    "",
+    "| contender | req/s | µs per request: its processes | of which, by process | load generator | ÷ isolates |",
+    "| --- | --- | --- | --- | --- | --- |",
+    ...cpu.by_contender.map(
+      (c: any) =>
+        `| ${c.name} | ${c.req_per_s} | ${c.server_us_per_request} | ${c.processes.map((p: any, i: number) => (i === 0 ? `server ${p.us_per_request}` : `child ${p.us_per_request}`)).join(", ")} | ${c.client_us_per_request} | ${iso ? ratio(c.server_us_per_request, iso.server_us_per_request) : "–"} |`,
+    ),
+    "",
+  ];
 }
 
 function overloadSection(o: any): string[] {

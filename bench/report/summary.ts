@@ -40,6 +40,7 @@ export function summarize(report: any) {
   const pyRatio = py?.compute?.guest_over_cpython;
   const memory = r.footprint?.host_and_executors as { rss_mib: number; pss_mib: number } | undefined;
   const flood = r.overload as Overload | undefined;
+  const cpu = Object.fromEntries(((r.cpu?.by_contender ?? []) as Array<{ name: string; req_per_s: number; server_us_per_request: number }>).map((c) => [c.name, c]));
 
   const summary = {
     spiky: Object.fromEntries(Object.entries(spikyRun).map(([name, l]) => [name, pick(l)])),
@@ -58,6 +59,7 @@ export function summarize(report: any) {
     python: pythonPair(spikyRun, steady.c1, r.payload),
     resident_mib: memory ? { host_and_executors_rss: memory.rss_mib, host_and_executors_pss: memory.pss_mib } : null,
     overload: flood ? overloadSummary(flood) : null,
+    cpu_us_per_request: Object.fromEntries(Object.entries(cpu).map(([name, c]) => [name, { server: c.server_us_per_request, req_per_s: c.req_per_s }])),
   };
 
   const capacity = report.capacity as number;
@@ -78,6 +80,11 @@ export function summarize(report: any) {
     { id: `throughput_c2${id}_vs_isolates`, target: `A: ${name} throughput at concurrency ${capacity} >= 0.8x the isolate pool's`, ...at(throughputVsIsolates(name, `c${capacity}`), (x) => x >= 0.8) },
     { id: `throughput_c8${id}_vs_isolates`, target: `A: ${name} throughput at concurrency ${4 * capacity} >= 0.8x the isolate pool's`, ...at(throughputVsIsolates(name, `c${4 * capacity}`), (x) => x >= 0.8) },
     { id: `overhead_p99${id}`, target: `E: P99(${name}) - P99(floor) <= 1 ms (identity, 100 rows)`, ...at(overFloor(name), (x) => x <= 1) },
+    {
+      id: `cpu${id}_vs_isolates`,
+      target: `H: ${name} CPU per request (its processes together) <= 1.3x the isolate pool's (10-row fuzzy, concurrency ${r.cpu?.concurrency ?? "–"})`,
+      ...at(cpu[name] && cpu.isolates ? round(cpu[name].server_us_per_request / cpu.isolates.server_us_per_request, 2) : NaN, (x) => x <= 1.3),
+    },
   ];
   const pyPair = summary.python;
   const targets: Target[] = [
