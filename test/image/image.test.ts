@@ -241,7 +241,7 @@ describe("the sidecar form vial k8s render --socket prints, run by podman kube p
     if (file) await engine(["kube", "down", file]);
   });
 
-  it("serves the feature server beside it on the shared socket, confined", async () => {
+  it("serves the feature server beside it on the shared socket and on each executor's own, confined", async () => {
     const opts = { name: "image-side", envs: "fuzzy,fuzzy-qjs", store: store.root, image: image.tag, socket: true, appImage: image.tag };
     const [template] = renderObjects(await readGroup(opts), opts) as unknown as [{ template: { spec: PodSpec } }];
     const { spec } = template.template;
@@ -250,16 +250,22 @@ describe("the sidecar form vial k8s render --socket prints, run by podman kube p
     const { restartPolicy: _always, ...vial } = spec.initContainers![0]!;
     // The feature server: calls vial over the socket until it answers, as a client of the socket would, then says what it got.
     const client = `const http = require("node:http");
-const call = (method, path, body) => new Promise((resolve, reject) => {
-  const req = http.request({ socketPath: process.env.VIAL_SOCKET, method, path, headers: { "content-type": "application/json" } }, (res) => {
+const call = (socketPath, method, path, body) => new Promise((resolve, reject) => {
+  const req = http.request({ socketPath, method, path, headers: { "content-type": "application/json" } }, (res) => {
     let text = ""; res.on("data", (c) => (text += c)); res.on("end", () => resolve({ status: res.statusCode, body: text }));
   });
   req.on("error", reject); req.end(body);
 });
+const rows = JSON.stringify({ rows: ${JSON.stringify(TEXTS.map((text) => ({ text })))} });
+const direct = (env) => call(process.env.VIAL_DIRECT_SOCKETS + "/" + env + ".sock", "POST", "/v1/invoke/" + env + "/fuzzy_similarity", rows).then((a) => JSON.parse(a.body));
 (async () => {
   for (;;) {
-    const answer = await call("POST", "/v1/invoke/fuzzy-qjs/fuzzy_similarity", JSON.stringify({ rows: ${JSON.stringify(TEXTS.map((text) => ({ text })))} })).catch(() => undefined);
-    if (answer && answer.status === 200) { console.log(JSON.stringify({ answer: JSON.parse(answer.body), listing: JSON.parse((await call("GET", "/v1/environments")).body) })); return; }
+    const answer = await call(process.env.VIAL_SOCKET, "POST", "/v1/invoke/fuzzy-qjs/fuzzy_similarity", rows).catch(() => undefined);
+    if (answer && answer.status === 200) {
+      const listing = JSON.parse((await call(process.env.VIAL_SOCKET, "GET", "/v1/environments")).body);
+      console.log(JSON.stringify({ answer: JSON.parse(answer.body), direct: [await direct("fuzzy"), await direct("fuzzy-qjs")], listing }));
+      return;
+    }
     await new Promise((r) => setTimeout(r, 250));
   }
 })();`;
@@ -268,8 +274,11 @@ const call = (method, path, body) => new Promise((resolve, reject) => {
     const pod = asPod("vial-image-side", { ...spec, initContainers: undefined, containers: [vial, app], restartPolicy: "Never" });
     const [served] = await playUntilExited(file, [pod], ["vial-image-side-feature-server"]);
     expect(served!.code, served!.logs).toBe("0");
-    const { answer, listing } = JSON.parse(served!.logs.trim().split("\n").at(-1)!) as { answer: { rows: unknown[]; errors: unknown[] }; listing: Listing };
-    expect(answer).toEqual({ rows: TEXTS.map((text) => ({ similarity: ratio(BASELINE, text), partial_similarity: partial_ratio(BASELINE, text) })), errors: [] });
+    const { answer, direct, listing } = JSON.parse(served!.logs.trim().split("\n").at(-1)!) as { answer: unknown; direct: unknown[]; listing: Listing };
+    const expected = { rows: TEXTS.map((text) => ({ similarity: ratio(BASELINE, text), partial_similarity: partial_ratio(BASELINE, text) })), errors: [] };
+    expect(answer).toEqual(expected);
+    // Each environment's confined executor, on its own socket in the shared folder: the same answer without the host.
+    expect(direct).toEqual([expected, expected]);
     expectConfined(listing, 3);
   });
 });

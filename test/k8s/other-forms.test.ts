@@ -40,9 +40,10 @@ describe("the sidecar form", () => {
     const vial = spec.initContainers![0]!;
     const app = spec.containers[0]!;
     expect(vial.restartPolicy).toBe("Always");
-    expect(vial.args).toEqual(["serve", "--store", "/var/lib/vial/store", "--socket", "/run/vial/vial.sock"]);
+    expect(vial.args).toEqual(["serve", "--store", "/var/lib/vial/store", "--socket", "/run/vial/vial.sock", "--direct-sockets", "/run/vial/direct"]);
     expect(app.image).toBe("registry.example/feature-server:7");
     expect(app.env).toContainEqual({ name: "VIAL_SOCKET", value: "/run/vial/vial.sock" });
+    expect(app.env).toContainEqual({ name: "VIAL_DIRECT_SOCKETS", value: "/run/vial/direct" });
     const socketMount = (c: typeof vial) => c.volumeMounts!.find((m) => m.mountPath === "/run/vial")!.name;
     expect(socketMount(vial)).toBe(socketMount(app));
     expect(spec.volumes!.find((v) => v.name === socketMount(vial))!.emptyDir).toEqual({ medium: "Memory", sizeLimit: "1Mi" });
