@@ -32,7 +32,7 @@ export const BENCH_ENVS = [FUZZY, IDENTITY, FUZZY_TIGHT];
 /**
  * The fuzzy example in Python (same fields, fuzzywuzzy 0.18.0 pure Python).
  * Its requirements file is generated at build time (a wheel made from Debian's
- * python3-fuzzywuzzy, test/python/harness.ts): empty here.
+ * python3-fuzzywuzzy, testing/python.ts): empty here.
  */
 export const FUZZY_PY: BenchEnv = {
   name: "fuzzy-py",

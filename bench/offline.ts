@@ -18,7 +18,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { benchStore } from "./store.ts";
 import { FUZZY, IDENTITY, ROOT, type BenchEnv } from "./envs.ts";
-import { sampleTreeMemory } from "./process-tree.ts";
+import { sampleTreeMemory } from "../testing/process-tree.ts";
 import { machineInfo } from "./machine.ts";
 
 const { values } = parseArgs({ options: { quick: { type: "boolean", default: false } } });

@@ -37,7 +37,7 @@ async function pythonHost(root: string, work: string): Promise<ServerProcess> {
   const { Store } = (await at("builds/store.ts")) as typeof import("../builds/store.ts");
   const { createEnvironment } = (await at("builds/env-create.ts")) as typeof import("../builds/env-create.ts");
   const { deploy } = (await at("builds/deploy.ts")) as typeof import("../builds/deploy.ts");
-  const { fuzzyRequirements } = (await at("test/python/harness.ts")) as typeof import("../test/python/harness.ts");
+  const { fuzzyRequirements } = (await at("testing/python.ts")) as typeof import("../testing/python.ts");
   const store = new Store(join(work, "store"));
   for (const env of [IDENTITY_PY, FUZZY_PY]) {
     progress(`${root}: deploying ${env.name}`);

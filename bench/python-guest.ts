@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { componentizePython } from "../builds/python/componentize.js";
 import { ensureInterpreter } from "../builds/python/interpreter.js";
 import { installPythonRequirements } from "../builds/python/requirements.js";
-import { CACHE_DIR, NATIVE_PRELUDE, NATIVE_PYTHON, ROOT, fuzzyRequirements, loadComponent } from "../test/python/harness.js";
+import { CACHE_DIR, NATIVE_PRELUDE, NATIVE_PYTHON, ROOT, fuzzyRequirements, loadComponent } from "../testing/python.ts";
 
 const MODULE = join(ROOT, "examples", "python", "fuzzy_similarity.py");
 const FN = "fuzzy_similarity";

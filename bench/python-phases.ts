@@ -18,7 +18,7 @@ import { createEnvironment } from "../builds/env-create.ts";
 import { deploy } from "../builds/deploy.ts";
 import { fuzzyRows } from "./rows.ts";
 import { FUZZY_PY, ROOT } from "./envs.ts";
-import { NATIVE_PYTHON, NATIVE_PRELUDE, fuzzyRequirements, loadComponent } from "../test/python/harness.ts";
+import { NATIVE_PYTHON, NATIVE_PRELUDE, fuzzyRequirements, loadComponent } from "../testing/python.ts";
 
 const { values } = parseArgs({ options: { rows: { type: "string", default: "50" }, repeat: { type: "string", default: "40" } } });
 const rows = Number(values.rows);

@@ -12,7 +12,7 @@ import { Store } from "../builds/store.ts";
 import { createEnvironment } from "../builds/env-create.ts";
 import { deploy } from "../builds/deploy.ts";
 import { BENCH_ENVS, COSINE_PY, PYTHON_ENVS, ROOT, type BenchEnv } from "./envs.ts";
-import { fuzzyRequirements } from "../test/python/harness.ts";
+import { fuzzyRequirements } from "../testing/python.ts";
 
 export interface BuildTimes {
   env: string;
@@ -30,7 +30,7 @@ export interface BenchStore {
 
 const INPUTS = ["examples/fuzzy-similarity", "bench/fixtures", "guest-sdk/js", "builds", "wit", "package-lock.json"];
 /** The Python store: its own digest, so a change on one side does not rebuild the other. */
-const PY_INPUTS = ["examples/python", "bench/fixtures/python", "guest-sdk/python", "builds", "wit", "test/python/harness.ts", "test/python/fixtures", "package-lock.json"];
+const PY_INPUTS = ["examples/python", "bench/fixtures/python", "guest-sdk/python", "builds", "wit", "testing/python.ts", "test/python/fixtures", "package-lock.json"];
 
 async function filesUnder(path: string): Promise<string[]> {
   const full = join(ROOT, path);

@@ -14,7 +14,7 @@ argv: the SDK directory, the module's path.
 """
 import sys
 
-# As in test/python/harness.ts: pure-Python difflib, as in the sandbox,
+# As in testing/python.ts: pure-Python difflib, as in the sandbox,
 # not the python3-levenshtein C extension.
 sys.modules["Levenshtein"] = None
 

@@ -6,7 +6,7 @@ import { ROOT } from "../envs.ts";
 
 const WORKER = fileURLToPath(new URL("./worker.py", import.meta.url));
 const SDK = `${ROOT}guest-sdk/python`;
-/** Debian's CPython, where python3-fuzzywuzzy is installed (test/python/harness.ts). */
+/** Debian's CPython, where python3-fuzzywuzzy is installed (testing/python.ts). */
 export const NATIVE_PYTHON = "/usr/bin/python3";
 
 export class PythonWorker {

@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { closedLoop } from "../load/patterns.ts";
 import { closeClients, Recorder, type Target } from "../load/target.ts";
 import { startServer, type ServerProcess } from "../servers/spawn.ts";
-import { processTree } from "../process-tree.ts";
+import { processTree } from "../../testing/process-tree.ts";
 import { fuzzyBatch } from "../rows.ts";
 import { FUZZY } from "../envs.ts";
 import { CONTENDER_CALL_PATH, VIAL_INVOKE_PATH } from "../servers/paths.ts";

@@ -8,7 +8,7 @@ import { BENCH_ENVS } from "../envs.ts";
 import type { BenchStore } from "../store.ts";
 import { startServer, type ServerProcess } from "../servers/spawn.ts";
 import type { VialServerConfig } from "../servers/vial.ts";
-import { treeMemory } from "../process-tree.ts";
+import { treeMemory } from "../../testing/process-tree.ts";
 
 const settle = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const mib = (b: number) => Math.round((b / 2 ** 20) * 10) / 10;

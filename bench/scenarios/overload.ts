@@ -18,7 +18,7 @@ import { fileURLToPath } from "node:url";
 import { FUZZY, IDENTITY } from "../envs.ts";
 import { startServer } from "../servers/spawn.ts";
 import type { VialServerConfig } from "../servers/vial.ts";
-import { sampleTreeMemory, treeMemory } from "../process-tree.ts";
+import { sampleTreeMemory, treeMemory } from "../../testing/process-tree.ts";
 import type { LatencySummary } from "../histogram.ts";
 import type { ProbeConfig } from "../load/probe.ts";
 import type { Mode } from "../modes.ts";

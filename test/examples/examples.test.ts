@@ -18,7 +18,7 @@ import type { Store } from "../../builds/store.ts";
 import { nativeRequirements } from "../../builds/python/native-requirements.ts";
 import { transaction_distance_from_home } from "../../examples/distance-from-home/features.ts";
 import { REPO, deployModule, tempStore } from "../host/helpers.ts";
-import { NATIVE_PYTHON, callNative, ensureDebianNumpy } from "../python/harness.ts";
+import { NATIVE_PYTHON, callNative, ensureDebianNumpy } from "../../testing/python.ts";
 import { watchedHost, type Answer, type Watched } from "../security/helpers.ts";
 
 const EXAMPLES = join(REPO, "examples");

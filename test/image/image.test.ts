@@ -22,7 +22,7 @@ import { readGroup } from "../../cli/k8s/group.ts";
 import { EXAMPLE, REPO, deployedStore } from "../k8s/helpers.ts";
 import { createEnvironment } from "../../builds/env-create.ts";
 import { deploy } from "../../builds/deploy.ts";
-import { callNative, fuzzyRequirements } from "../python/harness.ts";
+import { callNative, fuzzyRequirements } from "../../testing/python.ts";
 
 const BASELINE = "Mocha Cheesecake Fudge Brownie Bars";
 const TEXTS = ["Mocha brownie bars", "cheesecake", "fudge"];

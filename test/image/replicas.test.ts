@@ -25,7 +25,7 @@ import { deploy } from "../../builds/deploy.ts";
 import type { Store } from "../../builds/store.ts";
 import { readGroup } from "../../cli/k8s/group.ts";
 import { renderObjects, toYaml, type KubernetesObject } from "../../cli/k8s/render.ts";
-import { ensureDebianPackage } from "../debian.ts";
+import { ensureDebianPackage } from "../../testing/debian.ts";
 import { EXAMPLE, REPO, deployedStore } from "../k8s/helpers.ts";
 
 const BASELINE = "Mocha Cheesecake Fudge Brownie Bars";

@@ -19,7 +19,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { createInterface } from "node:readline";
 import { writeFile } from "node:fs/promises";
 import { deployModule, eventually, metricValue, REPO, tempStore } from "../host/helpers.ts";
-import { sampleTreeMemory, treeMemory, type TreeMemory } from "../../bench/process-tree.ts";
+import { sampleTreeMemory, treeMemory, type TreeMemory } from "../../testing/process-tree.ts";
 import { MALLOC_ENV } from "../../host/malloc-env.ts";
 
 const IDENTITY = join(REPO, "bench", "fixtures", "identity");

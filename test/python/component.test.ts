@@ -7,7 +7,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { componentizePython } from "../../builds/python/componentize.js";
 import { installPythonRequirements } from "../../builds/python/requirements.js";
 import { GuestExit } from "../../runtime/capabilities/index.js";
-import { CACHE_DIR, FIXTURES, ROOT, callNative, fuzzyRequirements, loadComponent, type Guest, type Loaded } from "./harness.js";
+import { CACHE_DIR, FIXTURES, ROOT, callNative, fuzzyRequirements, loadComponent, type Guest, type Loaded } from "../../testing/python.ts";
 
 const FUZZY = join(ROOT, "examples", "python", "fuzzy_similarity.py");
 const CHECKS = join(FIXTURES, "guest_checks.py");

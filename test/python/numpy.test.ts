@@ -11,7 +11,7 @@ import type { Store } from "../../builds/store.ts";
 import { languageRuntime, unversioned } from "../../runtime/languages.ts";
 import { deployModule, tempStore } from "../host/helpers.ts";
 import { watchedHost, type Answer, type Watched } from "../security/helpers.ts";
-import { FIXTURES, ROOT, callNative, ensureDebianNumpy, loadComponent, pytestWheel, type Guest } from "./harness.ts";
+import { FIXTURES, ROOT, callNative, ensureDebianNumpy, loadComponent, pytestWheel, type Guest } from "../../testing/python.ts";
 
 const EXAMPLE = join(ROOT, "examples", "python", "numpy-features");
 const FEATURES = join(EXAMPLE, "numpy_features.py");

@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Store } from "../../builds/store.ts";
 import { deployModule, tempStore } from "../host/helpers.ts";
 import { watchedHost, type Answer, type Watched } from "../security/helpers.ts";
-import { FIXTURES, NATIVE_PYTHON, ROOT, ensureDebianNumpy, loadComponent, pytestWheel, type Guest, type Loaded } from "./harness.ts";
+import { FIXTURES, NATIVE_PYTHON, ROOT, ensureDebianNumpy, loadComponent, pytestWheel, type Guest, type Loaded } from "../../testing/python.ts";
 
 const PANDAS_FIXTURES = join(FIXTURES, "pandas");
 const FEATURES = join(PANDAS_FIXTURES, "pandas_features.py");

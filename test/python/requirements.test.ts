@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { installPythonRequirements, requirementsDigest } from "../../builds/python/requirements.js";
 import { nativeRequirements } from "../../builds/python/native-requirements.js";
-import { FIXTURES, fuzzyRequirements, makeWheel } from "./harness.js";
+import { FIXTURES, fuzzyRequirements, makeWheel } from "../../testing/python.ts";
 
 async function project(lines: string[]): Promise<{ dir: string; file: string }> {
   const dir = await mkdtemp(join(tmpdir(), "vial-req-test-"));

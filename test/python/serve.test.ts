@@ -13,7 +13,7 @@ import { deploy } from "../../builds/deploy.ts";
 import { serve, type Serving } from "../../host/serve.ts";
 import { createLogger } from "../../host/logger.ts";
 import { tempStore, snapshot } from "../store-snapshot.ts";
-import { callNative, fuzzyRequirements } from "./harness.ts";
+import { callNative, fuzzyRequirements } from "../../testing/python.ts";
 import type { Store } from "../../builds/store.ts";
 
 const EXAMPLE = fileURLToPath(new URL("../../examples/python/fuzzy_similarity.py", import.meta.url));

@@ -3,7 +3,7 @@ import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium, type BrowserContext } from "playwright-core";
-import { ensureDebianPackage } from "../debian.ts";
+import { ensureDebianPackage } from "../../testing/debian.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
 

@@ -17,7 +17,7 @@ import type { FieldSchema, FieldType, FunctionSchema } from "../../guest-sdk/js/
 import { deployModule, tempStore } from "../host/helpers.ts";
 import { watchedHost, type Watched } from "../security/helpers.ts";
 import { snapshot } from "../store-snapshot.ts";
-import { callNativeOutcome, describeNative } from "../python/harness.ts";
+import { callNativeOutcome, describeNative } from "../../testing/python.ts";
 import { arbitraryRow, comparable, requestRow, type Format } from "./values.ts";
 
 const FIXTURES = fileURLToPath(new URL("./fixtures/", import.meta.url));

@@ -9,13 +9,13 @@ import { dirname, join, resolve } from "node:path";
 import { pathToFileURL, fileURLToPath } from "node:url";
 import v8 from "node:v8";
 import { transpileBytes } from "@bytecodealliance/jco-transpile";
-import { ensureDebianPackage } from "../debian.ts";
-import { buildCacheDir } from "../../builds/cache-dir.ts";
-import { createWasiImports } from "../../runtime/capabilities/index.js";
+import { ensureDebianPackage } from "./debian.ts";
+import { buildCacheDir } from "../builds/cache-dir.ts";
+import { createWasiImports } from "../runtime/capabilities/index.js";
 
 v8.setFlagsFromString("--experimental-wasm-extended-const");
 
-export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 export const CACHE_DIR = buildCacheDir();
 export const FIXTURES = join(ROOT, "test", "python", "fixtures");
 const DEBIAN_FUZZY = "/usr/lib/python3/dist-packages/fuzzywuzzy";
