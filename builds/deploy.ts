@@ -13,7 +13,7 @@ import { language } from "./languages.ts";
 import { transpileComponent, BINDINGS_NAME } from "./transpile.ts";
 import { sha256 } from "../runtime/digest.ts";
 import { unversioned } from "../runtime/languages.ts";
-import { instantiateVersion, type RunnableVersion } from "../runtime/instantiate.ts";
+import { instantiateVersion, type EngineKind, type RunnableVersion } from "../runtime/instantiate.ts";
 import { loadIsolatedVm } from "../runtime/v8/isolated-vm.ts";
 import { packageVersion } from "./package-version.ts";
 import { VialError } from "./errors.ts";
@@ -67,7 +67,7 @@ function checkNames(modulePath: string, functions: FunctionSchema[]): void {
 }
 
 /** The functions a version describes, read back from a running guest. */
-async function describeFunctions(version: RunnableVersion, engine: "v8" | "component"): Promise<FunctionSchema[]> {
+async function describeFunctions(version: RunnableVersion, engine: EngineKind): Promise<FunctionSchema[]> {
   const guest = await instantiateVersion(version, { engine });
   try {
     return (JSON.parse(await guest.describe()) as { functions: FunctionSchema[] }).functions;

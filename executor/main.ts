@@ -9,7 +9,7 @@ import "../runtime/wasm/flags.ts";
 import { Socket } from "node:net";
 import { collectGarbage } from "../runtime/garbage.ts";
 import { Pool } from "./pool/pool.ts";
-import { instanceFactory } from "./engine.ts";
+import { ENGINES } from "../runtime/engines/index.ts";
 import { errorReply, runCall, type CallContext } from "./call.ts";
 import { runShadowCall } from "./shadow.ts";
 import { Assembler, firstPart, sendRest } from "./parts.ts";
@@ -57,7 +57,8 @@ function fatal(reason: string): never {
 }
 
 async function start(setup: ExecutorSetup): Promise<void> {
-  const pool = new Pool(await instanceFactory(setup, fatal), setup, {
+  // The host has chosen the engine (host/executors/engine.ts).
+  const pool = new Pool(await ENGINES[setup.engine].instanceFactory(setup, fatal), setup, {
     instanceStarted: () => send({ type: "instance", event: "started" }),
     instanceRestarted: (cause) => send({ type: "instance", event: "restarted", cause }),
     instanceStartFailed: (error) => send({ type: "instance", event: "start-failed", message: cut(error.message, MAX_ERROR_CHARS) }),

@@ -6,7 +6,7 @@
  * the time left until their deadline; the executor answers each call once,
  * with the encoded response or the error to send.
  */
-import type { EngineKind } from "../runtime/instantiate.ts";
+import type { EngineKind } from "../runtime/engines/index.ts";
 import type { VersionArtifacts } from "../runtime/version/read-version.ts";
 import type { ErrorCode } from "../runtime/errors.ts";
 import type { RestartCause } from "../runtime/instance.ts";

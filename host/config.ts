@@ -17,6 +17,7 @@ import { readFileSync } from "node:fs";
 import { totalmem } from "node:os";
 import { VialError } from "../builds/errors.ts";
 import type { PoolSettings } from "./policy.ts";
+import { ENGINE_KINDS } from "../runtime/engines/index.ts";
 
 /** Bearer token -> environments it may invoke ("*" for all). */
 export type TokenGrants = Record<string, string[]>;
@@ -81,7 +82,6 @@ export const DEFAULT_CONFIG: HostConfig = {
 };
 
 const POOL_KEYS = ["size", "maxQueue", "deadlineMs", "memoryMiB", "outputLimitBytes", "executorMemoryMiB", "engine"] as const;
-const ENGINES = ["v8", "component"];
 
 function checkPoolSettings(where: string, value: unknown): PoolSettings {
   if (typeof value !== "object" || value === null) throw new VialError(`${where} must be an object`);
@@ -89,7 +89,7 @@ function checkPoolSettings(where: string, value: unknown): PoolSettings {
   for (const [key, v] of Object.entries(settings)) {
     if (!(POOL_KEYS as readonly string[]).includes(key)) throw new VialError(`${where}.${key} is not a pool setting (use ${POOL_KEYS.join(", ")})`);
     if (key === "engine") {
-      if (!ENGINES.includes(v as string)) throw new VialError(`${where}.engine must be one of ${ENGINES.join(", ")}`);
+      if (!(ENGINE_KINDS as string[]).includes(v as string)) throw new VialError(`${where}.engine must be one of ${ENGINE_KINDS.join(", ")}`);
     } else if (!Number.isInteger(v) || (v as number) < (key === "maxQueue" ? 0 : 1)) throw new VialError(`${where}.${key} must be a positive integer`);
   }
   return settings as PoolSettings;

@@ -1,5 +1,5 @@
 /** How an environment is served: plain data, resolved from config, no behaviour of its own. */
-import type { EngineKind } from "../runtime/instantiate.ts";
+import type { EngineKind } from "../runtime/engines/index.ts";
 
 export interface PoolPolicy {
   /** Warm instances kept ready. */

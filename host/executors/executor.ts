@@ -13,7 +13,7 @@ import { readFile } from "node:fs/promises";
 import { once } from "node:events";
 import type { Socket } from "node:net";
 import type { VersionArtifacts } from "../../runtime/version/read-version.ts";
-import type { EngineKind } from "../../runtime/instantiate.ts";
+import type { EngineKind } from "../../runtime/engines/index.ts";
 import type { NonFiniteForm } from "../../runtime/codec.ts";
 import type { CallInput, CallReply, CurrentAnswer, DirectSetup, ExecutorMessage, ExecutorSetup, ExecutorState, HostMessage, ServedReport } from "../../executor/protocol.ts";
 import type { DirectListener } from "./direct-socket.ts";

@@ -19,7 +19,7 @@
  */
 import { spawn, type SpawnOptions, type StdioOptions } from "node:child_process";
 import { dirname } from "node:path";
-import type { EngineKind } from "../../runtime/instantiate.ts";
+import { ENGINES, type EngineKind } from "../../runtime/engines/index.ts";
 import type { ExecutorCode } from "./code.ts";
 import type { ExecutorLimits } from "./limits.ts";
 import { shieldedStdio } from "./descriptors.ts";
@@ -141,8 +141,7 @@ export function launchCommand(spec: LaunchSpec, engine: EngineKind, entryArgs: s
     HEAP_GROWTH,
     PERMISSION_FLAG,
     ...code.readable.map((dir) => `--allow-fs-read=${dir}`),
-    // koffi, which the confined executor denies itself exec with, is an addon too.
-    ...(engine === "v8" ? ["--allow-addons"] : ["--allow-worker", "--no-wasm-lazy-compilation", ...(setup.confined ? ["--allow-addons"] : [])]),
+    ...ENGINES[engine].nodeFlags({ confined: setup.confined }),
     ...entryArgs,
   ];
   const descriptors = stdio.map((_, fd) => fd).join(",");

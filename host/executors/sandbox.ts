@@ -27,7 +27,7 @@
  */
 import { readFileSync } from "node:fs";
 import { basename, join } from "node:path";
-import type { EngineKind } from "../../runtime/instantiate.ts";
+import type { EngineKind } from "../../runtime/engines/index.ts";
 import type { ExecutorCode } from "./code.ts";
 import { inheritableDescriptors } from "./descriptors.ts";
 import { executorLimits, measureIsolateData, type ExecutorLimits } from "./limits.ts";

@@ -3,6 +3,7 @@
  * against them (`satisfies`), and /openapi.json is derived from them.
  */
 import { z } from "zod";
+import { ENGINE_KINDS, type EngineKind } from "../../runtime/engines/index.ts";
 
 const fieldType: z.ZodType<unknown> = z
   .lazy(() => z.union([z.enum(["string", "int64", "float64", "bool", "bytes"]), z.object({ array: fieldType }), z.object({ optional: fieldType })]))
@@ -19,7 +20,7 @@ export const functionSchema = z.object({
 
 const engineReport = z.object({
   version: z.string().meta({ description: "the version's engine: v8, quickjs, starlingmonkey or cpython" }),
-  running: z.enum(["v8", "component"]),
+  running: z.enum(ENGINE_KINDS as [EngineKind, ...EngineKind[]]),
   reason: z.string().optional().meta({ description: "why the component runs although the version's engine is v8" }),
 });
 
