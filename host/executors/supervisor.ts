@@ -78,6 +78,8 @@ export interface ExecutorView {
   status: "running" | "restarting" | "stopped";
   /** The running process's layers, from the kernel. */
   kernel?: KernelLayers;
+  /** Where the executor serves invoke calls itself (directSockets). */
+  directSocket?: string;
 }
 
 export interface CallOptions {
@@ -98,6 +100,8 @@ export class Supervisor {
   private restartTimer?: NodeJS.Timeout;
   private stopped = false;
   private draining = false;
+  /** The socket the running executor serves on, once published (a draining version's is its successor's). */
+  private directSocket?: string;
   private readonly gate: Gate;
   private readonly logBucket = new TokenBucket(GUEST_LOG_LINES_PER_SECOND, GUEST_LOG_BURST);
 
@@ -123,6 +127,7 @@ export class Supervisor {
       throw error;
     }
     listener?.publish();
+    this.directSocket = listener?.path;
     this.startedAt = performance.now();
     this.deps.log.info({ env: this.env, version: this.version, executor: this.executor.pid, engine: this.engine, ...(listener ? { direct: listener.path } : {}) }, "executor ready");
   }
@@ -238,12 +243,21 @@ export class Supervisor {
     const state = await executor?.state();
     const line = this.gate.state();
     const kernel = executor?.pid !== undefined && !executor.exited ? await processLayers(executor.pid) : undefined;
-    return { pid: executor?.pid, ...executor?.scheduling, state: state && { ...state, queued: state.queued + line.queued }, restarts: this.restarts, status, ...(kernel ? { kernel } : {}) };
+    return {
+      pid: executor?.pid,
+      ...executor?.scheduling,
+      state: state && { ...state, queued: state.queued + line.queued },
+      restarts: this.restarts,
+      status,
+      ...(kernel ? { kernel } : {}),
+      ...(this.directSocket ? { directSocket: this.directSocket } : {}),
+    };
   }
 
   /** Lets the calls admitted finish, waiting or running (up to `graceMs`), then stops the executor. */
   async drain(graceMs: number): Promise<void> {
     this.draining = true;
+    this.directSocket = undefined;
     const started = performance.now();
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([this.gate.idle(), new Promise((resolve) => (timer = setTimeout(resolve, graceMs)))]);

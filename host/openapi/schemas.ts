@@ -50,6 +50,7 @@ export const executorView = z.object({
     })
     .optional()
     .meta({ description: "the running executor process's layers as the kernel reports them (/proc), absent while it restarts" }),
+  directSocket: z.string().optional().meta({ description: "where the executor also serves invoke calls itself (directSockets): a caller beside it may skip the host; absent without" }),
   residentMiB: z.number(),
   limits: z
     .object({

@@ -136,10 +136,11 @@ describe("an executor's own socket", () => {
 
     const executor = async () => {
       const listing = await fetch(`${server.address}/v1/environments`, { headers: auth });
-      const { environments } = (await listing.json()) as { environments: Array<{ name: string; executor: { pid?: number; status: string } }> };
+      const { environments } = (await listing.json()) as { environments: Array<{ name: string; executor: { pid?: number; status: string; directSocket?: string } }> };
       return environments.find((e) => e.name === "hot")!.executor;
     };
-    const { pid } = await executor();
+    const { pid, directSocket } = await executor();
+    expect(directSocket).toBe(join(folder, "hot.sock"));
     process.kill(pid!, "SIGKILL");
     await eventually(async () => {
       const now = await executor();
