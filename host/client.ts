@@ -1,7 +1,8 @@
 /**
  * A small client for feature servers calling a vial host: keep-alive
  * connections, CBOR by default, a per-call deadline, and retries with capped
- * backoff when the host says it is busy (503).
+ * backoff when the host says it is busy (503) or a connection ends before an
+ * answer. It calls an executor's own socket the same way (`socketPath`).
  *
  *   const vial = createClient({ url: "http://127.0.0.1:8787" });        // or { socketPath: "/run/vial.sock" }
  *   const { rows, errors } = await vial.invoke("fuzzy", "fuzzy_similarity", [{ text: "brownie" }]);
@@ -20,7 +21,7 @@ export interface ClientOptions {
   format?: "cbor" | "json";
   /** Default per-call deadline, sent as x-vial-deadline-ms. */
   deadlineMs?: number;
-  /** Retries after a 503 (default 3). */
+  /** Retries after a 503, or a connection lost before an answer (default 3). */
   retries?: number;
   /** First backoff; doubled per retry and capped (defaults 50 ms, 1000 ms). Retry-After is honoured up to the cap. */
   backoffMs?: number;
@@ -54,6 +55,8 @@ export interface VialClient {
 
 const cbor = new Encoder({ useRecords: false, mapsAsObjects: true, tagUint8Array: false });
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/** Errors of a connection that ended, or could not be made, before an answer. */
+const CONNECTION_LOST = new Set(["UND_ERR_SOCKET", "ECONNRESET", "ECONNREFUSED", "ENOENT", "EPIPE"]);
 
 export function createClient(opts: ClientOptions = {}): VialClient {
   const origin = new URL(opts.url ?? "http://localhost").origin;
@@ -73,23 +76,34 @@ export function createClient(opts: ClientOptions = {}): VialClient {
       payload = format === "cbor" ? cbor.encode(body) : JSON.stringify(body);
     }
     if (deadlineMs !== undefined) headers["x-vial-deadline-ms"] = String(deadlineMs);
+    const backOff = async (attempt: number, retryAfterMs = NaN) =>
+      sleep(Math.min(maxBackoffMs, retryAfterMs > 0 ? retryAfterMs : backoffMs * 2 ** attempt) * (0.5 + Math.random() / 2));
     for (let attempt = 0; ; attempt++) {
-      const response = await pool.request({
-        method,
-        path,
-        headers,
-        body: payload,
-        // The host stops the call at the deadline and answers 504; this only guards against a host that never answers.
-        signal: deadlineMs !== undefined ? AbortSignal.timeout(deadlineMs + 5000) : undefined,
-      });
+      let response;
+      try {
+        response = await pool.request({
+          method,
+          path,
+          headers,
+          body: payload,
+          // The host stops the call at the deadline and answers 504; this only guards against a host that never answers.
+          signal: deadlineMs !== undefined ? AbortSignal.timeout(deadlineMs + 5000) : undefined,
+        });
+      } catch (error) {
+        // A connection that ended before any answer (an executor's socket moving to a new version, a host restarting):
+        // the call is a pure function of its rows, so it is sent again.
+        if (attempt < retries && CONNECTION_LOST.has((error as { code?: string }).code ?? "")) {
+          await backOff(attempt);
+          continue;
+        }
+        throw error;
+      }
       const raw = new Uint8Array(await response.body.arrayBuffer());
       const type = String(response.headers["content-type"] ?? "");
       const value = raw.length === 0 ? undefined : type.startsWith("application/cbor") ? cbor.decode(raw) : JSON.parse(new TextDecoder().decode(raw));
       if (response.statusCode < 400) return value;
       if (response.statusCode === 503 && attempt < retries) {
-        const retryAfter = Number(response.headers["retry-after"]) * 1000;
-        const backoff = Math.min(maxBackoffMs, Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter : backoffMs * 2 ** attempt);
-        await sleep(backoff * (0.5 + Math.random() / 2));
+        await backOff(attempt, Number(response.headers["retry-after"]) * 1000);
         continue;
       }
       const error = (value as { error?: { code?: string; message?: string } } | undefined)?.error;

@@ -126,8 +126,12 @@ export class Supervisor {
       listener?.discard();
       throw error;
     }
-    listener?.publish();
-    this.directSocket = listener?.path;
+    // A version retired while this executor started (a restart racing a new version) leaves the socket to its successor.
+    if (listener && this.draining) listener.discard();
+    else if (listener) {
+      listener.publish();
+      this.directSocket = listener.path;
+    }
     this.startedAt = performance.now();
     this.deps.log.info({ env: this.env, version: this.version, executor: this.executor.pid, engine: this.engine, ...(listener ? { direct: listener.path } : {}) }, "executor ready");
   }

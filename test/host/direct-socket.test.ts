@@ -14,6 +14,7 @@ import type { Store } from "../../builds/store.ts";
 import { deploy } from "../../builds/deploy.ts";
 import { serve, type Serving } from "../../host/serve.ts";
 import { createLogger } from "../../host/logger.ts";
+import { createClient } from "../../host/client.ts";
 import { deployModule, eventually, FIXTURES, metricValue, tempStore } from "./helpers.ts";
 
 const cbor = new Encoder({ useRecords: false, mapsAsObjects: true, tagUint8Array: false });
@@ -128,9 +129,27 @@ describe("an executor's own socket", () => {
     await eventually(async () => metricValue(await server.host.metrics.registry.metrics(), "vial_requests_total", { env: "hot", function: "which", status: "200" }) === before + 5);
   });
 
-  it("moves to a new version's executor, and to a restarted one, at the same path", async () => {
+  it("moves to a new version's executor, and to a restarted one, at the same path, without a failed call of the client's", async () => {
+    // Two callers keep calling through the client on keep-alive connections while the version changes under them.
+    const client = createClient({ socketPath: socket().socketPath, token: "token-hot", format: "json" });
+    const versions: string[] = [];
+    const failures: unknown[] = [];
+    let calling = true;
+    const caller = async () => {
+      while (calling) {
+        const answer = await client.invoke("hot", "which", [{ n: 1 }]).catch((error: unknown) => void failures.push(error));
+        if (answer) versions.push(answer.rows[0]!.version as string);
+      }
+    };
+    const callers = [caller(), caller()];
+    await eventually(() => versions.length > 20);
     await deploy({ store, env: "hot", modulePath: join(FIXTURES, "counter-v2.ts") });
     await server.host.reload();
+    await eventually(() => versions.filter((v) => v === "v2").length > 20);
+    calling = false;
+    await Promise.all(callers);
+    await client.close();
+    expect(failures).toEqual([]);
     const v2 = await post(socket(), "/v1/invoke/hot/which", rows(1), auth);
     expect(JSON.parse(v2.body.toString()).rows).toEqual([{ n: 0, version: "v2" }]);
 
