@@ -54,7 +54,7 @@ async function run(script: Script, deadlineMs = 200): Promise<Outcome> {
   let exit: string | undefined;
   const outcome: Outcome = { started: false, violations };
   const executor = await Executor.start({
-    version: { env: "victim" } as VersionArtifacts,
+    version: { env: "victim", manifest: { functions: [{ name: "f" }] } } as unknown as VersionArtifacts,
     engine: { version: "v8", running: "v8" },
     size: 1,
     maxQueue: 1,
@@ -124,6 +124,7 @@ describe("what ends an executor", () => {
     ["a second ready", [message({ type: "ready" })]],
     ["more undeclared output keys than the call's rows can hold", [message({ type: "done", ok: true, body: new Uint8Array(2), undeclaredKeys: 13 * MAX_UNDECLARED_KEYS_PER_ROW + 1 }, true)]],
     ["a count of undeclared output keys past what a number holds exactly", [message({ type: "done", ok: true, body: new Uint8Array(2), undeclaredKeys: 2 ** 64 }, true)]],
+    ["a report of calls served on a socket it was never given", [message({ type: "served", calls: [{ fn: "f", status: 200, ms: 1 }], logs: [] })]],
   ];
   it.each(cases)("%s", async (_what, actions, call = "lost") => {
     const outcome = await run({ readyFirst: true, actions }, 5000);
