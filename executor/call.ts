@@ -86,7 +86,7 @@ function rowsOfInput(input: CallInput): unknown[] {
   return rowsOf(decodeBody(input.format, input.body));
 }
 
-const toBytes = (body: string | Uint8Array): Uint8Array => (typeof body === "string" ? Buffer.from(body) : body);
+export const toBytes = (body: string | Uint8Array): Uint8Array => (typeof body === "string" ? Buffer.from(body) : body);
 
 function failure(ctx: CallContext, result: Exclude<PoolResult, { ok: true }>, fn: string, deadlineMs: number): ApiError {
   switch (result.kind) {

@@ -1,6 +1,7 @@
 /** The host's Prometheus metrics, in a registry of its own (several hosts may share a process in tests). */
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
 import type { RestartCause } from "../runtime/instance.ts";
+import type { ErrorCode } from "../runtime/errors.ts";
 import type { ExecutorView } from "./executors/supervisor.ts";
 import { RecentActivity } from "./status/rolling.ts";
 import { RecentEvents } from "./status/events.ts";
@@ -207,4 +208,19 @@ export function createMetrics(sources: MetricSources): HostMetrics {
       events.add({ kind: "executor-restart", env, message: `the executor ${reason}: restarting it` });
     },
   };
+}
+
+/**
+ * One invoke call, wherever it was answered (the host's route, an executor's own socket), counted the same way.
+ * `fn` is absent for a call to an environment or function that does not exist: names from URLs must not grow the
+ * labels. `error` is what the caller was answered, for the status page's events.
+ */
+export function countInvoke(metrics: HostMetrics, call: { env: string; fn?: string; status: number; ms: number; error?: { code: ErrorCode; message: string } }): void {
+  const { env, fn, status, ms, error } = call;
+  const labels = fn ? { env, function: fn } : { env: "unknown", function: "unknown" };
+  metrics.requests.inc({ ...labels, status: String(status) });
+  metrics.latency.observe(labels, ms / 1000);
+  if (!fn) return;
+  metrics.activity.record(env, fn, ms, status !== 200);
+  if (error) metrics.events.add({ kind: "error", env, function: fn, status, code: error.code, message: error.message });
 }

@@ -10,13 +10,15 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { CONTENT_TYPES, encodeBody, formatOf, type WireFormat } from "../../runtime/codec.ts";
-import { ApiError, type ErrorCode, badRequest, bodyTooLarge, bodyTooSlow, bytesShed, forbidden, shuttingDown, unauthorized, unknownEnvironment } from "../../runtime/errors.ts";
+import { ApiError, ClientGone, clientGone, type ErrorCode, badRequest, bodyTooLarge, bodyTooSlow, bytesShed, forbidden, shuttingDown, unauthorized, unknownEnvironment } from "../../runtime/errors.ts";
 import { DEADLINE_HEADER, NON_FINITE_HEADER, deadlineFrom, nonFiniteFrom } from "../../runtime/invoke-headers.ts";
 import { tokenDigest } from "../../runtime/token-digest.ts";
-import { runCall, type CallContext } from "../call.ts";
+import { runCall, toBytes, type CallContext } from "../call.ts";
+import { readBoundedBody } from "../../runtime/bounded-body.ts";
 import type { DirectSetup } from "../protocol.ts";
 import type { ServedLog } from "./served.ts";
 
+const GONE = clientGone();
 const INVOKE_PATH = /^\/v1\/invoke\/([^/?#]+)\/([^/?#]+)$/;
 /** Headers a call needs are few: a request with more is not one. */
 const MAX_HEADERS = 64;
@@ -47,7 +49,8 @@ export function serveDirect(setup: DirectSetup, ctx: CallContext, served: Served
     res.once("close", () => {
       if (!res.writableFinished) gone.abort();
       held -= reserved;
-      served.add({ fn, status: answered?.status ?? 499, ms: performance.now() - arrivedAt, ...(answered?.code ? { code: answered.code } : {}) });
+      // A caller gone before its answer is counted as the host counts one (ClientGone's status, no event).
+      served.add({ fn, status: answered?.status ?? GONE.status, ms: performance.now() - arrivedAt, ...(answered?.code ? { code: answered.code } : {}) });
       if (--inFlight === 0) idle?.();
     });
     const finish = (status: number, body: Uint8Array, format: WireFormat, error?: ApiError) => {
@@ -59,8 +62,9 @@ export function serveDirect(setup: DirectSetup, ctx: CallContext, served: Served
       res.end(body);
     };
     const fail = (error: unknown, format: WireFormat = "json") => {
+      if (error instanceof ClientGone) return;
       const apiError = error instanceof ApiError ? error : new ApiError(500, "internal", `the executor failed on this call: ${(error as Error).message}`);
-      finish(apiError.status, bytes(encodeBody(format, apiError.toJSON())), format, apiError);
+      finish(apiError.status, toBytes(encodeBody(format, apiError.toJSON())), format, apiError);
     };
     void (async () => {
       let format: WireFormat = "json";
@@ -75,14 +79,20 @@ export function serveDirect(setup: DirectSetup, ctx: CallContext, served: Served
         const deadlineMs = requested === undefined ? setup.deadlineMs : Math.min(setup.deadlineMs, requested);
         const nonFinite = nonFiniteFrom(header(req, NON_FINITE_HEADER));
         const deadlineAt = arrivedAt + deadlineMs;
-        const declared = Number(req.headers["content-length"] ?? NaN);
-        if (declared > setup.bodyLimitBytes) throw bodyTooLarge(setup.bodyLimitBytes);
-        const take = (count: number) => {
-          if (held + count > setup.bufferLimitBytes) throw bytesShed(ctx.env, "environment", setup.bufferLimitBytes, ctx.retryAfterSeconds);
+        const lengthHeader = req.headers["content-length"];
+        const declared = lengthHeader === undefined || !Number.isSafeInteger(Number(lengthHeader)) ? undefined : Number(lengthHeader);
+        if ((declared ?? 0) > setup.bodyLimitBytes) throw bodyTooLarge(setup.bodyLimitBytes);
+        /** Room for `count` more body bytes in the environment's budget, or the 503 that refuses them. */
+        const take = (count: number): ApiError | undefined => {
+          if (held + count > setup.bufferLimitBytes) return bytesShed(ctx.env, "environment", setup.bufferLimitBytes, ctx.retryAfterSeconds);
           held += count;
           reserved += count;
         };
-        const body = await readBody(req, setup.bodyLimitBytes, Number.isSafeInteger(declared) ? declared : undefined, take, deadlineAt, () => bodyTooSlow(ctx.env, name, deadlineMs));
+        // A declared length is reserved whole before a byte is read, as the host's admission does.
+        const shed = declared === undefined ? undefined : take(declared);
+        if (shed) throw shed;
+        const late = () => bodyTooSlow(ctx.env, name, deadlineMs);
+        const body = await readBoundedBody(req, () => null, declared, { maxBytes: setup.bodyLimitBytes, deadlineAt, late, take: declared === undefined ? take : undefined });
         bodyRead = true;
         const reply = await runCall(ctx, { type: "call", id: nextId++, fn: name, input: { format, body }, deadlineMs, timeLeftMs: deadlineAt - performance.now(), nonFinite }, gone.signal);
         if (reply.logs) served.log(reply.logs);
@@ -136,35 +146,3 @@ function authorize(req: IncomingMessage, allowed: Set<string>, refused: Set<stri
   throw refused.has(digest) ? forbidden(`invoke environment '${env}'`) : unauthorized();
 }
 
-const bytes = (body: string | Uint8Array): Uint8Array => (typeof body === "string" ? Buffer.from(body) : body);
-
-/** The body, within `limit` bytes, room `take`n for as it arrives (all at once when declared), whole by `deadlineAt`. */
-function readBody(req: IncomingMessage, limit: number, declared: number | undefined, take: (bytes: number) => void, deadlineAt: number, late: () => ApiError): Promise<Uint8Array> {
-  if (declared !== undefined) take(declared);
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const timer = setTimeout(() => stop(late()), Math.max(0, deadlineAt - performance.now()));
-    const stop = (error?: Error) => {
-      clearTimeout(timer);
-      req.off("data", onData).off("end", onEnd).off("error", stop).off("close", onClose);
-      if (error) {
-        req.pause();
-        reject(error);
-      } else resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
-    };
-    const onData = (chunk: Buffer) => {
-      size += chunk.byteLength;
-      if (size > limit) return stop(bodyTooLarge(limit));
-      try {
-        if (declared === undefined || size > declared) take(chunk.byteLength);
-      } catch (error) {
-        return stop(error as Error);
-      }
-      chunks.push(chunk);
-    };
-    const onEnd = () => stop();
-    const onClose = () => stop(new Error("the caller closed its connection"));
-    req.on("data", onData).on("end", onEnd).on("error", stop).on("close", onClose);
-  });
-}

@@ -9,7 +9,7 @@
 import { processLayers } from "./confinement.ts";
 import type { KernelLayers } from "../../executor/confinement/layers.ts";
 import type { Logger } from "../logger.ts";
-import type { HostMetrics } from "../metrics.ts";
+import { countInvoke, type HostMetrics } from "../metrics.ts";
 import type { PoolPolicy } from "../policy.ts";
 import type { VersionArtifacts } from "../../runtime/version/read-version.ts";
 import type { CallInput, CallReply, CurrentAnswer, ExecutorMessage, ExecutorState } from "../../executor/protocol.ts";
@@ -163,13 +163,8 @@ export class Supervisor {
   private served(report: ServedReport): void {
     const { env } = this;
     const { metrics, log } = this.deps;
-    for (const call of report.calls) {
-      const labels = call.fn ? { env, function: call.fn } : { env: "unknown", function: "unknown" };
-      metrics.requests.inc({ ...labels, status: String(call.status) });
-      metrics.latency.observe(labels, call.ms / 1000);
-      if (!call.fn) continue;
-      metrics.activity.record(env, call.fn, call.ms, call.status !== 200);
-      if (call.code) metrics.events.add({ kind: "error", env, function: call.fn, status: call.status, code: call.code, message: `${call.code}, answered on the executor's own socket` });
+    for (const { fn, status, ms, code } of report.calls) {
+      countInvoke(metrics, { env, fn: fn || undefined, status, ms, error: code && { code, message: `${code}, answered on the executor's own socket` } });
     }
     for (const line of (report.logs.length > 0 && this.logsToWrite(report.logs)) || []) log.info({ env, version: this.version, guest: line, direct: true }, "guest log");
   }

@@ -34,6 +34,7 @@ import {
   unsupportedMediaType,
 } from "../../runtime/errors.ts";
 import { requireInvoke } from "../middleware/auth.ts";
+import { countInvoke } from "../metrics.ts";
 import { DEADLINE_HEADER, NON_FINITE_HEADER, deadlineFrom, nonFiniteFrom } from "../../runtime/invoke-headers.ts";
 import { servedFunction } from "../invoke.ts";
 import { collectGarbage } from "../../runtime/garbage.ts";
@@ -116,16 +117,9 @@ export function invokeRoutes(app: Hono<HostEnv>, host: HostRuntime): void {
   declareRoute(app, INVOKE_ROUTE, async function countInvocation(c, next) {
     await next();
     const { env, fn } = c.req.param() as { env: string; fn: string };
-    // Labels only for what exists: arbitrary names in URLs must not grow the metrics.
     const known = host.environments.get(env)?.functions.has(fn);
-    const labels = known ? { env, function: fn } : { env: "unknown", function: "unknown" };
-    host.metrics.requests.inc({ ...labels, status: String(c.res.status) });
-    const ms = performance.now() - c.var.arrivedAt;
-    host.metrics.latency.observe(labels, ms / 1000);
-    if (!known) return;
-    host.metrics.activity.record(env, fn, ms, c.res.status !== 200);
-    const error = c.error instanceof ApiError ? c.error : undefined;
-    if (error && !(error instanceof ClientGone)) host.metrics.events.add({ kind: "error", env, function: fn, status: error.status, code: error.code, message: error.message });
+    const error = c.error instanceof ApiError && !(c.error instanceof ClientGone) ? c.error : undefined;
+    countInvoke(host.metrics, { env, fn: known ? fn : undefined, status: c.res.status, ms: performance.now() - c.var.arrivedAt, error });
   }, async function invokeFunction(c) {
     const status = host.status();
     if (status === "starting") throw notReady();
