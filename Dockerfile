@@ -27,6 +27,7 @@ COPY bin ./bin
 COPY cli ./cli
 COPY host ./host
 COPY executor ./executor
+COPY supervision ./supervision
 COPY offline ./offline
 COPY runtime ./runtime
 COPY builds ./builds
@@ -68,7 +69,7 @@ WORKDIR /app
 COPY --from=build /app ./
 COPY --from=envs /store /var/lib/vial/store
 ENV VIAL_STORE=/var/lib/vial/store
-# Body-sized allocations get pages of their own and go back to the system when freed (host/malloc-env.ts).
+# Body-sized allocations get pages of their own and go back to the system when freed (runtime/malloc-env.ts).
 ENV MALLOC_MMAP_THRESHOLD_=1048576 MALLOC_ARENA_MAX=2
 USER 10001:10001
 EXPOSE 8787

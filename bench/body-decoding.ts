@@ -8,7 +8,7 @@
  */
 import { parseArgs } from "node:util";
 import { fuzzyRows } from "./rows.ts";
-import type { FieldSchema } from "../guest-sdk/js/schema.ts";
+import type { FieldSchema } from "../runtime/schema.ts";
 
 process.env.CBOR_NATIVE_ACCELERATION_DISABLED = "true";
 const { decodeBody, rowsOf } = await import("../runtime/codec.ts");

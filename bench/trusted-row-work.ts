@@ -10,7 +10,7 @@ import { parseArgs } from "node:util";
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { fuzzyRows } from "./rows.ts";
-import type { FieldSchema } from "../guest-sdk/js/schema.ts";
+import type { FieldSchema } from "../runtime/schema.ts";
 
 process.env.CBOR_NATIVE_ACCELERATION_DISABLED = "true";
 const { values } = parseArgs({ options: { ms: { type: "string", default: "1000" }, root: { type: "string" }, nested: { type: "boolean", default: false } } });

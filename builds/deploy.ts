@@ -8,7 +8,7 @@ import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { Store } from "./store.ts";
 import type { Manifest } from "../runtime/manifest.ts";
-import type { FunctionSchema } from "../guest-sdk/js/schema.ts";
+import type { FunctionSchema } from "../runtime/schema.ts";
 import { language } from "./languages.ts";
 import { transpileComponent, BINDINGS_NAME } from "./transpile.ts";
 import { sha256 } from "../runtime/digest.ts";

@@ -8,7 +8,7 @@
  * (or `{"rows": [...]}`) will do.
  */
 import { readFile } from "node:fs/promises";
-import type { FunctionSchema } from "../guest-sdk/js/schema.ts";
+import type { FunctionSchema } from "../runtime/schema.ts";
 import { checkOutputs, prepareInputs, type RowError } from "../executor/rows.ts";
 import { ApiError } from "../runtime/errors.ts";
 import { instantiateVersion, type RunnableVersion } from "../runtime/instantiate.ts";

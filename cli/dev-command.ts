@@ -15,7 +15,7 @@ import { VialError } from "../builds/errors.ts";
 import { serve, type Serving } from "../host/serve.ts";
 import { loadConfig } from "../host/config.ts";
 import { createLogger } from "../host/logger.ts";
-import { restartWithMallocEnv } from "../host/malloc-env.ts";
+import { restartWithMallocEnv } from "../runtime/malloc-env.ts";
 import { readRows } from "./rows-file.ts";
 import { resultTable } from "./table.ts";
 import { createProgress } from "./progress.ts";

@@ -2,7 +2,7 @@
 import { loadConfig, type HostConfig } from "../host/config.ts";
 import { serve } from "../host/serve.ts";
 import { VialError } from "../builds/errors.ts";
-import { restartWithMallocEnv } from "../host/malloc-env.ts";
+import { restartWithMallocEnv } from "../runtime/malloc-env.ts";
 import { keepFilesPrivate } from "../host/private-files.ts";
 
 export interface ServeCommandOptions {

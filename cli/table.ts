@@ -1,5 +1,5 @@
 /** A batch's results as a readable table: each input row beside its output or its error. */
-import type { FunctionSchema } from "../guest-sdk/js/schema.ts";
+import type { FunctionSchema } from "../runtime/schema.ts";
 
 const MAX_CELL = 40;
 

@@ -10,7 +10,7 @@ import { deploy } from "../builds/deploy.ts";
 import { serve } from "../host/serve.ts";
 import { createClient } from "../host/client.ts";
 import { createLogger } from "../host/logger.ts";
-import { restartWithMallocEnv } from "../host/malloc-env.ts";
+import { restartWithMallocEnv } from "../runtime/malloc-env.ts";
 
 const EXAMPLE = fileURLToPath(new URL("./fuzzy-similarity/", import.meta.url));
 const ENV = "fuzzy";

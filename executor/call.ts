@@ -3,7 +3,7 @@
  * decode the body, check the input rows, run the batch on a warm instance,
  * check what came back (the guest is untrusted), encode the response.
  */
-import type { FunctionSchema } from "../guest-sdk/js/schema.ts";
+import type { FunctionSchema } from "../runtime/schema.ts";
 import { decodeBody, encodeBody, rowsOf } from "../runtime/codec.ts";
 import {
   ApiError,

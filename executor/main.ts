@@ -57,7 +57,7 @@ function fatal(reason: string): never {
 }
 
 async function start(setup: ExecutorSetup): Promise<void> {
-  // The host has chosen the engine (host/executors/engine.ts).
+  // The host has chosen the engine (supervision/engine.ts).
   const pool = new Pool(await ENGINES[setup.engine].instanceFactory(setup, fatal), setup, {
     instanceStarted: () => send({ type: "instance", event: "started" }),
     instanceRestarted: (cause) => send({ type: "instance", event: "restarted", cause }),

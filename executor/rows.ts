@@ -3,7 +3,7 @@
  * schema on the way in (the caller's mistake: 400) and on the way out (the guest is untrusted: a wrong row becomes
  * that row's error), reduced to the declared fields.
  */
-import { checkRow, type FieldSchema, type FieldType } from "../guest-sdk/js/schema.ts";
+import { checkRow, type FieldSchema, type FieldType } from "../runtime/schema.ts";
 import { badRequest, invalidRow } from "../runtime/errors.ts";
 import { MAX_UNDECLARED_KEYS_PER_ROW } from "./protocol.ts";
 import { BYTES_AS_BINARY, TOWARD_ANSWER, TOWARD_GUEST, wireValue, type Conversion } from "./wire-values.ts";

@@ -5,8 +5,8 @@
  * level), NaN and ±Infinity take the form of their side. Nothing is trusted yet: a value that does not have its
  * type's shape is left as it is, for the check after to name, and a required field left out stays out (`missing`).
  */
-import { hasBytes, MAX_FLOAT32, NON_FINITE_TEXT, type FieldSchema, type FieldType, type FloatType, type ScalarType } from "../guest-sdk/js/schema.ts";
-import { formatTimestamp, instantOfDate, parseTimestamp } from "../guest-sdk/js/timestamp.ts";
+import { hasBytes, MAX_FLOAT32, NON_FINITE_TEXT, type FieldSchema, type FieldType, type FloatType, type ScalarType } from "../runtime/schema.ts";
+import { formatTimestamp, instantOfDate, parseTimestamp } from "../runtime/timestamp.ts";
 import { TaggedDate } from "../runtime/cbor-dates.ts";
 import { fromBase64, toBase64 } from "../runtime/codec.ts";
 

@@ -16,7 +16,7 @@
 import { readFileSync } from "node:fs";
 import { totalmem } from "node:os";
 import { VialError } from "../builds/errors.ts";
-import type { PoolSettings } from "./policy.ts";
+import type { PoolSettings } from "../supervision/policy.ts";
 import { ENGINE_KINDS } from "../runtime/engines/index.ts";
 
 /** Bearer token -> environments it may invoke ("*" for all). */
@@ -27,7 +27,7 @@ export interface HostConfig {
   host: string;
   port: number;
   socket?: string;
-  /** A folder where each environment's executor also serves callers itself, at `<env>.sock` (host/executors/direct-socket.ts). */
+  /** A folder where each environment's executor also serves callers itself, at `<env>.sock` (supervision/direct-socket.ts). */
   directSockets?: string;
   bodyLimitBytes: number;
   /** Body bytes (requests being read or served, answers being sent) the host holds at most, for all environments... */

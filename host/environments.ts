@@ -8,19 +8,20 @@ import { readdir, stat } from "node:fs/promises";
 import { rmSync } from "node:fs";
 import { join } from "node:path";
 import type { Store } from "../builds/store.ts";
-import type { FunctionSchema } from "../guest-sdk/js/schema.ts";
+import type { FunctionSchema } from "../runtime/schema.ts";
 import type { Manifest } from "../runtime/manifest.ts";
 import { LoadError } from "../runtime/errors.ts";
 import type { Logger } from "./logger.ts";
-import type { HostMetrics } from "./metrics.ts";
+import { supervisionCounters, type HostMetrics } from "./metrics.ts";
 import type { HostConfig } from "./config.ts";
-import { resolvePolicy, type PoolPolicy } from "./policy.ts";
-import type { Supervisor, ExecutorView } from "./executors/supervisor.ts";
-import { executorCode } from "./executors/code.ts";
-import { executorSandbox, type Sandbox } from "./executors/sandbox.ts";
-import { startVersion } from "./executors/start.ts";
+import { resolvePolicy, type PoolPolicy } from "../supervision/policy.ts";
+import type { Supervisor, ExecutorView } from "../supervision/supervisor.ts";
+import { executorCode } from "../supervision/code.ts";
+import { executorSandbox, type Sandbox } from "../supervision/sandbox.ts";
+import { startVersion } from "../supervision/start.ts";
 import type { ByteBudget } from "./admission/byte-budget.ts";
-import { directSocketPath, directSockets, type DirectConfig, type DirectSockets } from "./executors/direct-socket.ts";
+import { directSocketPath, type DirectSockets } from "../supervision/direct-socket.ts";
+import { directSockets, type DirectConfig } from "./direct-sockets.ts";
 import { Shadows } from "./shadow/shadows.ts";
 import type { Shadow } from "./shadow/shadow.ts";
 
@@ -144,7 +145,7 @@ export class Environments {
     try {
       const { supervisor: executor, manifest } = await startVersion(
         { env, version: current.version, versionDir, policy },
-        { budget: this.budget, metrics: this.metrics, log: this.log, direct: this.direct },
+        { budget: this.budget, counters: supervisionCounters(this.metrics), log: this.log, direct: this.direct },
       );
       if (this.closed) {
         await executor.drain(0);

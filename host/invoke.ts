@@ -6,7 +6,7 @@
 import type { Logger } from "./logger.ts";
 import type { Environments, Served } from "./environments.ts";
 import type { Row, RowError } from "../executor/rows.ts";
-import { effectiveDeadline } from "./policy.ts";
+import { effectiveDeadline } from "../supervision/policy.ts";
 import { badRequest, unknownEnvironment, unknownFunction } from "../runtime/errors.ts";
 
 export interface InvokeOptions {

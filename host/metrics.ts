@@ -2,7 +2,8 @@
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
 import type { RestartCause } from "../runtime/instance.ts";
 import type { ErrorCode } from "../runtime/errors.ts";
-import type { ExecutorView } from "./executors/supervisor.ts";
+import type { ExecutorView } from "../supervision/supervisor.ts";
+import type { SupervisionCounters } from "../supervision/collaborators.ts";
 import { RecentActivity } from "./status/rolling.ts";
 import { RecentEvents } from "./status/events.ts";
 
@@ -223,4 +224,20 @@ export function countInvoke(metrics: HostMetrics, call: { env: string; fn?: stri
   if (!fn) return;
   metrics.activity.record(env, fn, ms, status !== 200);
   if (error) metrics.events.add({ kind: "error", env, function: fn, status, code: error.code, message: error.message });
+}
+
+/** The host's metrics as what its supervisors count. */
+export function supervisionCounters(metrics: HostMetrics): SupervisionCounters {
+  return {
+    shed: (env, reason) => metrics.shed.inc({ env, reason }),
+    protocolViolation: (env) => metrics.protocolViolations.inc({ env }),
+    executorRestarted: (env, reason) => metrics.executorRestarted(env, reason),
+    instanceStarted: (env) => metrics.instantiations.inc({ env }),
+    instanceRestarted: (env, cause) => metrics.restart(env, cause),
+    requestPathInstantiation: (env) => metrics.requestPathInstantiations.inc({ env }),
+    undeclaredOutputKeys: (env, fn, count) => metrics.undeclaredOutputKeys.inc({ env, function: fn }, count),
+    guestLogsDropped: (env, count) => metrics.guestLogsDropped.inc({ env }, count),
+    servedDirectly: (env, { fn, status, ms, code }) =>
+      countInvoke(metrics, { env, fn: fn || undefined, status, ms, error: code && { code, message: `${code}, answered on the executor's own socket` } }),
+  };
 }

@@ -11,7 +11,7 @@
  *   split in halves until the rows that fail it are found; a batch function
  *   fails its batch, as it does over HTTP.
  */
-import { checkRow, type FunctionSchema } from "../guest-sdk/js/schema.ts";
+import { checkRow, type FunctionSchema } from "../runtime/schema.ts";
 import type { InputRow } from "./formats/format.ts";
 import type { OutputRow } from "./formats/outputs.ts";
 import type { Worker } from "./workers.ts";

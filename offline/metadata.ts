@@ -8,7 +8,7 @@ import { readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import type { FieldSchema } from "../guest-sdk/js/schema.ts";
+import type { FieldSchema } from "../runtime/schema.ts";
 import { VialError } from "../builds/errors.ts";
 import { writeAtomically } from "../builds/store.ts";
 import type { FileFormat } from "./formats/format.ts";

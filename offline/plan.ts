@@ -7,7 +7,7 @@ import { stat } from "node:fs/promises";
 import { resolve } from "node:path";
 import type { Store } from "../builds/store.ts";
 import { VialError } from "../builds/errors.ts";
-import type { FunctionSchema } from "../guest-sdk/js/schema.ts";
+import type { FunctionSchema } from "../runtime/schema.ts";
 import { formatOf, type FileFormat } from "./formats/format.ts";
 import { RunFolder, type RunIdentity } from "./run-folder.ts";
 

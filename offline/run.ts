@@ -10,8 +10,8 @@
  */
 import { rename, rm } from "node:fs/promises";
 import type { Store } from "../builds/store.ts";
-import type { Logger } from "../host/logger.ts";
-import { resolvePolicy, type PoolSettings } from "../host/policy.ts";
+import type { Logger } from "pino";
+import { resolvePolicy, type PoolSettings } from "../supervision/policy.ts";
 import type { InputRow, InputSource, Selection } from "./formats/format.ts";
 import { readNdjson } from "./formats/ndjson.ts";
 import { readCsv } from "./formats/csv.ts";

@@ -1,6 +1,6 @@
 /**
  * The executors a run uses: one per worker, each started exactly as the host
- * starts a version's executor (host/executors/start.ts: verified version,
+ * starts a version's executor (supervision/start.ts: verified version,
  * sandbox, engine, supervisor with restarts), so each batch goes through the
  * same per-row work as `POST /v1/invoke` (executor/call.ts).
  */
@@ -9,13 +9,11 @@ import { VialError } from "../builds/errors.ts";
 import type { Manifest } from "../runtime/manifest.ts";
 import { ApiError } from "../runtime/errors.ts";
 import type { RowError } from "../executor/rows.ts";
-import { ByteBudget } from "../host/admission/byte-budget.ts";
-import { createMetrics } from "../host/metrics.ts";
-import type { Logger } from "../host/logger.ts";
-import type { PoolPolicy } from "../host/policy.ts";
-import type { Supervisor } from "../host/executors/supervisor.ts";
-import type { EngineReport } from "../host/executors/engine.ts";
-import { startVersion } from "../host/executors/start.ts";
+import type { Logger } from "pino";
+import type { PoolPolicy } from "../supervision/policy.ts";
+import type { Supervisor } from "../supervision/supervisor.ts";
+import type { EngineReport } from "../supervision/engine.ts";
+import { startVersion } from "../supervision/start.ts";
 
 /** How long a run waits for an executor that keeps failing to come back before it gives up. */
 const UNAVAILABLE_LIMIT_MS = 120_000;
@@ -88,11 +86,9 @@ export class Workers {
   ) {}
 
   static async start(spec: WorkersSpec): Promise<Workers> {
-    const metrics = createMetrics({ executors: async () => [], buffered: () => [] });
-    const budget = new ByteBudget(Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER);
     const versionDir = spec.store.versionDir(spec.env, spec.version);
     const started = await Promise.allSettled(
-      Array.from({ length: spec.count }, () => startVersion({ env: spec.env, version: spec.version, versionDir, policy: spec.policy }, { budget, metrics, log: spec.log })),
+      Array.from({ length: spec.count }, () => startVersion({ env: spec.env, version: spec.version, versionDir, policy: spec.policy }, { log: spec.log })),
     );
     const supervisors = started.flatMap((s) => (s.status === "fulfilled" ? [s.value.supervisor] : []));
     const failure = started.find((s): s is PromiseRejectedResult => s.status === "rejected");

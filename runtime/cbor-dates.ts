@@ -6,7 +6,7 @@
  * microseconds lost) and round tag 1 to the millisecond.
  */
 import { addExtension } from "cbor-x";
-import { instantOfDate, parseTimestamp, type Instant } from "../guest-sdk/js/timestamp.ts";
+import { instantOfDate, parseTimestamp, type Instant } from "./timestamp.ts";
 
 export class TaggedDate extends Date {
   /** An invalid date (NaN) when what was sent is not a timestamp within years 0001-9999. */

@@ -1,5 +1,5 @@
 /** What a published version says about itself (manifest.json beside its artifacts). */
-import type { FunctionSchema } from "../guest-sdk/js/schema.ts";
+import type { FunctionSchema } from "./schema.ts";
 
 export type Language = "js" | "python";
 

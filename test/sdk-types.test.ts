@@ -1,6 +1,6 @@
 import { describe, expect, expectTypeOf, it } from "vitest";
 import { transformation, t, TRANSFORMATION, type InputColumns, type InputRow, type OutputColumns, type OutputRow } from "../guest-sdk/js/index.ts";
-import { checkRow, checkValue, type FieldSchema, type FieldType } from "../guest-sdk/js/schema.ts";
+import { checkRow, checkValue, type FieldSchema, type FieldType } from "../runtime/schema.ts";
 import { compileCheck, inputConversions, outputConversions } from "../guest-sdk/js/boundary.ts";
 import { ColumnsError } from "../guest-sdk/js/columns.ts";
 

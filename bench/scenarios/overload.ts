@@ -22,7 +22,7 @@ import { sampleTreeMemory, treeMemory } from "../../testing/process-tree.ts";
 import type { LatencySummary } from "../histogram.ts";
 import type { ProbeConfig } from "../load/probe.ts";
 import type { Mode } from "../modes.ts";
-import { MALLOC_ENV } from "../../host/malloc-env.ts";
+import { MALLOC_ENV } from "../../runtime/malloc-env.ts";
 
 const FLOOD_ROWS = 100_000;
 const TIGHT_DEADLINE_MS = 100;
@@ -94,7 +94,7 @@ async function probe<T>(probes: Record<string, ProbeConfig>, during: () => Promi
 export async function overload(store: string, mode: Mode, progress: (msg: string) => void) {
   const cfg: VialServerConfig = { store, size: mode.capacity, deadlineMs: FLOOD_DEADLINE_MS, defaultMaxQueue: 64, maxQueue: {} };
   // The host as the image runs `vial serve`: no V8 flags (the contender flags of A-F are for comparing designs), and
-  // the image's malloc settings (host/malloc-env.ts).
+  // the image's malloc settings (runtime/malloc-env.ts).
   const server = await startServer("./vial.ts", cfg, [], MALLOC_ENV);
   const client = new Pool(server.origin, { connections: 1 });
   try {

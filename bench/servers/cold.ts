@@ -14,7 +14,7 @@ import { readVersion } from "../../runtime/version/read-version.ts";
 import { compileCore, instantiateComponent, type CompiledComponent } from "../../runtime/component/instantiate.ts";
 import { freshEntropy } from "../../runtime/guest.ts";
 import { checkOutputs, prepareInputs, type RowError } from "../../executor/rows.ts";
-import type { FunctionSchema } from "../../guest-sdk/js/schema.ts";
+import type { FunctionSchema } from "../../runtime/schema.ts";
 
 interface ColdVersion {
   component: CompiledComponent;

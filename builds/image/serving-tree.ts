@@ -26,7 +26,7 @@ const ROOT = resolve(fileURLToPath(new URL("../../", import.meta.url)));
 /** Where serving starts: the CLI (its serving commands), the executor's entry and launcher, a component thread's entry. */
 const ENTRIES = ["bin/vial.js", "cli/main.ts", "executor/main.ts", "executor/confinement/launcher.ts", "runtime/component/worker.ts"];
 /** The sources an image runs from (TypeScript through tsx, as in a checkout). */
-export const SOURCES = ["bin", "cli", "host", "executor", "offline", "runtime", "builds", "guest-sdk", "wit", "package.json", "tsconfig.json"];
+export const SOURCES = ["bin", "cli", "host", "executor", "offline", "runtime", "supervision", "builds", "guest-sdk", "wit", "package.json", "tsconfig.json"];
 
 /** The commands that build are imported by cli/main.ts only when they run: not followed. */
 function buildCommandsLeftOut(): Plugin {

@@ -7,7 +7,7 @@ import { readFileSync } from "node:fs";
 import { Store } from "../../builds/store.ts";
 import { VialError } from "../../builds/errors.ts";
 import { DEFAULT_CONFIG, parseConfigFile, type HostConfig } from "../../host/config.ts";
-import { resolvePolicy, type PoolPolicy } from "../../host/policy.ts";
+import { resolvePolicy, type PoolPolicy } from "../../supervision/policy.ts";
 import { sha256 } from "../../runtime/digest.ts";
 import type { Manifest } from "../../runtime/manifest.ts";
 

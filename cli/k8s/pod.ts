@@ -11,7 +11,7 @@ import type { ISecurityContext } from "kubernetes-models/v1/SecurityContext";
 import type { IVolume } from "kubernetes-models/v1/Volume";
 import type { IVolumeMount } from "kubernetes-models/v1/VolumeMount";
 import type { Group } from "./group.ts";
-import { executorLimits } from "../../host/executors/limits.ts";
+import { executorLimits } from "../../supervision/limits.ts";
 
 /** The image's user and group (the Dockerfile's `vial` user): any non-root id would do, it must only match. */
 export const VIAL_UID = 10001;

@@ -18,8 +18,8 @@ import {
   type FieldType,
   type FloatType,
   type ScalarType,
-} from "./schema.ts";
-import { formatTimestamp, instantOfDate, parseTimestamp } from "./timestamp.ts";
+} from "../../runtime/schema.ts";
+import { formatTimestamp, instantOfDate, parseTimestamp } from "../../runtime/timestamp.ts";
 
 type Leaf = ScalarType | { nonFinite: FloatType };
 type Convert = (value: unknown) => unknown;

@@ -2,7 +2,7 @@
  * The columns mode's two transpositions: a batch of rows into the dict of columns a columns handler receives, and
  * the dict of columns it returns back into rows, which are then checked like any function's output rows.
  */
-import type { FieldSchema } from "./schema.ts";
+import type { FieldSchema } from "../../runtime/schema.ts";
 
 type Row = Record<string, unknown>;
 

@@ -9,10 +9,10 @@
  *
  * docs/types.md has every type, its wire form and its values, the named inputs and the modes.
  */
-import type { FieldSchema, FieldType, FloatType, Mode } from "./schema.ts";
+import type { FieldSchema, FieldType, FloatType, Mode } from "../../runtime/schema.ts";
 import { fromColumns, toColumns } from "./columns.ts";
 
-export type { FieldType, FieldSchema, FunctionSchema } from "./schema.ts";
+export type { FieldType, FieldSchema, FunctionSchema } from "../../runtime/schema.ts";
 
 /**
  * A field type: its wire schema, plus the TS types of its values (phantom): `In` as the function receives them,

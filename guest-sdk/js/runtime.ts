@@ -8,7 +8,7 @@
  * message is built for failing rows.
  */
 import { TRANSFORMATION, type Transformation } from "./index.ts";
-import { checkRow, type FunctionSchema } from "./schema.ts";
+import { checkRow, type FunctionSchema } from "../../runtime/schema.ts";
 import { compileCheck, inputConversions, outputConversions, type Check, type Conversion } from "./boundary.ts";
 import { ColumnsError } from "./columns.ts";
 import { drainConsole, seedRandom } from "./globals.ts";

@@ -5,10 +5,11 @@
  * large batches to one environment can fill neither the host's memory nor
  * the room other environments need.
  */
+import type { BodyBudget, Refusal, Reservation as BodyReservation } from "../../supervision/collaborators.ts";
 
-export type Refusal = "host" | "environment";
+export type { Refusal };
 
-export class ByteBudget {
+export class ByteBudget implements BodyBudget {
   private used = 0;
   private readonly byEnv = new Map<string, number>();
 
@@ -50,7 +51,7 @@ export class ByteBudget {
   }
 }
 
-export class Reservation {
+export class Reservation implements BodyReservation {
   private released = false;
 
   constructor(

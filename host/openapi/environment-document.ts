@@ -3,7 +3,7 @@
  * one environment's current version, a path per function with its concrete
  * row schemas, in JSON and CBOR, so a caller can generate a typed client.
  */
-import type { FunctionSchema } from "../../guest-sdk/js/schema.ts";
+import type { FunctionSchema } from "../../runtime/schema.ts";
 import { Components, type JsonSchema } from "./json-schema.ts";
 import { operation, API_TITLE } from "./document.ts";
 import { rowSchema, type BytesForm } from "./field-schema.ts";

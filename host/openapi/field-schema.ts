@@ -4,7 +4,7 @@
  * optional fields and carry other keys (ignored); outputs carry every
  * declared field (null where an optional one is absent) and nothing else.
  */
-import { MAX_FLOAT32, MAX_INT32, MAX_INT64, MIN_INT32, NON_FINITE_TEXT, type FieldSchema, type FieldType, type FloatType } from "../../guest-sdk/js/schema.ts";
+import { MAX_FLOAT32, MAX_INT32, MAX_INT64, MIN_INT32, NON_FINITE_TEXT, type FieldSchema, type FieldType, type FloatType } from "../../runtime/schema.ts";
 import type { JsonSchema } from "./json-schema.ts";
 
 /** JSON carries bytes as base64 text; CBOR as byte strings. */

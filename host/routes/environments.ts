@@ -10,7 +10,7 @@ import type { HostRuntime } from "../runtime.ts";
 import { mayInvoke } from "../middleware/auth.ts";
 import { declareRoute } from "../openapi/route.ts";
 import { environmentList, environmentView } from "../openapi/schemas.ts";
-import { executorLimits } from "../executors/limits.ts";
+import { executorLimits } from "../../supervision/limits.ts";
 
 /** The environments `principal` may invoke, as GET /v1/environments shows them. */
 export async function environmentViews(host: HostRuntime, principal: Principal): Promise<Array<z.infer<typeof environmentView>>> {

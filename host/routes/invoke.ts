@@ -41,7 +41,7 @@ import { collectGarbage } from "../../runtime/garbage.ts";
 import { BodyBuffers, POOLED_FROM_BYTES, type BodyLease } from "../body-buffers.ts";
 import { declaredLength, readBody, refuseDeclaredOverLimit } from "../body.ts";
 import { afterResponse, answerBy, callerGone } from "../node-bindings.ts";
-import { effectiveDeadline } from "../policy.ts";
+import { effectiveDeadline } from "../../supervision/policy.ts";
 import { declareRoute, pathPattern, type RouteDeclaration } from "../openapi/route.ts";
 import { invokeRequest, invokeResponse } from "../openapi/schemas.ts";
 

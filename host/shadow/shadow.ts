@@ -11,7 +11,7 @@ import { ApiError } from "../../runtime/errors.ts";
 import type { NonFiniteForm } from "../../runtime/codec.ts";
 import type { Logger } from "../logger.ts";
 import type { HostMetrics } from "../metrics.ts";
-import type { Supervisor } from "../executors/supervisor.ts";
+import type { Supervisor } from "../../supervision/supervisor.ts";
 import { ShadowStats, type FunctionShadowStats } from "./stats.ts";
 
 export interface ShadowView {

@@ -8,12 +8,12 @@
  */
 import type { Store } from "../../builds/store.ts";
 import type { Logger } from "../logger.ts";
-import type { HostMetrics } from "../metrics.ts";
+import { supervisionCounters, type HostMetrics } from "../metrics.ts";
 import type { HostConfig } from "../config.ts";
-import { resolvePolicy } from "../policy.ts";
+import { resolvePolicy } from "../../supervision/policy.ts";
 import { ByteBudget } from "../admission/byte-budget.ts";
-import type { Supervisor } from "../executors/supervisor.ts";
-import { startVersion } from "../executors/start.ts";
+import type { Supervisor } from "../../supervision/supervisor.ts";
+import { startVersion } from "../../supervision/start.ts";
 import { Shadow } from "./shadow.ts";
 
 /** Mirrored calls a shadow holds, waiting or running, besides one per instance: past it they are shed. */
@@ -63,7 +63,7 @@ export class Shadows {
     try {
       const { supervisor } = await startVersion(
         { env, version: pointer.version, versionDir: this.store.versionDir(env, pointer.version), policy: { ...policy, maxQueue: Math.min(policy.maxQueue, SHADOW_QUEUE) }, label: `${env}@shadow`, niceness: SHADOW_NICENESS },
-        { budget: this.budget, metrics: this.metrics, log: this.log },
+        { budget: this.budget, counters: supervisionCounters(this.metrics), log: this.log },
       );
       this.byEnv.set(env, new Shadow(env, pointer.version, pointer.fraction, pointer.since, supervisor, policy.deadlineMs, this.metrics, this.log));
       if (running) this.stop(env, running, "replaced");

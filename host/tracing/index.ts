@@ -4,17 +4,9 @@
  * Unset, nothing here loads the OpenTelemetry SDK and no request pays for it:
  * the app registers no tracing middleware at all.
  */
-export interface GuestTiming {
-  /** ms since the epoch, as the executor measured them. */
-  start: number;
-  end: number;
-}
+import type { CallObserver } from "../../supervision/collaborators.ts";
 
-/** What a call reports as it goes through the host's line and the executor (ms since the epoch). */
-export interface CallObserver {
-  waited(start: number, end: number, outcome: string): void;
-  ran(start: number, end: number, executor: { pid?: number; version: string; engine: string; outcome: string }, guest?: GuestTiming): void;
-}
+export type { CallObserver };
 
 export interface RequestTrace extends CallObserver {
   end(status: number, error?: { code: string; message: string }): void;
@@ -36,9 +28,6 @@ export interface Tracing {
   /** Sends what is buffered and stops. */
   shutdown(): Promise<void>;
 }
-
-/** performance.now() as ms since the epoch: comparable across the host's and its executors' processes. */
-export const epochNow = (): number => performance.timeOrigin + performance.now();
 
 export function tracesEndpoint(env: NodeJS.ProcessEnv): string | undefined {
   if (env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) return env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT;

@@ -5,7 +5,7 @@
  * may be null. A cell that does not read
  * as its type is passed on as text, so the schema check names the field.
  */
-import type { FieldType } from "../../guest-sdk/js/schema.ts";
+import type { FieldType } from "../../runtime/schema.ts";
 
 const NUMBER = /^-?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
 

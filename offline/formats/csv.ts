@@ -7,7 +7,7 @@ import { createReadStream } from "node:fs";
 import { stat } from "node:fs/promises";
 import { parse } from "csv-parse";
 import { stringify } from "csv-stringify/sync";
-import type { FieldSchema } from "../../guest-sdk/js/schema.ts";
+import type { FieldSchema } from "../../runtime/schema.ts";
 import { VialError } from "../../builds/errors.ts";
 import { cellToValue, valueToCell } from "./cells.ts";
 import type { InputRow, InputSource, Row, Selection } from "./format.ts";

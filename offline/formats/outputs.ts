@@ -5,7 +5,7 @@
  * csv.ts and parquet.ts.
  */
 import { open, type FileHandle } from "node:fs/promises";
-import type { FieldSchema } from "../../guest-sdk/js/schema.ts";
+import type { FieldSchema } from "../../runtime/schema.ts";
 import type { FileFormat, Row } from "./format.ts";
 import { readNdjson } from "./ndjson.ts";
 import { csvSink, readCsvRows } from "./csv.ts";

@@ -7,9 +7,9 @@
  * nullable: a failed row is written as a row of nulls.
  */
 import type { SchemaElement } from "hyparquet";
-import type { FieldSchema, FieldType } from "../../guest-sdk/js/schema.ts";
+import type { FieldSchema, FieldType } from "../../runtime/schema.ts";
 import { fromBase64, toBase64 } from "../../runtime/codec.ts";
-import { formatTimestamp, parseTimestamp } from "../../guest-sdk/js/timestamp.ts";
+import { formatTimestamp, parseTimestamp } from "../../runtime/timestamp.ts";
 
 /** Maps and structs travel as JSON text in a Parquet file. */
 const asJson = (type: FieldType): boolean => typeof type === "object" && ("map" in type || "struct" in type);

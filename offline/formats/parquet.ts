@@ -7,7 +7,7 @@
 import { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects, parquetSchema, type AsyncBuffer, type FileMetaData } from "hyparquet";
 import { compressors } from "hyparquet-compressors";
 import { ParquetWriter, fileWriter } from "hyparquet-writer";
-import type { FieldSchema } from "../../guest-sdk/js/schema.ts";
+import type { FieldSchema } from "../../runtime/schema.ts";
 import { VialError } from "../../builds/errors.ts";
 import type { InputRow, InputSource, Row, Selection } from "./format.ts";
 import type { OutputSink } from "./outputs.ts";

@@ -9,7 +9,7 @@
 import type IsolatedVm from "isolated-vm";
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import { dirname, join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { pathToFileURL } from "node:url";
 
 export type Ivm = typeof IsolatedVm;
@@ -87,4 +87,25 @@ export async function requireIsolatedVm(): Promise<Ivm> {
   const ivm = await loadIsolatedVm();
   if (ivm instanceof Error) throw ivm;
   return ivm;
+}
+
+/** Whether an executor runs isolates here, and with which line (tried in the executor's own sandbox). */
+export type IsolatedVmAvailability = { available: true; /** "isolated-vm-6 6.2.0" */ isolatedVm: string } | { available: false; reason: string };
+
+/** Loads the first of `folders` that loads (as loadIsolatedVm does), runs an isolate; prints the answer and the folder. */
+const PROBE = (folders: string[]) =>
+  `let ivm, from, failed = []; for (const f of ${JSON.stringify(folders)}) { try { ivm = require(f + "/isolated-vm.js"); from = f; break; } catch (e) { failed.push(String(e.message).split("\\n")[0]); } }` +
+  ` if (!ivm) throw new Error(failed.join("; ")); const i = new ivm.Isolate({ memoryLimit: 8 }); process.stdout.write(String(i.compileScriptSync("6*7").runSync(i.createContextSync())) + "\\n" + from);`;
+
+/** `node` runs Node with these arguments where an executor would run, and gives what it printed (or throws). */
+export async function isolatedVmAvailability(node: (args: string[]) => Promise<string>, folders: string[]): Promise<IsolatedVmAvailability> {
+  try {
+    if (folders.length === 0) throw new Error(`isolated-vm is not installed for Node ${process.versions.node}`);
+    const [answer, folder] = (await node(["-e", PROBE(folders)])).split("\n");
+    if (answer !== "42" || !folder) throw new Error("an isolate did not compute");
+    const { version } = JSON.parse(readFileSync(join(folder, "package.json"), "utf8")) as { version: string };
+    return { available: true, isolatedVm: `${basename(folder)} ${version}` };
+  } catch (error) {
+    return { available: false, reason: `isolated-vm cannot run in an executor here (${(error as Error).message})` };
+  }
 }

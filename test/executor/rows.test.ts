@@ -1,6 +1,6 @@
 /**
  * The executor's row work (executor/rows.ts over executor/wire-values.ts and
- * guest-sdk/js/schema.ts), on pure inputs: what a caller sends is put in the
+ * runtime/schema.ts), on pure inputs: what a caller sends is put in the
  * wire form (timestamps canonical, float32 rounded, NaN and ±Infinity as text,
  * structs reduced at every level) or refused with the row and field; what a
  * guest returns is put in the answer's form or becomes that row's error; an
@@ -13,7 +13,7 @@ import { bytesToBinary, checkOutputs, inputProblem, leastBatchBytes, MAX_UNDECLA
 import { decodeBody } from "../../runtime/codec.ts";
 import { dateOfSeconds, dateOfText } from "../../runtime/cbor-dates.ts";
 import { ApiError } from "../../runtime/errors.ts";
-import type { FieldSchema } from "../../guest-sdk/js/schema.ts";
+import type { FieldSchema } from "../../runtime/schema.ts";
 
 const FIELDS: FieldSchema[] = [
   { name: "x", type: "float64" },

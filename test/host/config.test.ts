@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadConfig, parseConfigFile, parseTokens } from "../../host/config.ts";
-import { DEFAULT_POLICY, effectiveDeadline, resolvePolicy } from "../../host/policy.ts";
+import { DEFAULT_POLICY, effectiveDeadline, resolvePolicy } from "../../supervision/policy.ts";
 import { importsInBindings, ungrantedImports } from "../../runtime/version/component-imports.ts";
 
 describe("host configuration", () => {

@@ -20,7 +20,7 @@ import { copyParts, ignoredBy, parseDockerfile, type Stage } from "./dockerfile.
 import { SOURCES } from "../../builds/image/serving-tree.ts";
 import { EXAMPLE, REPO, deployedStore } from "./helpers.ts";
 import { deployModule } from "../host/helpers.ts";
-import { MALLOC_ENV } from "../../host/malloc-env.ts";
+import { MALLOC_ENV } from "../../runtime/malloc-env.ts";
 
 const run = promisify(execFile);
 const dockerfile = parseDockerfile(await readFile(join(REPO, "Dockerfile"), "utf8"));

@@ -13,7 +13,7 @@ import type { IPodDisruptionBudget } from "kubernetes-models/policy/v1/PodDisrup
 import type { IService } from "kubernetes-models/v1/Service";
 import type { Store } from "../../builds/store.ts";
 import { DEFAULT_CONFIG } from "../../host/config.ts";
-import { DEFAULT_POLICY } from "../../host/policy.ts";
+import { DEFAULT_POLICY } from "../../supervision/policy.ts";
 import { renderCommand, type RenderCommandOptions } from "../../cli/k8s/render.ts";
 import { BUSY_METRIC } from "../../cli/k8s/serving-group.ts";
 import { deployedStore, one, parseManifests, selects, validateObject, type RenderedObject } from "./helpers.ts";

@@ -7,8 +7,8 @@ import { afterAll, describe, expect, it } from "vitest";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
-import { executorCode } from "../../host/executors/code.ts";
-import { executorSandbox } from "../../host/executors/sandbox.ts";
+import { executorCode } from "../../supervision/code.ts";
+import { executorSandbox } from "../../supervision/sandbox.ts";
 import { ISOLATED_VM_PACKAGES, isolatedVmFolders, isolatedVmReadable, loadIsolatedVm } from "../../runtime/v8/isolated-vm.ts";
 
 const scratch = await mkdtemp(join(tmpdir(), "vial-ivm-lines-"));

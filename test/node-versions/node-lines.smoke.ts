@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { partial_ratio, ratio } from "fuzzball";
 import { CI_NODE_RELEASE, nodeRelease } from "./node-release.ts";
 import { copyProject, type ProjectCopy } from "./project-copy.ts";
-import { MALLOC_ENV } from "../../host/malloc-env.ts";
+import { MALLOC_ENV } from "../../runtime/malloc-env.ts";
 import { projectBin, projectTest, serveStore, vial, waitReady, type Served, type Smoke } from "./smoke.ts";
 
 const LINES = (process.env.VIAL_SMOKE_NODE ?? CI_NODE_RELEASE).split(",").map((v) => v.trim());
@@ -76,7 +76,7 @@ describe.each(LINES)("on Node %s from the npm registry", (version) => {
     served = await serveStore(smoke);
     await waitReady(served.address);
     timings.ready = Date.now() - t;
-    // Started by hand, the host restarted itself in place with the image's malloc settings (host/malloc-env.ts).
+    // Started by hand, the host restarted itself in place with the image's malloc settings (runtime/malloc-env.ts).
     const environ = (await readFile(`/proc/${served.process.pid}/environ`, "utf8")).split("\0");
     expect(environ).toEqual(expect.arrayContaining(Object.entries(MALLOC_ENV).map(([name, value]) => `${name}=${value}`)));
     const listing = (await (await fetch(`${served.address}/v1/environments`)).json()) as {

@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { Writable } from "node:stream";
 import { tableFromIPC, tableToIPC, tableFromArrays } from "apache-arrow";
 import * as parquetWasm from "parquet-wasm";
-import type { FieldSchema } from "../../guest-sdk/js/schema.ts";
+import type { FieldSchema } from "../../runtime/schema.ts";
 import { cellToValue, valueToCell } from "../../offline/formats/cells.ts";
 import { readNdjson } from "../../offline/formats/ndjson.ts";
 import { readCsv } from "../../offline/formats/csv.ts";

@@ -2,7 +2,7 @@
 import { readFile, writeFile } from "node:fs/promises";
 import { Binary, Bool, Field, Float64, Int64, List, Table, Utf8, Vector, tableFromIPC, tableToIPC, vectorFromArray, type DataType } from "apache-arrow";
 import * as parquetWasm from "parquet-wasm";
-import type { FieldSchema, FieldType } from "../../guest-sdk/js/schema.ts";
+import type { FieldSchema, FieldType } from "../../runtime/schema.ts";
 
 /** An Arrow value as the host answers it: numbers for int64, base64 for bytes, arrays for lists. */
 function plain(value: unknown): unknown {

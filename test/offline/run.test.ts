@@ -20,7 +20,7 @@ import { createEnvironment } from "../../builds/env-create.ts";
 import { deploy } from "../../builds/deploy.ts";
 import { serve, type Serving } from "../../host/serve.ts";
 import { createLogger } from "../../host/logger.ts";
-import type { FunctionSchema } from "../../guest-sdk/js/schema.ts";
+import type { FunctionSchema } from "../../runtime/schema.ts";
 import { runFile, type RunOptions } from "../../offline/run.ts";
 import { mergeShards } from "../../offline/merge.ts";
 import { valueToCell } from "../../offline/formats/cells.ts";

@@ -20,7 +20,7 @@ import { createInterface } from "node:readline";
 import { writeFile } from "node:fs/promises";
 import { deployModule, eventually, metricValue, REPO, tempStore } from "../host/helpers.ts";
 import { sampleTreeMemory, treeMemory, type TreeMemory } from "../../testing/process-tree.ts";
-import { MALLOC_ENV } from "../../host/malloc-env.ts";
+import { MALLOC_ENV } from "../../runtime/malloc-env.ts";
 
 const IDENTITY = join(REPO, "bench", "fixtures", "identity");
 const FLOODED = "flooded";
@@ -92,7 +92,7 @@ beforeAll(async () => {
       pool: { size: SLOTS, maxQueue: 64, deadlineMs: 30_000 },
     }),
   );
-  // With the malloc settings the image starts the host with (host/malloc-env.ts).
+  // With the malloc settings the image starts the host with (runtime/malloc-env.ts).
   server = spawn(process.execPath, [join(REPO, "bin/vial.js"), "serve", "--store", store.root, "--config", config], {
     cwd: REPO,
     env: { ...process.env, ...MALLOC_ENV },

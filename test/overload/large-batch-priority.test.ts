@@ -11,7 +11,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { rm } from "node:fs/promises";
 import type { Store } from "../../builds/store.ts";
-import { LARGE_BATCH_NICENESS, LargeBatchPriority } from "../../host/executors/priority.ts";
+import { LARGE_BATCH_NICENESS, LargeBatchPriority } from "../../supervision/priority.ts";
 import { deployModule, REPO, tempStore } from "../host/helpers.ts";
 import { watchedHost, type Watched } from "../security/helpers.ts";
 

@@ -3,7 +3,7 @@
 import { execFileSync } from "node:child_process";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { checkRow, type FieldSchema, type FunctionSchema } from "../../guest-sdk/js/schema.ts";
+import { checkRow, type FieldSchema, type FunctionSchema } from "../../runtime/schema.ts";
 import { FIXTURES, NATIVE_PYTHON, ROOT, callNative, callNativeOutcome, describeNative, ensureDebianPandas } from "../../testing/python.ts";
 
 const CHECKS = join(FIXTURES, "guest_checks.py");

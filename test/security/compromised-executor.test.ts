@@ -15,9 +15,9 @@ import type { Store } from "../../builds/store.ts";
 import { deployModule, eventually, executorOf, metricValue, tempStore } from "../host/helpers.ts";
 import { callThroughout, publishCopy, SECURITY_FIXTURES, watchedHost, type Bystander, type Watched } from "./helpers.ts";
 
-vi.mock("../../host/executors/code.ts", async (importOriginal) => {
-  const real = await importOriginal<typeof import("../../host/executors/code.ts")>();
-  let compromised: Promise<import("../../host/executors/code.ts").ExecutorCode> | undefined;
+vi.mock("../../supervision/code.ts", async (importOriginal) => {
+  const real = await importOriginal<typeof import("../../supervision/code.ts")>();
+  let compromised: Promise<import("../../supervision/code.ts").ExecutorCode> | undefined;
   return {
     ...real,
     executorCode: () =>

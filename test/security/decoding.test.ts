@@ -15,7 +15,7 @@ import { join } from "node:path";
 import type { Store } from "../../builds/store.ts";
 import { createEnvironment } from "../../builds/env-create.ts";
 import { deploy } from "../../builds/deploy.ts";
-import { DEFAULT_POLICY } from "../../host/policy.ts";
+import { DEFAULT_POLICY } from "../../supervision/policy.ts";
 import { executorOf, tempStore } from "../host/helpers.ts";
 import { array, body, EXPANDING, FLOAT16_ONE, map, text, valueSharingBomb } from "./cbor-bodies.ts";
 import { SECURITY_FIXTURES, watchedHost, type Answer, type Watched } from "./helpers.ts";

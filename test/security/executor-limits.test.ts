@@ -11,8 +11,8 @@ import { readFileSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import type { Store } from "../../builds/store.ts";
-import { measureIsolateData } from "../../host/executors/limits.ts";
-import { residentBytes } from "../../host/executors/memory-watch.ts";
+import { measureIsolateData } from "../../supervision/limits.ts";
+import { residentBytes } from "../../supervision/memory-watch.ts";
 import { deployModule, eventually, executorIdle, metricValue, tempStore } from "../host/helpers.ts";
 import { callThroughout, SECURITY_FIXTURES, watchedHost, type Answer, type Bystander, type Watched } from "./helpers.ts";
 

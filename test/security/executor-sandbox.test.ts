@@ -12,8 +12,8 @@ import { createServer, type Server } from "node:net";
 import { once } from "node:events";
 import { chmod, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { executorCode } from "../../host/executors/code.ts";
-import { EXECUTOR_ENV, executorSandbox, runProbe, type LaunchCommand, type Sandbox } from "../../host/executors/sandbox.ts";
+import { executorCode } from "../../supervision/code.ts";
+import { EXECUTOR_ENV, executorSandbox, runProbe, type LaunchCommand, type Sandbox } from "../../supervision/sandbox.ts";
 import { REPO } from "../host/helpers.ts";
 import { withoutConfinement, withoutPermissionModel } from "./probes.ts";
 

@@ -18,8 +18,8 @@ import { chmod, chown, lstat, mkdir, mkdtemp, readFile, rm, symlink, writeFile }
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import type { Store } from "../../builds/store.ts";
-import { executorCode, type ExecutorCode } from "../../host/executors/code.ts";
-import { executorSandbox, type Sandbox } from "../../host/executors/sandbox.ts";
+import { executorCode, type ExecutorCode } from "../../supervision/code.ts";
+import { executorSandbox, type Sandbox } from "../../supervision/sandbox.ts";
 import { deployModule, executorOf, REPO, tempStore } from "../host/helpers.ts";
 import { SECURITY_FIXTURES, watchedHost, type Watched } from "./helpers.ts";
 import { probe } from "./probes.ts";

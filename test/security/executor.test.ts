@@ -11,7 +11,7 @@ import { randomUUID } from "node:crypto";
 import { join } from "node:path";
 import { rm } from "node:fs/promises";
 import type { Store } from "../../builds/store.ts";
-import { STUCK_AFTER_MS } from "../../host/executors/executor.ts";
+import { STUCK_AFTER_MS } from "../../supervision/executor.ts";
 import { deployModule, eventually, executorIdle, executorOf as executorOfHost, metricValue, tempStore } from "../host/helpers.ts";
 import { callThroughout, SECURITY_FIXTURES, watchedHost, type Bystander, type Watched } from "./helpers.ts";
 

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, expect, it } from "vitest";
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import type { Store } from "../../builds/store.ts";
-import { STUCK_AFTER_MS } from "../../host/executors/executor.ts";
+import { STUCK_AFTER_MS } from "../../supervision/executor.ts";
 import { deployModule, executorOf, metricValue, tempStore } from "../host/helpers.ts";
 import { publishCopy, SECURITY_FIXTURES, watchedHost, type Watched } from "./helpers.ts";
 

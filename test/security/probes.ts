@@ -4,7 +4,7 @@
  * permission model: what code that escaped into the executor's JS would
  * find, and what native code would.
  */
-import { runProbe, type LaunchCommand, type Sandbox } from "../../host/executors/sandbox.ts";
+import { runProbe, type LaunchCommand, type Sandbox } from "../../supervision/sandbox.ts";
 
 /** The same launch without Node's permission model: what native code would have. */
 export function withoutPermissionModel(command: LaunchCommand): LaunchCommand {

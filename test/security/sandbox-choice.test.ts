@@ -9,8 +9,8 @@ import { afterAll, beforeAll, expect, it } from "vitest";
 import { cp, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
-import { executorCode } from "../../host/executors/code.ts";
-import { executorSandbox, type Sandbox } from "../../host/executors/sandbox.ts";
+import { executorCode } from "../../supervision/code.ts";
+import { executorSandbox, type Sandbox } from "../../supervision/sandbox.ts";
 
 const asRoot = process.getuid?.() === 0;
 let privateInstall: string;

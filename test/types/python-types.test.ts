@@ -13,7 +13,7 @@ import { fileURLToPath } from "node:url";
 import type { Store } from "../../builds/store.ts";
 import { deploy } from "../../builds/deploy.ts";
 import { t } from "../../guest-sdk/js/index.ts";
-import type { FieldSchema, FieldType, FunctionSchema } from "../../guest-sdk/js/schema.ts";
+import type { FieldSchema, FieldType, FunctionSchema } from "../../runtime/schema.ts";
 import { deployModule, tempStore } from "../host/helpers.ts";
 import { watchedHost, type Watched } from "../security/helpers.ts";
 import { snapshot } from "../store-snapshot.ts";

@@ -4,7 +4,7 @@
  * answer must carry them, and generated values of every type.
  */
 import fc from "fast-check";
-import type { FieldSchema, FieldType } from "../../guest-sdk/js/schema.ts";
+import type { FieldSchema, FieldType } from "../../runtime/schema.ts";
 
 export type Format = "json" | "cbor";
 

@@ -1,4 +1,4 @@
-"""Timestamps between their wire text and `datetime`, as guest-sdk/js/timestamp.ts reads
+"""Timestamps between their wire text and `datetime`, as runtime/timestamp.ts reads
 and writes them: RFC 3339 with a time zone in, one canonical text out (UTC, microseconds,
 `2026-12-06T20:34:49.123456Z`), years 0001 to 9999."""
 import re

@@ -1,5 +1,5 @@
 """Row values between the wire (the JSON text host and guest exchange) and Python values,
-checked in both directions with the words of the JS side (guest-sdk/js/schema.ts), so a
+checked in both directions with the words of the JS side (runtime/schema.ts), so a
 problem reads the same whichever language a function is written in.
 
 row_decoder(fields) and row_encoder(fields) make a row's converters once per function,

@@ -1,5 +1,5 @@
 """Schema types shared with the JS SDK: each renders to the same JSON shape
-(guest-sdk/js/schema.ts), and docs/types.md says what each holds."""
+(runtime/schema.ts), and docs/types.md says what each holds."""
 
 
 class Type:

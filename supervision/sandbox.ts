@@ -25,14 +25,13 @@
  *   mounts, namespaces, keyrings, BPF, perf or io_uring), proven by a
  *   native probe run in a confined executor.
  */
-import { readFileSync } from "node:fs";
-import { basename, join } from "node:path";
-import type { EngineKind } from "../../runtime/engines/index.ts";
+import type { EngineKind } from "../runtime/engines/index.ts";
+import { isolatedVmAvailability, type IsolatedVmAvailability } from "../runtime/v8/isolated-vm.ts";
 import type { ExecutorCode } from "./code.ts";
 import { inheritableDescriptors } from "./descriptors.ts";
 import { executorLimits, measureIsolateData, type ExecutorLimits } from "./limits.ts";
 import { MEMORY_WATCH_MS } from "./memory-watch.ts";
-import { DEFAULT_POLICY } from "../policy.ts";
+import { DEFAULT_POLICY } from "./policy.ts";
 import { launchCommand, NOBODY, runProbe, type LaunchCommand, type LaunchOptions, type LaunchSpec, type Setup } from "./launch.ts";
 import { confinementWarnings, probeConfinement, type ConfinementReport } from "./confinement.ts";
 
@@ -63,7 +62,7 @@ export interface SandboxReport {
   /** The layers executors set on themselves, and what native code in one was denied when tried. */
   confinement: ConfinementReport;
   /** Whether executors can run the V8 engine, or why not. */
-  v8: { available: true; /** The isolated-vm line that loads: "isolated-vm-6 6.2.0". */ isolatedVm: string } | { available: false; reason: string };
+  v8: IsolatedVmAvailability;
   warnings: string[];
 }
 
@@ -76,22 +75,8 @@ export interface Sandbox {
   withLimits(limits: ExecutorLimits): Sandbox;
 }
 
-/** Loads the first of isolated-vm's folders that loads (as the executor's loader does), runs an isolate; prints the answer and the folder. */
-const V8_PROBE = (folders: string[]) =>
-  `let ivm, from, failed = []; for (const f of ${JSON.stringify(folders)}) { try { ivm = require(f + "/isolated-vm.js"); from = f; break; } catch (e) { failed.push(String(e.message).split("\\n")[0]); } }` +
-  ` if (!ivm) throw new Error(failed.join("; ")); const i = new ivm.Isolate({ memoryLimit: 8 }); process.stdout.write(String(i.compileScriptSync("6*7").runSync(i.createContextSync())) + "\\n" + from);`;
-
-async function v8Availability(launch: Sandbox["launch"], code: ExecutorCode): Promise<SandboxReport["v8"]> {
-  try {
-    if (code.isolatedVm.length === 0) throw new Error(`isolated-vm is not installed for Node ${process.versions.node}`);
-    const [answer, folder] = (await runProbe(launch("v8", ["-e", V8_PROBE(code.isolatedVm)]))).split("\n");
-    if (answer !== "42" || !folder) throw new Error("an isolate did not compute");
-    const { version } = JSON.parse(readFileSync(join(folder, "package.json"), "utf8")) as { version: string };
-    return { available: true, isolatedVm: `${basename(folder)} ${version}` };
-  } catch (error) {
-    return { available: false, reason: `isolated-vm cannot run in an executor here (${(error as Error).message})` };
-  }
-}
+/** Whether V8 runs in an executor launched by `launch`. */
+const v8Availability = (launch: Sandbox["launch"], code: ExecutorCode) => isolatedVmAvailability((args) => runProbe(launch("v8", args)), code.isolatedVm);
 
 const launcher =
   (spec: Omit<LaunchSpec, "limits">, limits: ExecutorLimits): Sandbox["launch"] =>

@@ -1,7 +1,6 @@
-/** The host's admission on its own: the line in front of an executor and the byte budget, in milliseconds. */
+/** The line in front of an executor on its own, in milliseconds. */
 import { describe, expect, it } from "vitest";
-import { Gate } from "../../host/admission/gate.ts";
-import { ByteBudget, Reservation } from "../../host/admission/byte-budget.ts";
+import { Gate } from "../../supervision/gate.ts";
 
 const later = (ms = 60_000) => performance.now() + ms;
 
@@ -75,25 +74,5 @@ describe("the line in front of an executor", () => {
     ticket.release();
     await drained;
     expect(idle).toBe(true);
-  });
-});
-
-describe("the byte budget", () => {
-  it("refuses past the host's bound or an environment's share, and gives back what is released", () => {
-    const budget = new ByteBudget(100, 60);
-    const a = budget.reserve("a", 50) as Reservation;
-    expect(budget.reserve("a", 20)).toBe("environment");
-    const b = budget.reserve("b", 40) as Reservation;
-    expect(budget.reserve("c", 20)).toBe("host");
-    expect(b.grow(20)).toBe("host");
-    a.release();
-    a.release();
-    expect(budget.held()).toBe(40);
-    expect(b.grow(20)).toBeUndefined();
-    b.add(1000);
-    expect(budget.held("b")).toBe(1060);
-    b.release();
-    expect(budget.held()).toBe(0);
-    expect(budget.environments()).toEqual([]);
   });
 });

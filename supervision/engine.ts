@@ -3,8 +3,8 @@
  * version cannot (no bundle), the machine cannot (isolated-vm does not run
  * in an executor), or the operator says otherwise. Always with the reason.
  */
-import type { EngineKind } from "../../runtime/engines/index.ts";
-import type { Manifest } from "../../runtime/manifest.ts";
+import type { EngineKind } from "../runtime/engines/index.ts";
+import type { Manifest } from "../runtime/manifest.ts";
 import type { SandboxReport } from "./sandbox.ts";
 
 export interface EngineReport {

@@ -1,7 +1,7 @@
 // Timers that judge executors do not act on a host's own stall: a timer that fires late looks again first, and
 // any timer lets the loop read what arrived before it acts.
 import { expect, it } from "vitest";
-import { afterHostTime, afterLoopTurn } from "../../host/executors/host-time.ts";
+import { afterHostTime, afterLoopTurn } from "../../supervision/host-time.ts";
 
 const block = (ms: number) => {
   const end = performance.now() + ms;

@@ -2,7 +2,7 @@
 import { expect, it } from "vitest";
 import { spawn } from "node:child_process";
 import { once } from "node:events";
-import { MAX_LINE_BYTES, readStderrLines } from "../../host/executors/stderr-lines.ts";
+import { MAX_LINE_BYTES, readStderrLines } from "../../supervision/stderr-lines.ts";
 
 async function linesOf(script: string): Promise<string[]> {
   const child = spawn(process.execPath, ["-e", script], { stdio: ["ignore", "ignore", "pipe"] });

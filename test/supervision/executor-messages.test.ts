@@ -1,6 +1,6 @@
 // What an executor may say, checked: well-formed messages pass as they are, anything else is a violation.
 import { describe, expect, it } from "vitest";
-import { parseExecutorMessage, ProtocolViolation, withinNodes } from "../../host/executors/executor-messages.ts";
+import { parseExecutorMessage, ProtocolViolation, withinNodes } from "../../supervision/executor-messages.ts";
 import { PART_BYTES } from "../../executor/parts.ts";
 import { MAX_REPORTED_CALLS, MAX_UNDECLARED_KEYS_PER_ROW } from "../../executor/protocol.ts";
 

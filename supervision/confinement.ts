@@ -8,8 +8,8 @@
 import { readFile } from "node:fs/promises";
 import type { Sandbox } from "./sandbox.ts";
 import { runProbe } from "./launch.ts";
-import { EXEC_MARKER, PROBE_FLAG, type ProbeResult } from "../../executor/confinement/probe.ts";
-import { kernelLayers, type ExecutorLayers, type KernelLayers } from "../../executor/confinement/layers.ts";
+import { EXEC_MARKER, PROBE_FLAG, type ProbeResult } from "../executor/confinement/probe.ts";
+import { kernelLayers, type ExecutorLayers, type KernelLayers } from "../executor/confinement/layers.ts";
 
 export type ConfinementReport =
   | ({ available: true; denied: Record<keyof ProbeResult["attempts"] | "exec", string> } & ExecutorLayers)

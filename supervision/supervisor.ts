@@ -7,24 +7,22 @@
  * 503 with Retry-After meanwhile. Only this environment notices.
  */
 import { processLayers } from "./confinement.ts";
-import type { KernelLayers } from "../../executor/confinement/layers.ts";
-import type { Logger } from "../logger.ts";
-import { countInvoke, type HostMetrics } from "../metrics.ts";
-import type { PoolPolicy } from "../policy.ts";
-import type { VersionArtifacts } from "../../runtime/version/read-version.ts";
-import type { CallInput, CallReply, CurrentAnswer, ExecutorMessage, ExecutorState } from "../../executor/protocol.ts";
-import type { NonFiniteForm } from "../../runtime/codec.ts";
-import { ApiError, bytesShed, clientGone, deadlineExceeded, executorLost, overloaded, unavailable } from "../../runtime/errors.ts";
-import { Gate, type Ticket } from "../admission/gate.ts";
-import type { ByteBudget, Reservation } from "../admission/byte-budget.ts";
+import type { KernelLayers } from "../executor/confinement/layers.ts";
+import type { Logger } from "pino";
+import type { PoolPolicy } from "./policy.ts";
+import type { VersionArtifacts } from "../runtime/version/read-version.ts";
+import type { CallInput, CallReply, CurrentAnswer, ExecutorMessage, ExecutorState } from "../executor/protocol.ts";
+import type { NonFiniteForm } from "../runtime/codec.ts";
+import { ApiError, bytesShed, clientGone, deadlineExceeded, executorLost, overloaded, unavailable } from "../runtime/errors.ts";
+import { Gate, type Ticket } from "./gate.ts";
+import { UNBOUNDED, epochNow, type BodyBudget, type CallObserver, type Reservation, type SupervisionCounters } from "./collaborators.ts";
 import { Executor, type ExecutorOptions } from "./executor.ts";
-import { TokenBucket } from "../token-bucket.ts";
-import { epochNow, type CallObserver } from "../tracing/index.ts";
+import { TokenBucket } from "./token-bucket.ts";
 import type { ExecutorCode } from "./code.ts";
 import type { Sandbox } from "./sandbox.ts";
 import type { EngineReport } from "./engine.ts";
 import { DirectListener, type DirectSockets } from "./direct-socket.ts";
-import type { ServedReport } from "../../executor/protocol.ts";
+import type { ServedReport } from "../executor/protocol.ts";
 
 /** Waits before restarting an executor that ended, by how many ended in a row without a quiet spell. */
 const RESTART_BACKOFF_MS = [100, 500, 2000, 5000, 10_000, 30_000];
@@ -47,11 +45,13 @@ const SMALL_ROW_COUNT = 1_000;
 const isSmall = (input: CallInput) => (input.format === "values" ? input.rows.length <= SMALL_ROW_COUNT : input.body.byteLength <= SMALL_BODY_BYTES);
 
 export interface SupervisorDeps {
-  budget: ByteBudget;
   code: ExecutorCode;
   sandbox: Sandbox;
-  metrics: HostMetrics;
   log: Logger;
+  /** Body bytes shared with other environments (unbounded without one). */
+  budget?: BodyBudget;
+  /** Where its events are counted (nowhere without). */
+  counters?: SupervisionCounters;
   /** Reads and verifies the version again (for restarts). */
   readVersion(): Promise<VersionArtifacts>;
   /** Scheduling niceness of the executor (default 10; a shadow version's runs lower). */
@@ -104,6 +104,7 @@ export class Supervisor {
   private directSocket?: string;
   private readonly gate: Gate;
   private readonly logBucket = new TokenBucket(GUEST_LOG_LINES_PER_SECOND, GUEST_LOG_BURST);
+  private readonly budget: BodyBudget;
 
   constructor(
     readonly env: string,
@@ -113,6 +114,7 @@ export class Supervisor {
     private readonly deps: SupervisorDeps,
   ) {
     this.gate = new Gate(policy.size, policy.maxQueue, CALLS_PER_INSTANCE);
+    this.budget = deps.budget ?? UNBOUNDED;
   }
 
   /** Starts the executor with the verified version and waits until its instances are warm; throws if it cannot start. */
@@ -150,7 +152,7 @@ export class Supervisor {
       onMessage: (msg) => this.instanceEvent(msg),
       onStderr: (line) => this.deps.log.warn({ env: this.env, version: this.version, executor: this.executor?.pid, line }, "executor stderr"),
       onViolation: (reason) => {
-        this.deps.metrics.protocolViolations.inc({ env: this.env });
+        this.deps.counters?.protocolViolation(this.env);
         this.deps.log.error({ env: this.env, version: this.version, executor: this.executor?.pid, reason }, "executor broke the protocol: ending it");
       },
       onExit: (reason) => this.ended(reason),
@@ -162,10 +164,8 @@ export class Supervisor {
   /** Calls the executor answered on its own socket: counted as the host counts its own, their guest logs written. */
   private served(report: ServedReport): void {
     const { env } = this;
-    const { metrics, log } = this.deps;
-    for (const { fn, status, ms, code } of report.calls) {
-      countInvoke(metrics, { env, fn: fn || undefined, status, ms, error: code && { code, message: `${code}, answered on the executor's own socket` } });
-    }
+    const { counters, log } = this.deps;
+    if (counters) for (const call of report.calls) counters.servedDirectly(env, call);
     for (const line of (report.logs.length > 0 && this.logsToWrite(report.logs)) || []) log.info({ env, version: this.version, guest: line, direct: true }, "guest log");
   }
 
@@ -177,7 +177,7 @@ export class Supervisor {
     if (!this.executor || this.executor.exited) throw this.shed("unavailable", unavailable(this.env, this.retryAfterSeconds()));
     const ticket = this.gate.admit();
     if (!ticket) throw this.shed("queue", overloaded(this.env, this.policy.retryAfterSeconds));
-    const reservation = this.deps.budget.reserve(this.env, bytes);
+    const reservation = this.budget.reserve(this.env, bytes);
     if (typeof reservation === "string") {
       ticket.release();
       throw this.shed(`bytes_${reservation}`, this.bytesShed(reservation));
@@ -192,7 +192,7 @@ export class Supervisor {
   }
 
   private bytesShed(bound: "host" | "environment"): ApiError {
-    const limit = bound === "host" ? this.deps.budget.totalBytes : this.deps.budget.perEnvironmentBytes;
+    const limit = bound === "host" ? this.budget.totalBytes : this.budget.perEnvironmentBytes;
     return bytesShed(this.env, bound, limit, this.policy.retryAfterSeconds);
   }
 
@@ -219,7 +219,7 @@ export class Supervisor {
     if (reply === "deadline") throw deadlineExceeded(this.env, fn, deadline.deadlineMs, true);
     if (reply === "lost") throw executorLost(this.env, fn, executor.exitedBecause ?? "stopped");
     if (!reply.ok) throw new ApiError(reply.error.status, reply.error.code, reply.error.message, reply.error.retryAfter);
-    if (reply.undeclaredKeys) this.deps.metrics.undeclaredOutputKeys.inc({ env: this.env, function: fn }, reply.undeclaredKeys);
+    if (reply.undeclaredKeys) this.deps.counters?.undeclaredOutputKeys(this.env, fn, reply.undeclaredKeys);
     return reply.logs ? { ...reply, logs: this.logsToWrite(reply.logs) } : reply;
   }
 
@@ -227,12 +227,12 @@ export class Supervisor {
   private logsToWrite(lines: string[]): string[] | undefined {
     const kept = lines.filter(() => this.logBucket.take());
     const dropped = this.logBucket.drained();
-    if (dropped > 0) this.deps.metrics.guestLogsDropped.inc({ env: this.env }, dropped);
+    if (dropped > 0) this.deps.counters?.guestLogsDropped(this.env, dropped);
     return kept.length > 0 ? kept : undefined;
   }
 
   private shed(reason: string, error: ApiError): ApiError {
-    this.deps.metrics.shed.inc({ env: this.env, reason });
+    this.deps.counters?.shed(this.env, reason);
     return error;
   }
 
@@ -268,25 +268,25 @@ export class Supervisor {
 
   private instanceEvent(msg: Extract<ExecutorMessage, { type: "instance" }>): void {
     const { env } = this;
-    const { metrics, log } = this.deps;
+    const { counters, log } = this.deps;
     switch (msg.event) {
       case "started":
-        return void metrics.instantiations.inc({ env });
+        return void counters?.instanceStarted(env);
       case "restarted":
-        metrics.restart(env, msg.cause);
+        counters?.instanceRestarted(env, msg.cause);
         // A recycled instance answered fine and only gave its memory back: not worth a warning.
         return void log[msg.cause === "recycle" ? "info" : "warn"]({ env, version: this.version, cause: msg.cause }, "instance replaced");
       case "start-failed":
         return void log.error({ env, version: this.version, err: msg.message }, "instance failed to start");
       case "request-path-instantiation":
-        return void metrics.requestPathInstantiations.inc({ env });
+        return void counters?.requestPathInstantiation(env);
     }
   }
 
   private ended(reason: string): void {
     if (this.stopped) return;
     this.restarts++;
-    this.deps.metrics.executorRestarted(this.env, reason);
+    this.deps.counters?.executorRestarted(this.env, reason);
     if (performance.now() - this.startedAt > HEALTHY_AFTER_MS) this.failuresInARow = 0;
     this.deps.log.error({ env: this.env, version: this.version, reason }, "executor ended: restarting it");
     this.scheduleRestart();

@@ -15,12 +15,12 @@ import { randomBytes } from "node:crypto";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { sha256 } from "../../runtime/digest.ts";
-import { isolatedVmFolders, isolatedVmReadable } from "../../runtime/v8/isolated-vm.ts";
-import { koffiFolder } from "../../executor/confinement/native.ts";
+import { sha256 } from "../runtime/digest.ts";
+import { isolatedVmFolders, isolatedVmReadable } from "../runtime/v8/isolated-vm.ts";
+import { koffiFolder } from "../executor/confinement/native.ts";
 import { NOBODY } from "./launch.ts";
 
-const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+const ROOT = fileURLToPath(new URL("../", import.meta.url));
 const UID = process.getuid?.() ?? -1;
 /**
  * A host running as root starts its executors as `nobody` (sandbox.ts): they

@@ -5,12 +5,11 @@
  * The host's current versions, its shadow versions and `vial run` all start
  * executors here, so they run the same version the same way.
  */
-import type { Manifest } from "../../runtime/manifest.ts";
-import { readVersion } from "../../runtime/version/read-version.ts";
-import type { Logger } from "../logger.ts";
-import type { HostMetrics } from "../metrics.ts";
-import type { PoolPolicy } from "../policy.ts";
-import type { ByteBudget } from "../admission/byte-budget.ts";
+import type { Manifest } from "../runtime/manifest.ts";
+import { readVersion } from "../runtime/version/read-version.ts";
+import type { Logger } from "pino";
+import type { PoolPolicy } from "./policy.ts";
+import type { BodyBudget, SupervisionCounters } from "./collaborators.ts";
 import { executorCode } from "./code.ts";
 import { executorSandbox } from "./sandbox.ts";
 import { chooseEngine } from "./engine.ts";
@@ -29,9 +28,9 @@ export interface VersionSpec {
 }
 
 export interface StartDeps {
-  budget: ByteBudget;
-  metrics: HostMetrics;
   log: Logger;
+  budget?: BodyBudget;
+  counters?: SupervisionCounters;
   direct?: DirectSockets;
 }
 

@@ -9,16 +9,16 @@
  * (moved to a second hidden name first, as closing a listener unlinks its path).
  */
 import { createServer, type Server } from "node:net";
-import { chmodSync, mkdirSync, renameSync, unlinkSync } from "node:fs";
+import { chmodSync, renameSync, unlinkSync } from "node:fs";
 import { join } from "node:path";
 import { randomBytes } from "node:crypto";
-import type { DirectSetup } from "../../executor/protocol.ts";
-import { tokenDigest } from "../../runtime/token-digest.ts";
-import type { HostConfig } from "../config.ts";
-import type { PoolPolicy } from "../policy.ts";
-import { executorLimits } from "./limits.ts";
+import type { DirectSetup } from "../executor/protocol.ts";
+import type { PoolPolicy } from "./policy.ts";
 
 export const directSocketPath = (folder: string, env: string): string => join(folder, `${env}.sock`);
+
+/** The longest path of a unix socket the kernel takes (sun_path holds 108 bytes with its final NUL). */
+const SOCKET_PATH_BYTES = 107;
 
 export class DirectListener {
   private constructor(
@@ -34,6 +34,11 @@ export class DirectListener {
   static async bind(folder: string, env: string): Promise<DirectListener> {
     const name = join(folder, `.${env}.${randomBytes(6).toString("hex")}`);
     const hidden = `${name}.sock`;
+    if (Buffer.byteLength(hidden) > SOCKET_PATH_BYTES) {
+      throw new Error(
+        `the executor's socket for ${env} would be ${Buffer.byteLength(hidden)} bytes long (${hidden}), and unix sockets take at most ${SOCKET_PATH_BYTES}: choose a shorter directSockets folder`,
+      );
+    }
     const server = createServer();
     await new Promise<void>((resolve, reject) => {
       server.once("error", reject);
@@ -80,32 +85,4 @@ export class DirectListener {
 export interface DirectSockets {
   folder: string;
   rules(env: string, policy: PoolPolicy): Omit<DirectSetup, "fd">;
-}
-
-export type DirectConfig = Pick<HostConfig, "directSockets" | "tokens" | "adminToken" | "bodyLimitBytes" | "environmentBufferLimitBytes" | "headersTimeoutMs" | "keepAliveTimeoutMs">;
-
-export function directSockets(config: DirectConfig): DirectSockets | undefined {
-  const folder = config.directSockets;
-  if (!folder) return undefined;
-  // Private to the host's user and group: whoever may open a socket there may call its environment.
-  mkdirSync(folder, { recursive: true, mode: 0o750 });
-  const grants = Object.entries(config.tokens).map(([token, envs]) => ({ digest: tokenDigest(token), envs }));
-  const admin = config.adminToken ? [tokenDigest(config.adminToken)] : [];
-  return {
-    folder,
-    rules: (env, policy) => ({
-      tokens: {
-        allowed: [...admin, ...grants.filter((g) => g.envs.includes("*") || g.envs.includes(env)).map((g) => g.digest)],
-        refused: grants.filter((g) => !g.envs.includes("*") && !g.envs.includes(env)).map((g) => g.digest),
-        open: grants.length === 0,
-      },
-      bodyLimitBytes: config.bodyLimitBytes,
-      bufferLimitBytes: config.environmentBufferLimitBytes,
-      deadlineMs: policy.deadlineMs,
-      headersTimeoutMs: config.headersTimeoutMs,
-      keepAliveTimeoutMs: config.keepAliveTimeoutMs,
-      // Half of what the executor may open: its instances, files and channel keep the rest.
-      maxConnections: Math.floor(executorLimits(policy).descriptors / 2),
-    }),
-  };
 }

@@ -4,7 +4,7 @@
  * on. An executor is not trusted: it could write one endless line, or lines faster than the host can log them.
  */
 import type { Readable } from "node:stream";
-import { TokenBucket } from "../token-bucket.ts";
+import { TokenBucket } from "./token-bucket.ts";
 
 export const MAX_LINE_BYTES = 4096;
 const LINES_PER_SECOND = 20;

@@ -6,8 +6,8 @@
  * the executor would allocate.
  */
 import { readFileSync } from "node:fs";
-import type { PoolPolicy } from "../policy.ts";
-import { loadIsolatedVm } from "../../runtime/v8/isolated-vm.ts";
+import type { PoolPolicy } from "./policy.ts";
+import { loadIsolatedVm } from "../runtime/v8/isolated-vm.ts";
 
 const MiB = 2 ** 20;
 /**

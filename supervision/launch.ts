@@ -19,12 +19,12 @@
  */
 import { spawn, type SpawnOptions, type StdioOptions } from "node:child_process";
 import { dirname } from "node:path";
-import { ENGINES, type EngineKind } from "../../runtime/engines/index.ts";
+import { ENGINES, type EngineKind } from "../runtime/engines/index.ts";
 import type { ExecutorCode } from "./code.ts";
 import type { ExecutorLimits } from "./limits.ts";
 import { shieldedStdio } from "./descriptors.ts";
-import { EXECUTOR_MALLOC_ENV } from "../malloc-env.ts";
-import type { FileRules } from "../../executor/confinement/landlock.ts";
+import { EXECUTOR_MALLOC_ENV } from "../runtime/malloc-env.ts";
+import type { FileRules } from "../executor/confinement/landlock.ts";
 
 export const NOBODY = 65534;
 export const EXECUTOR_NICENESS = 10;

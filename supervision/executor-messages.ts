@@ -13,11 +13,11 @@ import {
   type ExecutorMessage,
   type ExecutorState,
   type ServedReport,
-} from "../../executor/protocol.ts";
-import { PART_BYTES } from "../../executor/parts.ts";
-import { ERROR_CODES, type ErrorCode } from "../../runtime/errors.ts";
-import { MAX_ERROR_CHARS, MAX_LOG_LINE_CHARS, MAX_LOG_LINES, MAX_ROW_ERROR_CHARS } from "../../runtime/guest-output.ts";
-import { RESTART_CAUSES, type RestartCause } from "../../runtime/instance.ts";
+} from "../executor/protocol.ts";
+import { PART_BYTES } from "../executor/parts.ts";
+import { ERROR_CODES, type ErrorCode } from "../runtime/errors.ts";
+import { MAX_ERROR_CHARS, MAX_LOG_LINE_CHARS, MAX_LOG_LINES, MAX_ROW_ERROR_CHARS } from "../runtime/guest-output.ts";
+import { RESTART_CAUSES, type RestartCause } from "../runtime/instance.ts";
 
 export class ProtocolViolation extends Error {
   override name = "ProtocolViolation";
