@@ -28,7 +28,8 @@ export interface BenchStore {
   built_at: string;
 }
 
-const INPUTS = ["examples/fuzzy-similarity", "bench/fixtures", "guest-sdk/js", "builds", "wit", "package-lock.json"];
+/** Guests bundle the schema checks and timestamps from runtime/ too. */
+const INPUTS = ["examples/fuzzy-similarity", "bench/fixtures", "guest-sdk/js", "runtime/schema.ts", "runtime/timestamp.ts", "builds", "wit", "package-lock.json"];
 /** The Python store: its own digest, so a change on one side does not rebuild the other. */
 const PY_INPUTS = ["examples/python", "bench/fixtures/python", "guest-sdk/python", "builds", "wit", "testing/python.ts", "test/python/fixtures", "package-lock.json"];
 

@@ -6,7 +6,7 @@
  * type's shape is left as it is, for the check after to name, and a required field left out stays out (`missing`).
  */
 import { hasBytes, MAX_FLOAT32, NON_FINITE_TEXT, type FieldSchema, type FieldType, type FloatType, type ScalarType } from "../runtime/schema.ts";
-import { formatTimestamp, instantOfDate, parseTimestamp } from "../runtime/timestamp.ts";
+import { formatTimestamp, instantOfDate, isCanonicalTimestamp, parseTimestamp } from "../runtime/timestamp.ts";
 import { TaggedDate } from "../runtime/cbor-dates.ts";
 import { fromBase64, toBase64 } from "../runtime/codec.ts";
 
@@ -37,6 +37,7 @@ const changingLeaf = (type: Leaf) => typeof type === "object" || type === "times
 
 /** A timestamp's canonical text: from RFC 3339 text with a zone, a Date, or a CBOR date (to the microsecond); anything else as it is. */
 export function timestampText(value: unknown): unknown {
+  if (typeof value === "string" && isCanonicalTimestamp(value)) return value;
   const instant = typeof value === "string" ? parseTimestamp(value) : value instanceof TaggedDate ? value.instant : value instanceof Date ? instantOfDate(value) : null;
   return instant ? formatTimestamp(instant) : value;
 }
