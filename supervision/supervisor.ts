@@ -18,14 +18,15 @@ import { Gate, type Ticket } from "./gate.ts";
 import { UNBOUNDED, epochNow, type BodyBudget, type CallObserver, type Reservation, type SupervisionCounters } from "./collaborators.ts";
 import { Executor, type ExecutorOptions } from "./executor.ts";
 import { TokenBucket } from "./token-bucket.ts";
+import { backoffMs } from "../runtime/backoff.ts";
 import type { ExecutorCode } from "./code.ts";
 import type { Sandbox } from "./sandbox.ts";
 import type { EngineReport } from "./engine.ts";
 import { DirectListener, type DirectSockets } from "./direct-socket.ts";
 import type { ServedReport } from "../executor/protocol.ts";
 
-/** Waits before restarting an executor that ended, by how many ended in a row without a quiet spell. */
-const RESTART_BACKOFF_MS = [100, 500, 2000, 5000, 10_000, 30_000];
+/** The longest wait before restarting an executor that keeps ending (the wait grows with how many ended in a row). */
+const RESTART_CEILING_MS = 30_000;
 /**
  * Guest log lines the host writes for one environment: a second's worth, and a burst of ten calls' worth. Writing
  * a log line is synchronous work on the host's loop: past this, lines are dropped and counted.
@@ -293,8 +294,8 @@ export class Supervisor {
   }
 
   private scheduleRestart(): void {
-    const delay = RESTART_BACKOFF_MS[Math.min(this.failuresInARow, RESTART_BACKOFF_MS.length - 1)]!;
     this.failuresInARow++;
+    const delay = backoffMs(this.failuresInARow, RESTART_CEILING_MS);
     this.restartTimer = setTimeout(async () => {
       if (this.stopped) return;
       try {
@@ -309,6 +310,6 @@ export class Supervisor {
   }
 
   private retryAfterSeconds(): number {
-    return Math.max(1, Math.ceil(RESTART_BACKOFF_MS[Math.min(this.failuresInARow, RESTART_BACKOFF_MS.length - 1)]! / 1000));
+    return Math.max(1, Math.ceil(backoffMs(this.failuresInARow + 1, RESTART_CEILING_MS) / 1000));
   }
 }

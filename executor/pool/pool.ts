@@ -5,6 +5,7 @@
  * caller's business (an `InstanceFactory`): the pool only keeps them.
  */
 import type { CallOutcome, Instance, InstanceFactory, RestartCause } from "../../runtime/instance.ts";
+import { backoffMs } from "../../runtime/backoff.ts";
 
 export type PoolResult =
   | CallOutcome
@@ -40,7 +41,8 @@ interface Waiter {
   leave(result: PoolResult): void;
 }
 
-export const RESTART_BACKOFF_MS = [100, 500, 2000, 5000];
+/** An instance that keeps failing to start is tried again at most this long after the last failure. */
+const INSTANCE_BACKOFF_CEILING_MS = 5000;
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
 
@@ -208,7 +210,7 @@ export class Pool {
     if (this.closed || this.draining) return;
     if (this.idle.length + this.busy.size + this.starting >= this.sizing.size) return;
     this.startInstance().catch(async () => {
-      await sleep(RESTART_BACKOFF_MS[Math.min(this.failedStarts - 1, RESTART_BACKOFF_MS.length - 1)]!);
+      await sleep(backoffMs(this.failedStarts, INSTANCE_BACKOFF_CEILING_MS));
       this.replace();
     });
   }

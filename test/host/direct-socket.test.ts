@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { request } from "node:http";
 import { existsSync } from "node:fs";
-import { readdir, rm } from "node:fs/promises";
+import { chmod, mkdir, readdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { Encoder } from "cbor-x";
 import type { Store } from "../../builds/store.ts";
@@ -15,6 +15,8 @@ import { deploy } from "../../builds/deploy.ts";
 import { serve, type Serving } from "../../host/serve.ts";
 import { createLogger } from "../../host/logger.ts";
 import { createClient } from "../../host/client.ts";
+import { directSockets } from "../../host/direct-sockets.ts";
+import { DirectListener } from "../../supervision/direct-socket.ts";
 import { deployModule, eventually, FIXTURES, metricValue, tempStore } from "./helpers.ts";
 
 const cbor = new Encoder({ useRecords: false, mapsAsObjects: true, tagUint8Array: false });
@@ -174,5 +176,19 @@ describe("an executor's own socket", () => {
     await server.shutdown();
     expect(existsSync(join(folder, "hot.sock"))).toBe(false);
     await expect(post(socket(), "/v1/invoke/hot/which", rows(1), auth)).rejects.toThrow();
+  });
+});
+
+describe("where executors' own sockets go", () => {
+  it("refuses a folder every user may write to, and a socket path the kernel cannot take, saying what to change", async () => {
+    const open = join(store.root, "open-to-all");
+    await mkdir(open);
+    await chmod(open, 0o777);
+    const config = { directSockets: open, tokens: {}, bodyLimitBytes: 1024, environmentBufferLimitBytes: 1024, headersTimeoutMs: 1000, keepAliveTimeoutMs: 1000 };
+    expect(() => directSockets(config)).toThrow(`may be written by every user, who could put their own socket in an environment's place: make it writable by the host's user only (chmod o-w ${open})`);
+    const deep = join(store.root, "a-folder-name-long-enough".repeat(4));
+    await mkdir(deep);
+    await expect(DirectListener.bind(deep, "hot")).rejects.toThrow(/bytes long .*, and unix sockets take at most 107: choose a shorter directSockets folder/);
+    expect(await readdir(deep)).toEqual([]);
   });
 });

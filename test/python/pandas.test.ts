@@ -142,6 +142,18 @@ describe("pandas in a Python environment", () => {
     expectClose(okRows(await host.invoke("pd-features", "series_features", rows)), callNative("series_features", rows).rows);
   });
 
+  it("gives native pandas' local times by zone name, through pytz, dateutil and zoneinfo, across daylight saving changes", async () => {
+    const rows = ["2026-03-08T06:59:59Z", "2026-03-08T07:00:00Z", "2026-03-29T00:30:00Z", "2026-03-29T01:30:00Z", "2026-11-01T05:30:00Z", "2026-11-01T06:30:00Z", "2026-11-01T09:30:00Z", "1999-12-31T23:59:59.5Z"].map((ts) => ({ ts }));
+    const native = callNative("local_times", rows);
+    expect(native.errors).toEqual([]);
+    const got = okRows(await host.invoke("pd-features", "local_times", rows));
+    expect(got).toEqual(native.rows);
+    // The changes are there: New York's and Paris's clocks jump an hour in March, and the Pacific offset moves back in November.
+    expect(got.map((r) => r.new_york_hour)).toEqual([1, 3, 20, 21, 1, 1, 4, 18]);
+    expect(got.map((r) => r.paris_hour)).toEqual([7, 8, 1, 3, 6, 7, 10, 0]);
+    expect(got.map((r) => r.pacific_offset)).toEqual([-8, -8, -7, -7, -7, -7, -8, -8]);
+  });
+
   it("pandas mode: every type arrives as its dtype and comes back, named inputs are a DataFrame each, as native pandas does", async () => {
     const every = {
       i: -3, i32: 2 ** 31 - 1, f: 0.5, f32: 0.1, b: true, s: "héllo", raw: "AAEC", ts: "2026-12-06T20:34:49.123456Z",
