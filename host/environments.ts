@@ -31,7 +31,7 @@ export interface Served {
   manifest: Manifest;
   functions: Map<string, FunctionSchema>;
   policy: PoolPolicy;
-  executor: Supervisor;
+  supervisor: Supervisor;
   since: string;
 }
 
@@ -84,7 +84,7 @@ export class Environments {
 
   /** Every executor's view, draining ones included (for metrics). */
   async executorViews(): Promise<Array<{ env: string; view: ExecutorView }>> {
-    const all = [...this.list().map((s) => s.executor), ...this.draining, ...this.shadows.supervisors()];
+    const all = [...this.list().map((s) => s.supervisor), ...this.draining, ...this.shadows.supervisors()];
     return Promise.all(all.map(async (executor) => ({ env: executor.env, view: await executor.view() })));
   }
 
@@ -117,7 +117,7 @@ export class Environments {
   async close(drainMs: number): Promise<void> {
     this.closed = true;
     await Promise.allSettled([...this.refreshing.values()]);
-    const executors = [...this.list().map((s) => s.executor), ...this.draining];
+    const executors = [...this.list().map((s) => s.supervisor), ...this.draining];
     for (const env of this.served.keys()) this.unpublish(env);
     this.served.clear();
     await Promise.all([...executors.map((e) => e.drain(drainMs)), this.shadows.close(drainMs)]);
@@ -131,7 +131,7 @@ export class Environments {
       if (!serving) return { env, status: "unchanged" };
       this.served.delete(env);
       this.unpublish(env);
-      this.retire(serving.executor);
+      this.retire(serving.supervisor);
       this.log.warn({ env, version: serving.version }, "environment has no current version any more: stopped serving it");
       return { env, status: "removed" };
     }
@@ -143,23 +143,23 @@ export class Environments {
 
     const policy = resolvePolicy(this.config.pool, this.config.environments[env]);
     try {
-      const { supervisor: executor, manifest } = await startVersion(
+      const { supervisor, manifest } = await startVersion(
         { env, version: current.version, versionDir, policy },
         { budget: this.budget, counters: supervisionCounters(this.metrics), log: this.log, direct: this.direct },
       );
       if (this.closed) {
-        await executor.drain(0);
+        await supervisor.drain(0);
         return { env, status: "unchanged" };
       }
-      this.served.set(env, { env, version: current.version, manifest, functions: new Map(manifest.functions.map((f) => [f.name, f])), policy, executor, since: new Date().toISOString() });
+      this.served.set(env, { env, version: current.version, manifest, functions: new Map(manifest.functions.map((f) => [f.name, f])), policy, supervisor, since: new Date().toISOString() });
       // Present from the start (at 0), so "none happened" is visible rather than absent.
       this.metrics.requestPathInstantiations.inc({ env }, 0);
       this.metrics.restart(env, "timeout", 0);
       this.metrics.executorRestarts.inc({ env }, 0);
       this.refused.delete(env);
-      if (serving) this.retire(serving.executor);
+      if (serving) this.retire(serving.supervisor);
       this.metrics.deploys.inc({ env, result: "loaded" });
-      this.log.info({ env, version: current.version, previous: serving?.version, instances: policy.size, engine: executor.engine }, "serving version");
+      this.log.info({ env, version: current.version, previous: serving?.version, instances: policy.size, engine: supervisor.engine }, "serving version");
       return { env, status: "loaded", version: current.version };
     } catch (error) {
       const message = error instanceof LoadError ? error.message : new LoadError(env, current.version, `its executor could not start: ${(error as Error).message}`).message;
@@ -175,9 +175,9 @@ export class Environments {
     if (this.direct) rmSync(directSocketPath(this.direct.folder, env), { force: true });
   }
 
-  private retire(executor: Supervisor): void {
-    this.draining.add(executor);
-    void executor.drain(this.config.drainTimeoutMs).finally(() => this.draining.delete(executor));
+  private retire(supervisor: Supervisor): void {
+    this.draining.add(supervisor);
+    void supervisor.drain(this.config.drainTimeoutMs).finally(() => this.draining.delete(supervisor));
   }
 }
 

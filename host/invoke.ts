@@ -36,10 +36,10 @@ export async function invokeRows(environments: Environments, env: string, fn: st
   if (!Array.isArray(rows)) throw badRequest("rows must be an array");
   if (opts.deadlineMs !== undefined && !(opts.deadlineMs > 0)) throw badRequest("the deadline must be a positive number of milliseconds");
   const deadlineMs = effectiveDeadline(served.policy, opts.deadlineMs);
-  const admission = served.executor.admit();
+  const admission = served.supervisor.admit();
   try {
     const input = { format: "values", rows, bytes: opts.bytes ?? "base64" } as const;
-    const answer = await served.executor.call(admission, fn, input, { deadlineMs, deadlineAt: arrivedAt + deadlineMs });
+    const answer = await served.supervisor.call(admission, fn, input, { deadlineMs, deadlineAt: arrivedAt + deadlineMs });
     for (const line of answer.logs ?? []) opts.log?.info({ env, function: fn, version: served.version, guest: line }, "guest log");
     const result = answer.body as InvokeResult;
     environments.shadow(env)?.offer(fn, input, { format: "values", ...result });

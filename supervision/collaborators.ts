@@ -5,7 +5,7 @@
  * of one call's timing (a request's trace). `vial run` needs none of them.
  */
 import type { RestartCause } from "../runtime/instance.ts";
-import type { ServedCall } from "../executor/protocol.ts";
+import type { GuestTiming, ServedCall } from "../executor/protocol.ts";
 
 /** Which bound a body would pass: all environments' together, or this environment's share. */
 export type Refusal = "host" | "environment";
@@ -41,15 +41,10 @@ export interface SupervisionCounters {
   servedDirectly(env: string, call: ServedCall): void;
 }
 
-export interface GuestTiming {
-  /** ms since the epoch, as the executor measured them. */
-  start: number;
-  end: number;
-}
-
 /** What a call reports as it goes through the environment's line and the executor (ms since the epoch). */
 export interface CallObserver {
   waited(start: number, end: number, outcome: string): void;
+  /** `guest`: when the guest call ran, as the executor measured it. */
   ran(start: number, end: number, executor: { pid?: number; version: string; engine: string; outcome: string }, guest?: GuestTiming): void;
 }
 

@@ -22,14 +22,14 @@ export async function environmentViews(host: HostRuntime, principal: Principal):
   const processesLimited = await host.environments.sandbox().then((s) => s.report.limits.processes, () => false);
   return Promise.all(
     served.map(async (s) => {
-      const { state, ...executor } = await s.executor.view();
+      const { state, ...executor } = await s.supervisor.view();
       const limits = executorLimits(s.policy);
       const { rssBytes, size, idle, busy, starting, queued } = state ?? { rssBytes: 0, size: s.policy.size, idle: 0, busy: 0, starting: 0, queued: 0 };
       return {
         name: s.env,
         version: s.version,
         language: s.manifest.language,
-        engine: s.executor.engine,
+        engine: s.supervisor.engine,
         servingSince: s.since,
         functions: s.manifest.functions,
         executor: {

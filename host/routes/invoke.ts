@@ -138,7 +138,7 @@ export function invokeRoutes(app: Hono<HostEnv>, host: HostRuntime): void {
     answerBy(c, deadlineAt);
     refuseDeclaredOverLimit(c, host.config.bodyLimitBytes);
     const declared = declaredLength(c);
-    const admission = served.executor.admit(declared ?? 0);
+    const admission = served.supervisor.admit(declared ?? 0);
     const { reservation } = admission;
     let answer;
     let body!: Uint8Array;
@@ -153,9 +153,9 @@ export function invokeRoutes(app: Hono<HostEnv>, host: HostRuntime): void {
           return bodyTooSlow(env, fn, deadlineMs);
         },
         // A declared length was reserved whole; a body without one is reserved as it arrives.
-        take: declared === undefined ? (bytes) => served.executor.take(admission, bytes) : undefined,
+        take: declared === undefined ? (bytes) => served.supervisor.take(admission, bytes) : undefined,
       });
-      answer = await served.executor.call(admission, fn, { format, body }, { deadlineMs, deadlineAt }, { signal: callerGone(c), observer: c.var.trace, nonFinite });
+      answer = await served.supervisor.call(admission, fn, { format, body }, { deadlineMs, deadlineAt }, { signal: callerGone(c), observer: c.var.trace, nonFinite });
     } catch (error) {
       reservation.release();
       lease?.release();
