@@ -7,13 +7,20 @@
 import { FUZZY, FUZZY_TIGHT, IDENTITY, type BenchEnv } from "../envs.ts";
 import { fuzzyBatch, identityBatch } from "../rows.ts";
 import { Recorder } from "../load/target.ts";
-import { bursts, interleave, seededRandom, warmUp } from "../load/patterns.ts";
+import { bursts, interleave, seededRandom, warmUp, warmUpUntil, WARM_UP_CALLS } from "../load/patterns.ts";
 import { callFor, serving, settled, type Contender, type ScenarioContext } from "./context.ts";
 
-async function burstRun(ctx: ScenarioContext, all: Contender[], env: BenchEnv, body: string, width: number, count: number, capSeconds: number) {
+/**
+ * `idle`: the environment served nothing before (E's identity): every contender first gets the same unrecorded
+ * calls as A and C give theirs, so a fresh executor's JIT tier-up is not what is measured (docs/performance.md).
+ */
+async function burstRun(ctx: ScenarioContext, all: Contender[], env: BenchEnv, body: string, width: number, count: number, capSeconds: number, idle = false) {
   const contenders = serving(all, env.name);
   const recs = new Map(contenders.map((c) => [c.name, new Recorder()]));
-  for (const c of contenders) await warmUp(callFor(c, env.name, env.fn, body), 10);
+  for (const c of contenders) {
+    const call = callFor(c, env.name, env.fn, body);
+    await (idle ? warmUpUntil(call, WARM_UP_CALLS, ctx.mode.steady.warmUpSeconds * 3_000) : warmUp(call, 10));
+  }
   const perRound = Math.ceil(count / ctx.mode.rounds);
   const capMs = (capSeconds * 1000) / ctx.mode.rounds;
   await interleave(
@@ -44,6 +51,6 @@ export async function spiky(ctx: ScenarioContext) {
 export async function overhead(ctx: ScenarioContext, contenders: Contender[]) {
   const { mode } = ctx;
   ctx.progress(`E overhead: identity 100 rows, bursts of ${mode.capacity}`);
-  const result = await burstRun(ctx, contenders, IDENTITY, identityBatch(100), mode.capacity, mode.overhead.bursts, mode.overhead.capSeconds);
+  const result = await burstRun(ctx, contenders, IDENTITY, identityBatch(100), mode.capacity, mode.overhead.bursts, mode.overhead.capSeconds, true);
   return { rows_per_batch: 100, burst: mode.capacity, bursts: mode.overhead.bursts, cap_seconds: mode.overhead.capSeconds, gap_ms: mode.spiky.gapMs, by_contender: result };
 }
