@@ -11,7 +11,7 @@ import { isMainThread } from "node:worker_threads";
  * process cannot set its own: the image sets them for the host
  * (Dockerfile), a host started by hand restarts itself with them where Node
  * can (restartWithMallocEnv), and the host gives executors theirs
- * (executors/sandbox.ts).
+ * (supervision/launch.ts).
  */
 
 /**

@@ -12,7 +12,7 @@ export interface PoolPolicy {
   memoryLimitBytes: number;
   /** Largest result (UTF-8 bytes of the envelope) a call may hand back; larger ones fail where the instance runs. */
   outputLimitBytes: number;
-  /** Memory cap on the executor process as a whole (unset: enough for `size` instances at their cap, executors/limits.ts). */
+  /** Memory cap on the executor process as a whole (unset: enough for `size` instances at their cap, limits.ts). */
   executorMemoryBytes?: number;
   /** Suggested Retry-After (seconds) when the queue is full. */
   retryAfterSeconds: number;

@@ -174,7 +174,7 @@ async function serveWithTmp(tmp: string): Promise<{ base: string; output: () => 
 /** The folder a `vial serve` process keeps its code in, below its cache (named by its bundle's digest): loaded as bin/vial.js loads it. */
 async function servedCodeFolder(tmp: string): Promise<string> {
   const program = `import { register } from "tsx/esm/api"; register();
-const { executorCode } = await import(${JSON.stringify(join(REPO, "host", "executors", "code.ts"))}); process.stdout.write((await executorCode()).dir);`;
+const { executorCode } = await import(${JSON.stringify(join(REPO, "supervision", "code.ts"))}); process.stdout.write((await executorCode()).dir);`;
   const { stdout } = await promisify(execFile)(process.execPath, ["--input-type=module", "-e", program], { cwd: REPO, env: { PATH: process.env.PATH, TMPDIR: tmp } });
   return basename(stdout);
 }
