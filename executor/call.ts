@@ -20,7 +20,7 @@ import {
 import { boundedLogs, cut, MAX_ERROR_CHARS, MAX_ROW_ERROR_CHARS } from "../runtime/guest-output.ts";
 import type { Pool, PoolResult } from "./pool/pool.ts";
 import { bytesToBinary, checkOutputs, prepareInputs, undeclaredKeys, type RowError } from "./rows.ts";
-import type { CallInput, CallMessage, CallReply, GuestTiming } from "./protocol.ts";
+import { epochNow, type CallInput, type CallMessage, type CallReply, type GuestTiming } from "./protocol.ts";
 
 export interface CallContext {
   env: string;
@@ -37,8 +37,6 @@ interface Envelope {
   errors: RowError[];
   logs?: unknown;
 }
-
-const epochNow = () => performance.timeOrigin + performance.now();
 
 export async function runCall(ctx: CallContext, msg: CallMessage, signal: AbortSignal): Promise<CallReply> {
   const deadlineAt = performance.now() + msg.timeLeftMs;

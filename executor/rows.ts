@@ -3,7 +3,7 @@
  * schema on the way in (the caller's mistake: 400) and on the way out (the guest is untrusted: a wrong row becomes
  * that row's error), reduced to the declared fields.
  */
-import { checkRow, type FieldSchema, type FieldType } from "../runtime/schema.ts";
+import { checkRow, isRecord, type FieldSchema, type FieldType } from "../runtime/schema.ts";
 import { badRequest, invalidRow } from "../runtime/errors.ts";
 import { MAX_UNDECLARED_KEYS_PER_ROW } from "./protocol.ts";
 import { BYTES_AS_BINARY, TOWARD_ANSWER, TOWARD_GUEST, wireValue, type Conversion } from "./wire-values.ts";
@@ -42,9 +42,6 @@ function planOf(fields: FieldSchema[]): Plan {
   }
   return plan;
 }
-
-const isRecord = (value: unknown): value is Row =>
-  value !== null && typeof value === "object" && !Array.isArray(value) && !(value instanceof Uint8Array) && !(value instanceof Date);
 
 /**
  * Rows' declared fields, in the form `conversion` gives them. An absent or undefined optional field becomes null

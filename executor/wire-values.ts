@@ -5,7 +5,7 @@
  * level), NaN and ±Infinity take the form of their side. Nothing is trusted yet: a value that does not have its
  * type's shape is left as it is, for the check after to name, and a required field left out stays out (`missing`).
  */
-import { hasBytes, MAX_FLOAT32, NON_FINITE_TEXT, type FieldSchema, type FieldType, type FloatType, type ScalarType } from "../runtime/schema.ts";
+import { hasBytes, isRecord, MAX_FLOAT32, setOwn, NON_FINITE_TEXT, type FieldSchema, type FieldType, type FloatType, type ScalarType } from "../runtime/schema.ts";
 import { formatTimestamp, instantOfDate, isCanonicalTimestamp, parseTimestamp } from "../runtime/timestamp.ts";
 import { TaggedDate } from "../runtime/cbor-dates.ts";
 import { fromBase64, toBase64 } from "../runtime/codec.ts";
@@ -20,9 +20,6 @@ export interface Conversion {
   /** Whether values of a type ever change: only then is a field's value rebuilt. */
   changes(type: FieldType): boolean;
 }
-
-const isRecord = (value: unknown): value is Record =>
-  value !== null && typeof value === "object" && !Array.isArray(value) && !(value instanceof Uint8Array) && !(value instanceof Date);
 
 const isOptional = (type: FieldType): boolean => typeof type === "object" && "optional" in type;
 
@@ -82,12 +79,6 @@ export const BYTES_AS_BINARY: Conversion = {
   changes: hasBytes,
   leaf: (type, value) => (type === "bytes" && typeof value === "string" ? fromBase64(value) : value),
 };
-
-/** Sets an own key, `__proto__` included (a map's keys and a struct's field names are anyone's). */
-function setOwn(out: Record, key: string, value: unknown): void {
-  if (key === "__proto__") Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
-  else out[key] = value;
-}
 
 export function wireValue(type: FieldType, value: unknown, conversion: Conversion): unknown {
   if (value === undefined || value === null) return value === undefined && isOptional(type) ? null : value;

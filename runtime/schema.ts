@@ -50,7 +50,8 @@ export function typeName(type: FieldType): string {
   return `struct{${type.struct.map((f) => `${f.name}: ${typeName(f.type)}`).join(", ")}}`;
 }
 
-const isRecord = (value: unknown): value is Record<string, unknown> =>
+/** A record of fields: not null, an array, bytes or a date. */
+export const isRecord = (value: unknown): value is Record<string, unknown> =>
   value !== null && typeof value === "object" && !Array.isArray(value) && !(value instanceof Uint8Array) && !(value instanceof Date);
 
 function describeValue(value: unknown): string {
@@ -242,7 +243,7 @@ export function holds(type: FieldType, leaf: (type: ScalarType | { nonFinite: Fl
 export const hasBytes = (type: FieldType): boolean => holds(type, (leaf) => leaf === "bytes");
 
 /** Sets an own key, `__proto__` included: a map's keys are the caller's, and assigning that one would set the prototype. */
-function setOwn(out: Record<string, unknown>, key: string, value: unknown): void {
+export function setOwn(out: Record<string, unknown>, key: string, value: unknown): void {
   if (key === "__proto__") Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
   else out[key] = value;
 }

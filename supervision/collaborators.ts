@@ -7,6 +7,8 @@
 import type { RestartCause } from "../runtime/instance.ts";
 import type { GuestTiming, ServedCall } from "../executor/protocol.ts";
 
+export { epochNow } from "../executor/protocol.ts";
+
 /** Which bound a body would pass: all environments' together, or this environment's share. */
 export type Refusal = "host" | "environment";
 
@@ -47,9 +49,6 @@ export interface CallObserver {
   /** `guest`: when the guest call ran, as the executor measured it. */
   ran(start: number, end: number, executor: { pid?: number; version: string; engine: string; outcome: string }, guest?: GuestTiming): void;
 }
-
-/** performance.now() as ms since the epoch: comparable across the host's and its executors' processes. */
-export const epochNow = (): number => performance.timeOrigin + performance.now();
 
 /** No budget: every body fits. */
 export const UNBOUNDED: BodyBudget = {
