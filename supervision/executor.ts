@@ -65,7 +65,8 @@ interface Pending {
   /** The most rows the call can have: those sent as values, or one per byte of its body (no row takes less). */
   rowsAtMost: number;
   answered: boolean;
-  timers: HostTimer[];
+  /** One timer at a time: the deadline's, then (answered late) the one that judges the executor stuck. */
+  timer: HostTimer;
   /** Ends a large call's hold on the executor's priority (once the executor has finished it, not at the deadline). */
   finished(): void;
 }
@@ -246,17 +247,14 @@ export class Executor {
     return new Promise((resolve) => {
       const finished = large && this.priority ? this.priority.enter() : () => undefined;
       const rowsAtMost = input.format === "values" ? input.rows.length : input.body.byteLength;
-      const pending: Pending = { resolve, rowsAtMost, answered: false, timers: [], finished };
       const answerLate = () => {
         if (pending.answered) return;
         pending.answered = true;
+        pending.timer = afterHostTime(STUCK_AFTER_MS - DEADLINE_SLACK_MS, () => this.kill());
         this.post({ type: "cancel", id });
         resolve("deadline");
       };
-      pending.timers.push(
-        afterLoopTurn(deadline.timeLeftMs + DEADLINE_SLACK_MS, answerLate),
-        afterHostTime(deadline.timeLeftMs + STUCK_AFTER_MS, () => this.kill()),
-      );
+      const pending: Pending = { resolve, rowsAtMost, answered: false, timer: afterLoopTurn(deadline.timeLeftMs + DEADLINE_SLACK_MS, answerLate), finished };
       signal?.addEventListener("abort", () => this.post({ type: "cancel", id }), { once: true });
       this.pending.set(id, pending);
       const call = { type: "call", id, fn, ...deadline, ...(compareWith ? { compareWith } : {}), ...(nonFinite === "string" ? { nonFinite } : {}) } as const;
@@ -302,7 +300,7 @@ export class Executor {
     const pending = this.pending.get(id);
     if (!pending) return;
     this.pending.delete(id);
-    for (const timer of pending.timers) timer.cancel();
+    pending.timer.cancel();
     pending.finished();
     if (!pending.answered) {
       pending.answered = true;
@@ -315,7 +313,7 @@ export class Executor {
     this.priority?.end();
     for (const [id, pending] of this.pending) {
       this.pending.delete(id);
-      for (const timer of pending.timers) timer.cancel();
+      pending.timer.cancel();
       pending.finished();
       if (!pending.answered) pending.resolve("lost");
     }
