@@ -4,6 +4,7 @@ import { COSINE_PY, FUZZY, FUZZY_PY, HAVERSINE_PY, type BenchEnv } from "../envs
 import { cosineRows, fuzzyRows, haversineRows } from "../rows.ts";
 import type { BenchStore } from "../store.ts";
 import { measureInChild } from "../compute/run.ts";
+import { ensureDebianNumpy } from "../../testing/python.ts";
 
 export async function compute(store: string, scriptFile: string, mode: Mode, hostFlags: string[]) {
   const rows = mode.compute.rows;
@@ -41,7 +42,10 @@ export async function computePythonKinds(store: string, fuzzy: Measured, numpySt
   const floatMath = (await measurePython(store, HAVERSINE_PY, haversineRows(rows), mode, hostFlags).catch(reason)) as Measured;
   progress("F compute: Python numpy cosine");
   const numpy = (await numpyStore()
-    .then((s) => measurePython(s.store.root, COSINE_PY, cosineRows(rows), mode, hostFlags))
+    .then((s) => {
+      ensureDebianNumpy(); // the native side
+      return measurePython(s.store.root, COSINE_PY, cosineRows(rows), mode, hostFlags);
+    })
     .catch(reason)) as Measured;
   const kind = (fn: string, m: Measured) => (m.compute ? { fn, ...m.compute } : { fn, reason: m.reason ?? "not measured" });
   return {
