@@ -122,10 +122,10 @@ export interface CallError {
   retryAfter?: number;
 }
 
-/** When the guest call ran, in ms since the epoch (for traces: the host's clock and this one agree). */
 /** performance.now() as ms since the epoch: comparable across the host's and its executors' processes. */
 export const epochNow = (): number => performance.timeOrigin + performance.now();
 
+/** When the guest call ran, in ms since the epoch (for traces: the host's clock and this one agree). */
 export interface GuestTiming {
   start: number;
   end: number;

@@ -7,8 +7,6 @@
 import type { RestartCause } from "../runtime/instance.ts";
 import type { GuestTiming, ServedCall } from "../executor/protocol.ts";
 
-export { epochNow } from "../executor/protocol.ts";
-
 /** Which bound a body would pass: all environments' together, or this environment's share. */
 export type Refusal = "host" | "environment";
 

@@ -11,11 +11,11 @@ import type { KernelLayers } from "../executor/confinement/layers.ts";
 import type { Logger } from "pino";
 import type { PoolPolicy } from "./policy.ts";
 import type { VersionArtifacts } from "../runtime/version/read-version.ts";
-import type { CallInput, CallReply, CurrentAnswer, ExecutorMessage, ExecutorState } from "../executor/protocol.ts";
+import { epochNow, type CallInput, type CallReply, type CurrentAnswer, type ExecutorMessage, type ExecutorState, type ServedReport } from "../executor/protocol.ts";
 import type { NonFiniteForm } from "../runtime/codec.ts";
 import { ApiError, bytesShed, clientGone, deadlineExceeded, executorLost, overloaded, unavailable } from "../runtime/errors.ts";
 import { Gate, type Ticket } from "./gate.ts";
-import { UNBOUNDED, epochNow, type BodyBudget, type CallObserver, type Reservation, type SupervisionCounters } from "./collaborators.ts";
+import { UNBOUNDED, type BodyBudget, type CallObserver, type Reservation, type SupervisionCounters } from "./collaborators.ts";
 import { Executor, type ExecutorOptions } from "./executor.ts";
 import { TokenBucket } from "./token-bucket.ts";
 import { backoffMs } from "../runtime/backoff.ts";
@@ -23,7 +23,6 @@ import type { ExecutorCode } from "./code.ts";
 import type { Sandbox } from "./sandbox.ts";
 import type { EngineReport } from "./engine.ts";
 import { DirectListener, type DirectSockets } from "./direct-socket.ts";
-import type { ServedReport } from "../executor/protocol.ts";
 
 /** The longest wait before restarting an executor that keeps ending (the wait grows with how many ended in a row). */
 const RESTART_CEILING_MS = 30_000;
