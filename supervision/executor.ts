@@ -3,10 +3,10 @@
  * version, sent calls, and answered once per call. The host keeps each
  * caller's deadline itself: a call the executor has not answered a little
  * after its deadline is answered 504 here, and an executor that still has
- * not finished it well after is presumed stuck and killed (timed so that the
- * host's own stalls do not count against it: host-time.ts). What the executor
- * says is checked before it is used (executor-messages.ts): an executor that
- * breaks the protocol is ended.
+ * not finished it well after is presumed stuck and killed (timed so that
+ * neither the host's own stalls nor the executor's waits for a CPU count
+ * against it: host-time.ts). What the executor says is checked before it is
+ * used (executor-messages.ts): an executor that breaks the protocol is ended.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { readFile } from "node:fs/promises";
@@ -27,11 +27,11 @@ import { Channel, CHANNEL_FD } from "../executor/channel.ts";
 import { parseExecutorMessage, ProtocolViolation } from "./executor-messages.ts";
 import { readStderrLines } from "./stderr-lines.ts";
 import { DIRECT_FD } from "./launch.ts";
-import { afterHostTime, afterLoopTurn, type HostTimer } from "./host-time.ts";
+import { afterLoopTurn, afterTimeToRun, type HostTimer } from "./host-time.ts";
 
 /** After the deadline, how long the executor's own 504 may take to arrive before the host answers. */
 export const DEADLINE_SLACK_MS = 10;
-/** After the deadline, how long an executor may take to finish a call before it is presumed stuck. */
+/** After the deadline, how long an executor that could run may take to finish a call before it is presumed stuck. */
 export const STUCK_AFTER_MS = 2000;
 /** How long a starting executor may take to warm its instances. */
 const START_TIMEOUT_MS = 120_000;
@@ -250,7 +250,7 @@ export class Executor {
       const answerLate = () => {
         if (pending.answered) return;
         pending.answered = true;
-        pending.timer = afterHostTime(STUCK_AFTER_MS - DEADLINE_SLACK_MS, () => this.kill());
+        pending.timer = afterTimeToRun(this.pid, STUCK_AFTER_MS - DEADLINE_SLACK_MS, () => this.kill());
         this.post({ type: "cancel", id });
         resolve("deadline");
       };

@@ -1,7 +1,9 @@
 // Timers that judge executors do not act on a host's own stall: a timer that fires late looks again first, and
-// any timer lets the loop read what arrived before it acts.
+// any timer lets the loop read what arrived before it acts; the one that judges whether an executor is stuck
+// also waits as long as the executor waited for a CPU.
 import { expect, it } from "vitest";
-import { afterHostTime, afterLoopTurn } from "../../supervision/host-time.ts";
+import { spawn, type ChildProcess } from "node:child_process";
+import { afterHostTime, afterLoopTurn, afterTimeToRun } from "../../supervision/host-time.ts";
 
 const block = (ms: number) => {
   const end = performance.now() + ms;
@@ -52,4 +54,36 @@ it("can be cancelled", async () => {
   afterHostTime(10, () => (ran = true)).cancel();
   await new Promise((r) => setTimeout(r, 40));
   expect(ran).toBe(false);
+});
+
+/** A node process on CPU 0 only, at `niceness`, spinning. */
+const spinOnCpu0 = (niceness: number): ChildProcess =>
+  spawn("taskset", ["-c", "0", "nice", "-n", String(niceness), process.execPath, "-e", "for (;;);"], { stdio: "ignore" });
+
+const timeToRun = (pid: number | undefined, ms: number) => {
+  const started = performance.now();
+  return new Promise<number>((resolve) => afterTimeToRun(pid, ms, () => resolve(performance.now() - started)));
+};
+
+it("judges a process that could run on time", async () => {
+  const sleeper = spawn(process.execPath, ["-e", "setInterval(() => {}, 1000)"], { stdio: "ignore" });
+  try {
+    expect(await timeToRun(sleeper.pid, 200)).toBeLessThan(1000);
+    expect(await timeToRun(undefined, 200)).toBeLessThan(1000);
+  } finally {
+    sleeper.kill("SIGKILL");
+  }
+});
+
+it("gives a process kept from a CPU the time it waited for one", async () => {
+  const busy = spinOnCpu0(0);
+  const starved = spinOnCpu0(10);
+  try {
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    // At niceness 10 beside a busy process on the same CPU it runs about a tenth of the time.
+    expect(await timeToRun(starved.pid, 300)).toBeGreaterThan(1000);
+  } finally {
+    busy.kill("SIGKILL");
+    starved.kill("SIGKILL");
+  }
 });

@@ -1,0 +1,42 @@
+// What the kernel says a process waited for a CPU: nothing while it sleeps, most of the time while it runs at the
+// lowest priority beside a busy process on the same CPU.
+import { afterEach, expect, it } from "vitest";
+import { spawn, type ChildProcess } from "node:child_process";
+import { runQueueWait } from "../../supervision/run-queue.ts";
+
+const SPIN = "for (;;);";
+const started: ChildProcess[] = [];
+afterEach(() => started.splice(0).forEach((child) => child.kill("SIGKILL")));
+
+/** A node process on CPU 0 only, at `niceness`, running `script`. */
+function onCpu0(script: string, niceness = 0): ChildProcess {
+  const child = spawn("taskset", ["-c", "0", "nice", "-n", String(niceness), process.execPath, "-e", script], { stdio: "ignore" });
+  started.push(child);
+  return child;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+it("is about nothing for a process that sleeps", async () => {
+  const sleeper = onCpu0("setInterval(() => {}, 1000)");
+  await sleep(300);
+  const waited = runQueueWait(sleeper.pid!);
+  await sleep(500);
+  expect(waited()).toBeLessThan(50);
+});
+
+it("is most of the time for a process at niceness 19 beside a busy one on its CPU", async () => {
+  onCpu0(SPIN);
+  // taskset and nice exec into node: the pid stays the same.
+  const starved = onCpu0(SPIN, 19);
+  await sleep(300);
+  const waited = runQueueWait(starved.pid!);
+  const from = performance.now();
+  await sleep(600);
+  const elapsed = performance.now() - from;
+  expect(waited()).toBeGreaterThan(elapsed / 2);
+});
+
+it("is 0 for a process that does not exist", () => {
+  expect(runQueueWait(2 ** 22 + 1)()).toBe(0);
+});
