@@ -11,8 +11,9 @@
  * or the executor's RLIMIT_NICE allowing its own niceness. Without it the
  * executor keeps one priority throughout, and `available` says so.
  */
-import { readdirSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { getPriority, setPriority } from "node:os";
+import { threadIds } from "./threads.ts";
 
 export const LARGE_BATCH_NICENESS = 19;
 
@@ -69,13 +70,7 @@ export class LargeBatchPriority {
   /** Every thread's, not only the main thread's: on Linux a niceness belongs to a thread. */
   private set(niceness: number): void {
     if (this.ended) return;
-    let threads: string[];
-    try {
-      threads = readdirSync(`/proc/${this.pid}/task`);
-    } catch {
-      return; // the process has ended
-    }
-    for (const tid of threads) {
+    for (const tid of threadIds(this.pid)) {
       try {
         setPriority(Number(tid), niceness);
       } catch {

@@ -6,20 +6,15 @@
  * runs, or sleeps, instead. The kernel adds a wait when the thread gets
  * the CPU, so a wait still going on shows later.
  */
-import { readdirSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
+import { threadIds } from "./threads.ts";
 
 /** An executor has a few dozen threads; one that made thousands would have the host read each file each time. */
 const MAX_THREADS = 256;
 
 function threadWaitsNs(pid: number): Map<string, number> {
   const waits = new Map<string, number>();
-  let threads: string[];
-  try {
-    threads = readdirSync(`/proc/${pid}/task`);
-  } catch {
-    return waits; // ended, or no /proc here
-  }
-  for (const tid of threads.slice(0, MAX_THREADS)) {
+  for (const tid of threadIds(pid).slice(0, MAX_THREADS)) {
     try {
       const ns = Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, "utf8").split(" ")[1]);
       if (Number.isFinite(ns)) waits.set(tid, ns);

@@ -2,8 +2,9 @@
 // any timer lets the loop read what arrived before it acts; the one that judges whether an executor is stuck
 // also waits as long as the executor waited for a CPU.
 import { expect, it } from "vitest";
-import { spawn, type ChildProcess } from "node:child_process";
+import { spawn } from "node:child_process";
 import { afterHostTime, afterLoopTurn, afterTimeToRun } from "../../supervision/host-time.ts";
+import { onCpu0 } from "./cpu.ts";
 
 const block = (ms: number) => {
   const end = performance.now() + ms;
@@ -56,10 +57,6 @@ it("can be cancelled", async () => {
   expect(ran).toBe(false);
 });
 
-/** A node process on CPU 0 only, at `niceness`, spinning. */
-const spinOnCpu0 = (niceness: number): ChildProcess =>
-  spawn("taskset", ["-c", "0", "nice", "-n", String(niceness), process.execPath, "-e", "for (;;);"], { stdio: "ignore" });
-
 const timeToRun = (pid: number | undefined, ms: number) => {
   const started = performance.now();
   return new Promise<number>((resolve) => afterTimeToRun(pid, ms, () => resolve(performance.now() - started)));
@@ -76,8 +73,8 @@ it("judges a process that could run on time", async () => {
 });
 
 it("gives a process kept from a CPU the time it waited for one", async () => {
-  const busy = spinOnCpu0(0);
-  const starved = spinOnCpu0(10);
+  const busy = onCpu0(0);
+  const starved = onCpu0(10);
   try {
     await new Promise((resolve) => setTimeout(resolve, 200));
     // At niceness 10 beside a busy process on the same CPU it runs about a tenth of the time.

@@ -1,16 +1,16 @@
 // What the kernel says a process waited for a CPU: nothing while it sleeps, most of the time while it runs at a
 // lower priority beside a busy process on the same CPU.
 import { afterEach, expect, it } from "vitest";
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { runQueueWait } from "../../supervision/run-queue.ts";
+import { onCpu0 as start } from "./cpu.ts";
 
-const SPIN = "for (;;);";
 const started: ChildProcess[] = [];
 afterEach(() => started.splice(0).forEach((child) => child.kill("SIGKILL")));
 
-/** A node process on CPU 0 only, at `niceness`, running `script`. */
-function onCpu0(script: string, niceness = 0): ChildProcess {
-  const child = spawn("taskset", ["-c", "0", "nice", "-n", String(niceness), process.execPath, "-e", script], { stdio: "ignore" });
+/** A process on CPU 0 (cpu.ts), ended after the test. */
+function onCpu0(niceness?: number, script?: string): ChildProcess {
+  const child = start(niceness, script);
   started.push(child);
   return child;
 }
@@ -18,7 +18,7 @@ function onCpu0(script: string, niceness = 0): ChildProcess {
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 it("is about nothing for a process that sleeps", async () => {
-  const sleeper = onCpu0("setInterval(() => {}, 1000)");
+  const sleeper = onCpu0(0, "setInterval(() => {}, 1000)");
   await sleep(300);
   const waited = runQueueWait(sleeper.pid!);
   await sleep(500);
@@ -26,10 +26,10 @@ it("is about nothing for a process that sleeps", async () => {
 });
 
 it("is most of the time for a process at a lower priority beside a busy one on its CPU", async () => {
-  onCpu0(SPIN);
-  // taskset and nice exec into node: the pid stays the same. At niceness 10 it runs about a tenth of the time,
-  // often enough for the kernel to add each wait soon (it does when the thread gets the CPU).
-  const starved = onCpu0(SPIN, 10);
+  onCpu0();
+  // At niceness 10 it runs about a tenth of the time, often enough for the kernel to add each wait soon (it does
+  // when the thread gets the CPU).
+  const starved = onCpu0(10);
   await sleep(300);
   const waited = runQueueWait(starved.pid!);
   const from = performance.now();
