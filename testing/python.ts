@@ -128,7 +128,7 @@ export const ensureDebianPandas = (): string => ensureDebianPackage("python3-pan
 
 /**
  * A wheel of Debian's pytest and hypothesis and what importing them needs:
- * numpy's test modules import both (the runner skips hypothesis's tests).
+ * numpy's and pandas' test modules import both.
  */
 export async function pytestWheel(): Promise<string> {
   ensureDebianPackage("python3-pytest", join(DIST_PACKAGES, "_pytest"));
