@@ -132,7 +132,7 @@ program
   .command("test <module>")
   .description("build a module as deploy would, run rows through it in a real executor, publish nothing")
   .requiredOption("--env <env>", "environment whose dependencies and engine to build with")
-  .requiredOption("--fn <name>", "function to run")
+  .option("--fn <name>", "function to run (may be left out when the module has one)")
   .requiredOption("--rows <rows>", "rows.json, rows.ndjson, - for stdin, or inline JSON")
   .option("--json", 'print one {"rows": [...], "errors": [...]} document, as the HTTP API answers')
   .option("--deadline <ms>", "stop the call after this many milliseconds")

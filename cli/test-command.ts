@@ -1,5 +1,5 @@
 /**
- * `vial test <module> --env <env> --fn <name> --rows <file>`: builds the
+ * `vial test <module> --env <env> [--fn <name>] --rows <file>`: builds the
  * module as a deploy would, into a temporary store, runs the rows through
  * it in a real executor (no server, nothing published) and prints the
  * results: one `{"rows", "errors"}` document with --json, a table without.
@@ -12,12 +12,13 @@ import { trialBuild } from "../builds/trial.ts";
 import { VialError } from "../builds/errors.ts";
 import { ApiError } from "../runtime/errors.ts";
 import { readRows } from "./rows-file.ts";
+import type { FunctionSchema } from "../runtime/schema.ts";
 import { resultTable } from "./table.ts";
 import { createProgress } from "./progress.ts";
 
 export interface TestCommandOptions {
   env: string;
-  fn: string;
+  fn?: string;
   rows: string;
   json?: boolean;
   deadline?: string;
@@ -32,14 +33,13 @@ export async function testCommand(modulePath: string, opts: TestCommandOptions):
   progress(`building ${modulePath} for '${opts.env}' (not published)`);
   const trial = await progress.track(trialBuild({ store: new Store(opts.store), env: opts.env, modulePath, progress }));
   try {
-    const schema = trial.manifest.functions.find((f) => f.name === opts.fn);
-    if (!schema) throw new VialError(`${modulePath} has no function '${opts.fn}' (has: ${trial.manifest.functions.map((f) => f.name).join(", ")}): pass one of them to --fn`);
+    const schema = chosenFunction(modulePath, trial.manifest.functions, opts.fn);
     progress("starting an executor");
     const host = createHost({ store: trial.store, watch: false, logger: createLogger("error", 2), config: { pool: { size: 1 } } });
     let result;
     try {
       await progress.track(host.ready);
-      result = await host.invoke(opts.env, opts.fn, rows, { deadlineMs }).catch(async (error: unknown) => {
+      result = await host.invoke(opts.env, schema.name, rows, { deadlineMs }).catch(async (error: unknown) => {
         if (!(error instanceof ApiError)) throw error;
         // Not served: its executor refused it, and the reload says why.
         const refusal = error.code === "unknown_environment" ? (await host.reload(opts.env)).find((r) => r.status === "refused") : undefined;
@@ -53,4 +53,16 @@ export async function testCommand(modulePath: string, opts: TestCommandOptions):
   } finally {
     await trial.remove();
   }
+}
+
+/** The function --fn names, or the module's only one. */
+function chosenFunction(modulePath: string, functions: FunctionSchema[], fn: string | undefined): FunctionSchema {
+  const names = functions.map((f) => f.name).join(", ");
+  if (fn === undefined) {
+    if (functions.length === 1) return functions[0]!;
+    throw new VialError(`${modulePath} has ${functions.length} functions (${names}): pass one of them to --fn`);
+  }
+  const schema = functions.find((f) => f.name === fn);
+  if (!schema) throw new VialError(`${modulePath} has no function '${fn}' (has: ${names}): pass one of them to --fn`);
+  return schema;
 }

@@ -70,6 +70,15 @@ describe("vial test", () => {
     expect(unknown.stderr).toMatch(/has no function 'nothing' \(has: .*mirror.*\): pass one of them to --fn/);
   });
 
+  it("runs a module's only function without --fn, and asks for --fn when there are several", async () => {
+    const one = await test(join(REPO, "test/fixtures/modules/one-function.ts"), "--rows", '[{"x": 1.5}]', "--json");
+    expect(one.code, one.stderr).toBe(0);
+    expect(JSON.parse(one.stdout)).toEqual({ rows: [{ y: 3 }], errors: [] });
+    const several = await test(KITCHEN, "--rows", "[]");
+    expect(several.code).toBe(1);
+    expect(several.stderr).toMatch(/kitchen-sink\.ts has 4 functions \(inverse, mirror, noisy, ranks\): pass one of them to --fn/);
+  });
+
   it("refuses a rows file it cannot read before building, saying where", async () => {
     const file = join(dir, "bad.ndjson");
     await writeFile(file, '{"x": 1}\n{"x": \n');
